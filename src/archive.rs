@@ -1,0 +1,188 @@
+//! The output folder as an archive: everything of a programme-year is written into a
+//! temporary folder beside the destination and moved into place only when all of it
+//! succeeded, so an error leaves the previous output untouched and no half-written
+//! folder. `manifest.json` records the inputs and every output with its SHA-256, so
+//! `kaohe verify` can prove years later that nothing was changed.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Hex SHA-256 of some bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Archive errors.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    #[error("{0} 已有完成的输出，未覆盖\n  hint: 确需重新生成时加 --force（旧文件会被整体替换）")]
+    Exists(PathBuf),
+    #[error("无法写入 {0}: {1}")]
+    Io(PathBuf, std::io::Error),
+    #[error("{0} 中没有可读的 manifest.json: {1}")]
+    Manifest(PathBuf, String),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ArchiveError + '_ {
+    move |e| ArchiveError::Io(path.to_path_buf(), e)
+}
+
+/// One input file as recorded in the manifest.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct InputRecord {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// One output file as recorded in the manifest.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OutputRecord {
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub unit: Option<String>,
+    pub path: String,
+    pub sha256: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pages: Option<usize>,
+}
+
+/// manifest.json
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub tool: String,
+    pub version: String,
+    pub programme: String,
+    pub document_number: String,
+    pub document_date: String,
+    pub config_sha256: String,
+    pub inputs: Vec<InputRecord>,
+    pub outputs: Vec<OutputRecord>,
+}
+
+/// A programme-year's output being written.
+pub struct Staging {
+    dir: PathBuf,
+    target: PathBuf,
+    outputs: Vec<OutputRecord>,
+    done: bool,
+}
+
+impl Staging {
+    /// Start writing `root/name`; refuses an existing finished folder unless `force`.
+    pub fn new(root: &Path, name: &str, force: bool) -> Result<Staging, ArchiveError> {
+        let target = root.join(name);
+        if target.exists() && !force {
+            return Err(ArchiveError::Exists(target));
+        }
+        std::fs::create_dir_all(root).map_err(io(root))?;
+        let dir = root.join(format!(".{name}.partial-{}", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
+        }
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        Ok(Staging { dir, target, outputs: Vec::new(), done: false })
+    }
+
+    /// Write one output file (path relative to the programme folder) and record it.
+    pub fn write(
+        &mut self,
+        rel: &str,
+        kind: &str,
+        unit: Option<&str>,
+        pages: Option<usize>,
+        bytes: &[u8],
+    ) -> Result<(), ArchiveError> {
+        let path = self.dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io(parent))?;
+        }
+        std::fs::write(&path, bytes).map_err(io(&path))?;
+        self.outputs.push(OutputRecord {
+            kind: kind.to_string(),
+            unit: unit.map(str::to_string),
+            path: rel.to_string(),
+            sha256: sha256_hex(bytes),
+            pages,
+        });
+        Ok(())
+    }
+
+    /// Write manifest.json and move the folder into place (replacing an old one whole).
+    pub fn finish(mut self, mut manifest: Manifest) -> Result<PathBuf, ArchiveError> {
+        self.outputs.sort_by(|a, b| a.path.cmp(&b.path));
+        manifest.outputs = std::mem::take(&mut self.outputs);
+        let json = serde_json::to_vec_pretty(&manifest).expect("manifest serializes");
+        let path = self.dir.join("manifest.json");
+        std::fs::write(&path, json).map_err(io(&path))?;
+        let old = self.dir.with_file_name(format!(
+            ".{}.old-{}",
+            self.target.file_name().unwrap_or_default().to_string_lossy(),
+            std::process::id()
+        ));
+        if self.target.exists() {
+            std::fs::rename(&self.target, &old).map_err(io(&self.target))?;
+        }
+        std::fs::rename(&self.dir, &self.target).map_err(io(&self.target))?;
+        if old.exists() {
+            std::fs::remove_dir_all(&old).map_err(io(&old))?;
+        }
+        self.done = true;
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// What `verify` found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Verification {
+    pub ok: usize,
+    pub changed: Vec<String>,
+    pub missing: Vec<String>,
+    pub unexpected: Vec<String>,
+}
+
+fn files_under(dir: &Path, base: &Path, out: &mut BTreeSet<String>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            files_under(&path, base, out)?;
+        } else if let Ok(rel) = path.strip_prefix(base) {
+            out.insert(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    Ok(())
+}
+
+/// Re-hash every output listed in `dir/manifest.json`.
+pub fn verify(dir: &Path) -> Result<Verification, ArchiveError> {
+    let path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| ArchiveError::Manifest(dir.to_path_buf(), e.to_string()))?;
+    let manifest: Manifest =
+        serde_json::from_str(&text).map_err(|e| ArchiveError::Manifest(dir.to_path_buf(), e.to_string()))?;
+    let mut present = BTreeSet::new();
+    files_under(dir, dir, &mut present).map_err(io(dir))?;
+    present.remove("manifest.json");
+    let mut v = Verification::default();
+    for out in &manifest.outputs {
+        present.remove(&out.path);
+        match std::fs::read(dir.join(&out.path)) {
+            Ok(bytes) if sha256_hex(&bytes) == out.sha256 => v.ok += 1,
+            Ok(_) => v.changed.push(out.path.clone()),
+            Err(_) => v.missing.push(out.path.clone()),
+        }
+    }
+    v.unexpected = present.into_iter().collect();
+    Ok(v)
+}

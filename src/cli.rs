@@ -1,0 +1,100 @@
+//! Command-line definitions only (clap). Stage code never sees these types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// kaohe (考核): quotas, year-end rankings and official-style PDF annexes for
+/// subsidised rural insurance programmes.
+#[derive(Debug, Parser)]
+#[command(name = "kaohe", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Process every programme folder under the input into the output folder.
+    Run(RunArgs),
+    /// Check the input without writing anything (exit 0 clean, 1 data errors, 2 usage errors).
+    Check(CheckArgs),
+    /// Re-hash an output folder against its manifest.json and name every changed file.
+    Verify(VerifyArgs),
+    /// Compare a quota table the office already published with kaohe's.
+    Reconcile(ReconcileArgs),
+    /// Write the deterministic sample input (population and rosters) into a folder.
+    Generate(GenerateArgs),
+}
+
+/// Where the programme folders are.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Folder with programme folders (each with programme.toml), or one programme folder.
+    #[arg(long, default_value = "input")]
+    pub input: PathBuf,
+}
+
+/// `kaohe run`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output folder; each programme-year gets its own subfolder.
+    #[arg(long, default_value = "output")]
+    pub output: PathBuf,
+    /// Replace an existing finished programme-year folder.
+    #[arg(long)]
+    pub force: bool,
+    /// Template folder (default: ./report-templates if present, else the built-in templates).
+    #[arg(long)]
+    pub templates: Option<PathBuf>,
+    /// Extra font folder (e.g. licensed 方正小标宋, 仿宋_GB2312); these fonts take precedence.
+    #[arg(long = "font-dir")]
+    pub font_dirs: Vec<PathBuf>,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+}
+
+/// `kaohe check`
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Also fail (exit 1) when roster rows were set aside.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `kaohe verify`
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A programme-year output folder (with manifest.json).
+    pub dir: PathBuf,
+}
+
+/// `kaohe reconcile`
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The published quota table (CSV or xlsx with a unit column and a quota column).
+    #[arg(long)]
+    pub published: PathBuf,
+    /// Which programme folder to compare with, when the input holds several.
+    #[arg(long)]
+    pub programme: Option<String>,
+}
+
+/// `kaohe generate`
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Destination folder (population.csv and rosters/ are written into it).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Random seed; the same seed always gives the same bytes.
+    #[arg(long, default_value_t = 2015)]
+    pub seed: u64,
+}

@@ -1,0 +1,406 @@
+//! The programme config (`programme.toml`): who issues the circular, the quota rule,
+//! deadlines, ranking settings and every piece of wording an office may want to change.
+//!
+//! Unknown keys are errors (a misspelt key silently ignored would change a result).
+//! Rates are written as percentages ("50%") and kept as exact integers (parts per
+//! million) so that quota arithmetic is exact.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::problem::{nearest, InputProblem};
+
+/// A rate as parts per million (50% = 500_000), exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Rate(pub u64);
+
+impl Rate {
+    /// One whole (100%).
+    pub const WHOLE: u64 = 1_000_000;
+
+    /// Parse "50%", "20.5%" (up to four decimals). Rejects values outside 0–100%.
+    pub fn parse(text: &str) -> Result<Rate, String> {
+        let t = text.trim();
+        let Some(num) = t.strip_suffix('%').or_else(|| t.strip_suffix('％')) else {
+            return Err(format!("比例“{t}”应写成百分数，如“50%”"));
+        };
+        let (int, frac) = num.trim().split_once('.').unwrap_or((num.trim(), ""));
+        if int.is_empty()
+            || !int.bytes().all(|b| b.is_ascii_digit())
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+            || frac.len() > 4
+        {
+            return Err(format!("比例“{t}”不是有效的百分数（最多四位小数）"));
+        }
+        let int: u64 = int.parse().map_err(|_| format!("比例“{t}”超出0–100%"))?;
+        let frac_ppm: u64 = format!("{frac:0<4}").parse().unwrap_or(0);
+        let ppm = int.saturating_mul(10_000) + frac_ppm;
+        if ppm > Self::WHOLE {
+            return Err(format!("比例“{t}”超出0–100%"));
+        }
+        Ok(Rate(ppm))
+    }
+
+    /// As text without trailing zeros: "50%", "20.5%".
+    pub fn label(self) -> String {
+        let int = self.0 / 10_000;
+        let frac = self.0 % 10_000;
+        if frac == 0 {
+            format!("{int}%")
+        } else {
+            format!("{int}.{}%", format!("{frac:04}").trim_end_matches('0'))
+        }
+    }
+
+    /// As a fraction (for display only; never for quota arithmetic).
+    pub fn as_f64(self) -> f64 {
+        self.0 as f64 / Self::WHOLE as f64
+    }
+}
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Rate::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Which population a unit's quota is based on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Base {
+    /// 农村户籍人口
+    Rural,
+    /// 户籍总人口
+    Total,
+}
+
+impl Base {
+    /// The Chinese name used in notes.
+    pub fn label(self) -> &'static str {
+        match self {
+            Base::Rural => "农村户籍人口",
+            Base::Total => "户籍总人口",
+        }
+    }
+}
+
+/// How exact quotas become whole persons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rounding {
+    /// Floor each unit, hand the remaining persons to the largest remainders (Hamilton),
+    /// top-down; preserves the district total.
+    LargestRemainder,
+    /// Round half up at the chosen level, sum upward.
+    HalfUp,
+    /// Round down at the chosen level, sum upward.
+    Floor,
+    /// Round up at the chosen level, sum upward.
+    Ceil,
+}
+
+impl Rounding {
+    /// The Chinese name used in notes.
+    pub fn label(self) -> &'static str {
+        match self {
+            Rounding::LargestRemainder => "最大余数法（保持全区总数）",
+            Rounding::HalfUp => "四舍五入",
+            Rounding::Floor => "向下取整",
+            Rounding::Ceil => "向上取整",
+        }
+    }
+}
+
+/// Where a per-row rounding rule is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    /// Round each town; villages split the town's quota by largest remainder.
+    Town,
+    /// Round each village; towns are the sums.
+    Village,
+}
+
+/// What the year-end ranking sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RankKey {
+    /// 任务完成率 = insured / quota (default: comparable across units with different rates).
+    Completion,
+    /// 参保率 = insured / base population.
+    Participation,
+}
+
+/// The whole `programme.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgrammeConfig {
+    pub programme: ProgrammeSection,
+    pub document: DocumentSection,
+    pub inputs: InputsSection,
+    pub quota: QuotaSection,
+    pub enrollment: EnrollmentSection,
+    pub ranking: RankingSection,
+    pub text: TextSection,
+}
+
+/// What programme this folder is.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgrammeSection {
+    /// Only "micro-insurance" for now.
+    pub kind: String,
+    /// 汉滨区
+    pub region: String,
+    /// 2015
+    pub year: i32,
+    /// 小额人身保险
+    pub name: String,
+}
+
+/// The circular the annexes belong to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentSection {
+    /// 安康市汉滨区人民政府办公室
+    pub issuer: String,
+    /// 机关代字, e.g. 汉政办发
+    pub code: String,
+    /// 发文顺序号, e.g. 105
+    pub serial: u32,
+    /// 成文日期; also the PDF date.
+    pub date: toml::value::Datetime,
+}
+
+/// Input files, relative to the programme folder.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputsSection {
+    pub population: String,
+    pub rosters: String,
+}
+
+/// The quota rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaSection {
+    pub default_rate: Rate,
+    pub default_base: Base,
+    pub rounding: Rounding,
+    pub level: Level,
+    #[serde(default, rename = "override")]
+    pub overrides: Vec<QuotaOverride>,
+}
+
+/// A unit with its own rate or base (老城办: 20% of 户籍总人口).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaOverride {
+    pub unit: String,
+    pub rate: Option<Rate>,
+    pub base: Option<Base>,
+}
+
+/// Enrollment rules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollmentSection {
+    /// Premiums paid after this day are late.
+    pub deadline: toml::value::Datetime,
+    /// District participation goal.
+    pub goal: Rate,
+}
+
+/// Ranking settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RankingSection {
+    pub key: RankKey,
+    pub bottom_n: usize,
+    pub bottom_remark: String,
+    pub top_n: usize,
+    pub top_remark: String,
+    pub unfinished_remark: String,
+}
+
+/// Wording templates; `{name}` placeholders are filled from the config.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextSection {
+    pub annex_label: String,
+    pub quota_title: String,
+    pub quota_note: String,
+    pub override_note: String,
+    pub ranking_title: String,
+    pub ranking_note: String,
+    pub detail_title: String,
+    pub quality_title: String,
+}
+
+/// A config with its dates resolved.
+#[derive(Debug, Clone)]
+pub struct Programme {
+    pub config: ProgrammeConfig,
+    /// Folder name, e.g. hanbin-2015-micro.
+    pub id: String,
+    pub date: NaiveDate,
+    pub deadline: NaiveDate,
+    /// SHA-256 of the config file's bytes.
+    pub digest: String,
+}
+
+impl Programme {
+    /// 汉政办发〔2015〕105号
+    pub fn document_number(&self) -> String {
+        let d = &self.config.document;
+        format!("{}〔{}〕{}号", d.code, self.config.programme.year, d.serial)
+    }
+
+    /// Fill `{placeholders}` in a wording template; unknown ones are an error naming the key.
+    pub fn fill(&self, key: &str, template: &str, extra: &[(&str, String)]) -> Result<String, String> {
+        let c = &self.config;
+        let mut vars: Vec<(&str, String)> = vec![
+            ("region", c.programme.region.clone()),
+            ("year", c.programme.year.to_string()),
+            ("name", c.programme.name.clone()),
+            ("issuer", c.document.issuer.clone()),
+            ("default_rate", c.quota.default_rate.label()),
+            ("default_base", c.quota.default_base.label().to_string()),
+            ("rounding", c.quota.rounding.label().to_string()),
+            ("deadline", chinese_date(self.deadline)),
+            ("goal", c.enrollment.goal.label()),
+            ("bottom_n", c.ranking.bottom_n.to_string()),
+            ("top_n", c.ranking.top_n.to_string()),
+        ];
+        vars.extend(extra.iter().cloned());
+        let mut out = String::new();
+        let mut rest = template;
+        while let Some(start) = rest.find('{') {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 1..];
+            let Some(end) = after.find('}') else {
+                return Err(format!("[text] {key} 中的“{{”没有配对的“}}”"));
+            };
+            let name = &after[..end];
+            match vars.iter().find(|(k, _)| *k == name) {
+                Some((_, v)) => out.push_str(v),
+                None => {
+                    let known: Vec<&str> = vars.iter().map(|(k, _)| *k).collect();
+                    return Err(format!("[text] {key} 中的占位符 {{{name}}} 未知；可用：{}", known.join("、")));
+                }
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+}
+
+/// 2015年9月15日 (no leading zeros, GB/T 9704).
+pub fn chinese_date(d: NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{}年{}月{}日", d.year(), d.month(), d.day())
+}
+
+fn toml_date(file: &str, key: &str, v: &toml::value::Datetime) -> Result<NaiveDate, InputProblem> {
+    match (v.date, v.time) {
+        (Some(d), None) => NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32)
+            .ok_or_else(|| InputProblem::file(file, format!("{key} 不是有效日期"))),
+        _ => Err(InputProblem::file(file, format!("{key} 应是日期，如 2016-01-30（不带时间）"))),
+    }
+}
+
+const KNOWN_KEYS: &[&str] = &[
+    "programme",
+    "document",
+    "inputs",
+    "quota",
+    "enrollment",
+    "ranking",
+    "text",
+    "kind",
+    "region",
+    "year",
+    "name",
+    "issuer",
+    "code",
+    "serial",
+    "date",
+    "population",
+    "rosters",
+    "default_rate",
+    "default_base",
+    "rounding",
+    "level",
+    "override",
+    "unit",
+    "rate",
+    "base",
+    "deadline",
+    "goal",
+    "key",
+    "bottom_n",
+    "bottom_remark",
+    "top_n",
+    "top_remark",
+    "unfinished_remark",
+    "annex_label",
+    "quota_title",
+    "quota_note",
+    "override_note",
+    "ranking_title",
+    "ranking_note",
+    "detail_title",
+    "quality_title",
+];
+
+/// Read and check `programme.toml` in a programme folder.
+pub fn load(dir: &Path, display: &str) -> Result<Programme, InputProblem> {
+    let path = dir.join("programme.toml");
+    let file = format!("{display}/programme.toml");
+    let bytes = std::fs::read(&path).map_err(|e| InputProblem::file(&file, format!("无法读取：{e}")))?;
+    let text = String::from_utf8(bytes.clone())
+        .map_err(|_| InputProblem::file(&file, "不是 UTF-8 编码").hint("用记事本“另存为”UTF-8 编码"))?;
+    let config: ProgrammeConfig = toml::from_str(&text).map_err(|e| {
+        let msg = e.message().to_string();
+        let line = e.span().map(|s| text[..s.start].lines().count().max(1));
+        let mut p = match line {
+            Some(l) => InputProblem::at(&file, l, None, format!("配置有误：{msg}")),
+            None => InputProblem::file(&file, format!("配置有误：{msg}")),
+        };
+        if let Some(unknown) = msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+            if let Some(near) = nearest(unknown, KNOWN_KEYS.iter().copied()) {
+                p = p.hint(format!("是否应为“{near}”？"));
+            }
+        }
+        p
+    })?;
+    if config.programme.kind != "micro-insurance" {
+        return Err(InputProblem::file(&file, format!("programme.kind “{}” 未知", config.programme.kind))
+            .hint("目前支持：micro-insurance"));
+    }
+    let date = toml_date(&file, "document.date", &config.document.date)?;
+    let deadline = toml_date(&file, "enrollment.deadline", &config.enrollment.deadline)?;
+    let digest = crate::archive::sha256_hex(&bytes);
+    let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok(Programme { config, id, date, deadline, digest })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_parse_exactly() {
+        assert_eq!(Rate::parse("50%").unwrap(), Rate(500_000));
+        assert_eq!(Rate::parse("20.25%").unwrap(), Rate(202_500));
+        assert_eq!(Rate::parse("100%").unwrap().label(), "100%");
+        assert_eq!(Rate(202_500).label(), "20.25%");
+        assert!(Rate::parse("120%").unwrap_err().contains("超出0–100%"));
+        assert!(Rate::parse("0.5").is_err());
+        assert!(Rate::parse("-5%").is_err());
+    }
+}

@@ -1,0 +1,55 @@
+//! The numbers for the office's own spreadsheets: results.xlsx (one sheet per table,
+//! numbers as numbers, rates as percentages) and the same tables as UTF-8 CSV with a
+//! BOM so that Excel opens them with the Chinese intact.
+
+use chrono::{Datelike, NaiveDate};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
+
+use crate::report::{Cell, Table};
+
+/// results.xlsx as bytes. Dated from the config so reruns give identical files.
+pub fn xlsx(tables: &[&Table], date: NaiveDate) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    let created = ExcelDateTime::from_ymd(date.year() as u16, date.month() as u8, date.day() as u8)?;
+    book.set_properties(&DocProperties::new().set_creation_datetime(&created));
+    let header = Format::new().set_bold().set_border(rust_xlsxwriter::FormatBorder::Thin);
+    let pct = Format::new().set_num_format("0.00%");
+    let bold = Format::new().set_bold();
+    for table in tables {
+        let sheet = book.add_worksheet();
+        sheet.set_name(&table.name)?;
+        for (c, name) in table.columns.iter().enumerate() {
+            sheet.write_string_with_format(0, c as u16, name, &header)?;
+            sheet.set_column_width(c as u16, (table.widths[c] as f64 * 4.0).max(8.0))?;
+        }
+        let rows = table.rows.iter().map(|r| (r, false)).chain(table.total.iter().map(|r| (r, true)));
+        for (r, (row, is_total)) in rows.enumerate() {
+            let r = r as u32 + 1;
+            for (c, cell) in row.iter().enumerate() {
+                let c = c as u16;
+                match cell {
+                    Cell::Text(s) if is_total => sheet.write_string_with_format(r, c, s, &bold)?,
+                    Cell::Text(s) => sheet.write_string(r, c, s)?,
+                    Cell::Int(n) => sheet.write_number(r, c, *n as f64)?,
+                    Cell::Pct(p) => sheet.write_number_with_format(r, c, *p, &pct)?,
+                };
+            }
+        }
+        sheet.set_freeze_panes(1, 0)?;
+    }
+    book.save_to_buffer()
+}
+
+/// A table as CSV: UTF-8 with BOM, CRLF, header row first, 合计 last.
+pub fn csv(table: &Table) -> Vec<u8> {
+    let mut out = b"\xEF\xBB\xBF".to_vec();
+    {
+        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut out);
+        w.write_record(&table.columns).expect("writing to memory");
+        for row in table.rows.iter().chain(table.total.iter()) {
+            w.write_record(row.iter().map(Cell::text)).expect("writing to memory");
+        }
+        w.flush().expect("writing to memory");
+    }
+    out
+}

@@ -1,0 +1,160 @@
+//! Entry point: parse the command line, resolve it into stage settings, run, print
+//! the error chain once and map it to an exit code (0 ok, 1 data errors, 2 usage).
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use kaohe::cli::{CheckArgs, Cli, Command, GenerateArgs, ReconcileArgs, RunArgs, VerifyArgs};
+use kaohe::pipeline::{self, RunError, RunOptions};
+use kaohe::render::{default_template_dir, RenderSettings, Renderer};
+use kaohe::{archive, ingest, reconcile};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Check(args) => check(args),
+        Command::Verify(args) => verify(args),
+        Command::Reconcile(args) => reconcile_cmd(args),
+        Command::Generate(args) => generate(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误：{e}");
+            match e {
+                RunError::Usage(_) => ExitCode::from(2),
+                _ => ExitCode::from(1),
+            }
+        }
+    }
+}
+
+fn run(args: RunArgs) -> Result<ExitCode, RunError> {
+    if let Some(jobs) = args.jobs {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs.max(1))
+            .build_global()
+            .map_err(|e| RunError::Usage(format!("--jobs {jobs}: {e}")))?;
+    }
+    for dir in &args.font_dirs {
+        if !dir.is_dir() {
+            return Err(RunError::Usage(format!("--font-dir {} 不是目录", dir.display())));
+        }
+    }
+    let settings =
+        RenderSettings { templates: default_template_dir(args.templates.as_deref()), font_dirs: args.font_dirs };
+    let renderer = Renderer::new(&settings)?;
+    let opts = RunOptions { input: args.input.input, output: args.output, force: args.force, renderer };
+    for s in pipeline::run(&opts)? {
+        println!(
+            "{}: {} 份 PDF → {}；基数人口合计 {}，任务数合计 {}，按时参保 {} 人，剔除 {} 行（见 data-quality.pdf）",
+            s.programme,
+            s.documents,
+            s.folder.display(),
+            s.total_base,
+            s.total_quota,
+            s.insured,
+            s.rejected_rows
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(args: CheckArgs) -> Result<ExitCode, RunError> {
+    let progress = pipeline::progress_bar();
+    let mut failed = false;
+    let mut problems = Vec::new();
+    for dir in pipeline::find_programmes(&args.input.input)? {
+        match pipeline::prepare(&dir, &progress) {
+            Ok(p) => {
+                let rows: usize = p.enrollment.files.iter().map(|f| f.records).sum();
+                println!(
+                    "{}: 人口 {} 个镇办 {} 个村；名册 {} 个文件 {} 行，计入 {} 人，剔除 {} 行；任务数合计 {}",
+                    dir.display,
+                    p.population.towns.len(),
+                    p.population.towns.iter().map(|t| t.villages.len()).sum::<usize>(),
+                    p.enrollment.files.len(),
+                    rows,
+                    p.enrollment.insured.len(),
+                    p.enrollment.issues.len(),
+                    p.quotas.total_quota()
+                );
+                if args.strict && !p.enrollment.issues.is_empty() {
+                    failed = true;
+                    for i in p.enrollment.issues.iter().take(20) {
+                        println!("  {} 第{}行 “{}”列：{}（{}）", i.file, i.row, i.column, i.problem, i.masked_id);
+                    }
+                }
+            }
+            Err(e) => problems.extend(e.0),
+        }
+    }
+    progress.finish_and_clear();
+    if !problems.is_empty() {
+        return Err(RunError::Input(kaohe::problem::InputErrors(problems)));
+    }
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn verify(args: VerifyArgs) -> Result<ExitCode, RunError> {
+    let v = archive::verify(&args.dir)?;
+    for f in &v.changed {
+        println!("已改动：{f}");
+    }
+    for f in &v.missing {
+        println!("已缺失：{f}");
+    }
+    for f in &v.unexpected {
+        println!("清单外：{f}");
+    }
+    let bad = v.changed.len() + v.missing.len() + v.unexpected.len();
+    println!("{} 个文件与清单一致，{} 个有问题", v.ok, bad);
+    Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn reconcile_cmd(args: ReconcileArgs) -> Result<ExitCode, RunError> {
+    let dirs = pipeline::find_programmes(&args.input.input)?;
+    let dir = match &args.programme {
+        Some(name) => dirs
+            .iter()
+            .find(|d| d.path.file_name().is_some_and(|n| n.to_string_lossy() == *name))
+            .ok_or_else(|| RunError::Usage(format!("没有名为 {name} 的项目文件夹")))?,
+        None if dirs.len() == 1 => &dirs[0],
+        None => return Err(RunError::Usage("输入中有多个项目，请用 --programme 指定".into())),
+    };
+    let (_, _, quotas, _) = pipeline::plan(dir)?;
+    let shown = args.published.to_string_lossy().to_string();
+    let table =
+        ingest::read_table(Path::new(&args.published), &shown).map_err(|p| kaohe::problem::InputErrors(vec![p]))?;
+    let (diffs, total) = reconcile::compare(&table, &quotas).map_err(kaohe::problem::InputErrors)?;
+    println!("对照 {shown} 与 kaohe（{}）：", quotas.rounding.label());
+    for d in &diffs {
+        let show = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "—".into());
+        println!("{}\t公布 {}\tkaohe {}\t{}", d.unit, show(d.published), show(d.kaohe), d.why);
+    }
+    println!("{} 行不同。{total}", diffs.len());
+    Ok(if diffs.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn generate(args: GenerateArgs) -> Result<ExitCode, RunError> {
+    let s = kaohe::sample::generate_district(&args.out, args.seed)
+        .map_err(|e| RunError::Usage(format!("无法生成样例：{e}")))?;
+    println!(
+        "{}: {} 个村，{} 个名册文件，{} 行，{} 字节；无效身份证 {}，文件内重复 {}，跨文件重复 {}，未知村 {}，空白单元格 {}，逾期 {}",
+        args.out.display(),
+        s.villages,
+        s.files,
+        s.roster_rows,
+        s.bytes,
+        s.invalid_ids,
+        s.duplicates_within,
+        s.duplicates_across,
+        s.unknown_villages,
+        s.blank_cells,
+        s.late
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,380 @@
+//! Orchestration, no business logic: find the programme folders, run each through
+//! ingest → validate → metrics → quota → rank → render → archive, in parallel where
+//! the units are independent, with a progress bar when a person is watching.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use serde_json::Value;
+
+use crate::archive::{sha256_hex, ArchiveError, InputRecord, Manifest, Staging};
+use crate::config::{self, chinese_date, Programme};
+use crate::export;
+use crate::ingest::{self, RawTable};
+use crate::metrics::{self, EnrollmentCounts};
+use crate::problem::{nearest, InputErrors, InputProblem};
+use crate::quota::{self, QuotaTable};
+use crate::rank::{self, Standing};
+use crate::render::{RenderError, Renderer};
+use crate::report::{self, Results};
+use crate::validate::{self, Enrollment, Population};
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Input(#[from] InputErrors),
+    #[error("{0}")]
+    Render(#[from] RenderError),
+    #[error("{0}")]
+    Archive(#[from] ArchiveError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// A programme folder found under the input.
+#[derive(Debug, Clone)]
+pub struct ProgrammeDir {
+    pub path: PathBuf,
+    /// As shown in messages, e.g. input/hanbin-2015-micro.
+    pub display: String,
+}
+
+/// Every folder under `input` holding a programme.toml (or `input` itself), sorted.
+pub fn find_programmes(input: &Path) -> Result<Vec<ProgrammeDir>, RunError> {
+    // Paths in messages: relative to the working folder when inside it, as a clerk typed them.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let shown = |p: &Path| p.strip_prefix(&cwd).unwrap_or(p).to_string_lossy().replace('\\', "/");
+    if !input.is_dir() {
+        return Err(RunError::Usage(format!(
+            "输入目录 {} 不存在\n  hint: 用 --input 指定含 programme.toml 的目录",
+            shown(input)
+        )));
+    }
+    if input.join("programme.toml").is_file() {
+        return Ok(vec![ProgrammeDir { path: input.to_path_buf(), display: shown(input) }]);
+    }
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(input)
+        .map_err(|e| RunError::Usage(format!("无法读取 {}: {e}", shown(input))))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("programme.toml").is_file())
+        .collect();
+    dirs.sort();
+    if dirs.is_empty() {
+        return Err(RunError::Usage(format!(
+            "{} 下没有找到 programme.toml\n  hint: 每个年度项目一个文件夹，内含 programme.toml、人口数据和名册",
+            shown(input)
+        )));
+    }
+    Ok(dirs.into_iter().map(|p| ProgrammeDir { display: shown(&p), path: p }).collect())
+}
+
+/// Everything computed for one programme-year, before rendering.
+pub struct Prepared {
+    pub programme: Programme,
+    pub population: Population,
+    pub enrollment: Enrollment,
+    pub quotas: QuotaTable,
+    pub counts: EnrollmentCounts,
+    pub standings: Vec<Standing>,
+    pub inputs: Vec<InputRecord>,
+}
+
+impl Prepared {
+    /// The report view of the results.
+    pub fn results(&self) -> Results<'_> {
+        Results {
+            programme: &self.programme,
+            quotas: &self.quotas,
+            counts: &self.counts,
+            standings: &self.standings,
+            enrollment: &self.enrollment,
+        }
+    }
+}
+
+fn record(path: &Path, display: &str) -> Result<InputRecord, InputProblem> {
+    let bytes = std::fs::read(path).map_err(|e| InputProblem::file(display, format!("无法读取：{e}")))?;
+    Ok(InputRecord { path: display.to_string(), sha256: sha256_hex(&bytes), bytes: bytes.len() as u64 })
+}
+
+/// Config, population and quotas: all that the quota table (and `reconcile`) needs.
+pub fn plan(dir: &ProgrammeDir) -> Result<(Programme, Population, QuotaTable, Vec<InputRecord>), InputErrors> {
+    let programme = config::load(&dir.path, &dir.display).map_err(|p| InputErrors(vec![p]))?;
+    let pop_display = format!("{}/{}", dir.display, programme.config.inputs.population);
+    let table = ingest::read_table(&dir.path.join(&programme.config.inputs.population), &pop_display)
+        .map_err(|p| InputErrors(vec![p]))?;
+    let population = validate::population(&table).map_err(InputErrors)?;
+    let mut problems = Vec::new();
+    for o in &programme.config.quota.overrides {
+        if population.town_index(&o.unit).is_none() {
+            let p = InputProblem::file(
+                format!("{}/programme.toml", dir.display),
+                format!("[[quota.override]] 中的单位“{}”不在人口数据中", o.unit),
+            );
+            problems.push(match nearest(&o.unit, population.town_names()) {
+                Some(n) => p.hint(format!("是否应为“{n}”？")),
+                None => p,
+            });
+        }
+    }
+    if !problems.is_empty() {
+        return Err(InputErrors(problems));
+    }
+    let quotas = quota::apportion(&programme, &population);
+    let inputs = vec![
+        record(&dir.path.join("programme.toml"), &format!("{}/programme.toml", dir.display))
+            .map_err(|p| InputErrors(vec![p]))?,
+        record(&dir.path.join(&programme.config.inputs.population), &pop_display).map_err(|p| InputErrors(vec![p]))?,
+    ];
+    Ok((programme, population, quotas, inputs))
+}
+
+fn roster_files(dir: &Path, display: &str) -> Result<Vec<(PathBuf, String)>, InputProblem> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| InputProblem::file(display, format!("名册目录无法读取：{e}")))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            !name.starts_with('.') && !name.starts_with("~$")
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(
+            InputProblem::file(display, "名册目录是空的").hint("每个镇办一个名册文件（.xlsx、.csv 或 .parquet）")
+        );
+    }
+    Ok(files
+        .into_iter()
+        .map(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            (p, format!("{display}/{name}"))
+        })
+        .collect())
+}
+
+/// Read and check everything, compute counts, quotas and ranks. All input problems at once.
+pub fn prepare(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Prepared, InputErrors> {
+    let (programme, population, quotas, mut inputs) = plan(dir)?;
+    let rosters_display = format!("{}/{}", dir.display, programme.config.inputs.rosters);
+    let files = roster_files(&dir.path.join(&programme.config.inputs.rosters), &rosters_display)
+        .map_err(|p| InputErrors(vec![p]))?;
+    progress.set_message("读取名册");
+    progress.set_length(files.len() as u64);
+    let read: Vec<Result<(RawTable, InputRecord), InputProblem>> = files
+        .par_iter()
+        .map(|(path, display)| {
+            let table = ingest::read_table(path, display)?;
+            progress.inc(1);
+            Ok((table, record(path, display)?))
+        })
+        .collect();
+    let mut problems = Vec::new();
+    let mut tables = Vec::new();
+    for r in read {
+        match r {
+            Ok((t, rec)) => {
+                tables.push(t);
+                inputs.push(rec);
+            }
+            Err(p) => problems.push(p),
+        }
+    }
+    let enrollment = match validate::rosters(&tables, &population, programme.deadline) {
+        Ok(e) => e,
+        Err(p) => {
+            problems.extend(p);
+            Enrollment::default()
+        }
+    };
+    if !problems.is_empty() {
+        return Err(InputErrors(problems));
+    }
+    let counts = metrics::count(&enrollment, &population)
+        .map_err(|e| InputErrors(vec![InputProblem::file(&dir.display, format!("汇总失败：{e}"))]))?;
+    let keys = report::rank_keys(&programme, &quotas, &counts);
+    let r = &programme.config.ranking;
+    let standings = rank::rank(&keys, r.bottom_n, r.top_n);
+    Ok(Prepared { programme, population, enrollment, quotas, counts, standings, inputs })
+}
+
+/// One document to render.
+struct Job {
+    rel: String,
+    kind: &'static str,
+    unit: Option<String>,
+    template: &'static str,
+    data: Value,
+}
+
+fn file_safe(name: &str) -> String {
+    name.chars().map(|c| if "/\\:*?\"<>|".contains(c) || c.is_control() { '_' } else { c }).collect()
+}
+
+fn bad_text(dir: &ProgrammeDir, message: String) -> InputErrors {
+    InputErrors(vec![InputProblem::file(format!("{}/programme.toml", dir.display), message)])
+}
+
+/// Render and write every output of one prepared programme into `staging`.
+pub fn write_outputs(
+    dir: &ProgrammeDir,
+    prepared: &Prepared,
+    renderer: &Renderer,
+    staging: &mut Staging,
+    progress: &ProgressBar,
+) -> Result<(), RunError> {
+    let results = prepared.results();
+    let err = |m: String| RunError::Input(bad_text(dir, m));
+    let mut jobs = vec![
+        Job {
+            rel: "quota-table.pdf".into(),
+            kind: "quota-table",
+            unit: None,
+            template: "quota-table.typ",
+            data: results.quota_payload().map_err(err)?,
+        },
+        Job {
+            rel: "participation-ranking.pdf".into(),
+            kind: "participation-ranking",
+            unit: None,
+            template: "participation-ranking.typ",
+            data: results.ranking_payload().map_err(err)?,
+        },
+        Job {
+            rel: "data-quality.pdf".into(),
+            kind: "data-quality",
+            unit: None,
+            template: "data-quality.typ",
+            data: results.quality_payload().map_err(err)?,
+        },
+    ];
+    for (ti, town) in prepared.quotas.towns.iter().enumerate() {
+        jobs.push(Job {
+            rel: format!("village-detail/{:02}-{}.pdf", ti + 1, file_safe(&town.name)),
+            kind: "village-detail",
+            unit: Some(town.name.clone()),
+            template: "village-detail.typ",
+            data: results.village_payload(ti).map_err(err)?,
+        });
+    }
+    progress.set_message("生成 PDF");
+    progress.set_position(0);
+    progress.set_length(jobs.len() as u64);
+    let date = prepared.programme.date;
+    let rendered: Vec<Result<crate::render::RenderedPdf, RenderError>> = jobs
+        .par_iter()
+        .map(|job| {
+            let r = renderer.render(job.template, &job.data, &format!("{}/{}", prepared.programme.id, job.rel), date);
+            progress.inc(1);
+            r
+        })
+        .collect();
+    for (job, pdf) in jobs.iter().zip(rendered) {
+        let pdf = pdf?;
+        staging.write(&job.rel, job.kind, job.unit.as_deref(), Some(pdf.pages), &pdf.bytes)?;
+    }
+    let tables = [
+        results.quota_table(),
+        results.ranking_table(),
+        results.villages_table(),
+        results.issues_table(),
+        results.files_table(),
+    ];
+    let xlsx = export::xlsx(&tables.iter().collect::<Vec<_>>(), date)
+        .map_err(|e| RunError::Usage(format!("无法生成 results.xlsx：{e}")))?;
+    staging.write("results.xlsx", "results-xlsx", None, None, &xlsx)?;
+    let names = ["quota-table", "participation-ranking", "village-detail", "data-quality", "roster-files"];
+    for (table, name) in tables.iter().zip(names) {
+        staging.write(&format!("csv/{name}.csv"), "table-csv", None, None, &export::csv(table))?;
+    }
+    Ok(())
+}
+
+/// Settings of a `run`.
+pub struct RunOptions {
+    pub input: PathBuf,
+    pub output: PathBuf,
+    pub force: bool,
+    pub renderer: Renderer,
+}
+
+/// One finished programme-year.
+pub struct RunSummary {
+    pub programme: String,
+    pub folder: PathBuf,
+    pub documents: usize,
+    pub total_base: u64,
+    pub total_quota: u64,
+    pub insured: u64,
+    pub rejected_rows: usize,
+}
+
+/// A progress bar on stderr when a person is watching, hidden otherwise.
+pub fn progress_bar() -> ProgressBar {
+    if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{msg:8} [{bar:30}] {pos}/{len}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    }
+}
+
+/// `kaohe run`: every programme under the input into the output.
+/// All programmes are checked before anything is written.
+pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, RunError> {
+    let dirs = find_programmes(&opts.input)?;
+    let progress = progress_bar();
+    let mut prepared = Vec::new();
+    let mut problems = Vec::new();
+    for dir in &dirs {
+        match prepare(dir, &progress) {
+            Ok(p) => prepared.push((dir, p)),
+            Err(e) => problems.extend(e.0),
+        }
+    }
+    if !problems.is_empty() {
+        progress.finish_and_clear();
+        return Err(RunError::Input(InputErrors(problems)));
+    }
+    for (_, p) in &prepared {
+        if !opts.force && opts.output.join(&p.programme.id).exists() {
+            return Err(ArchiveError::Exists(opts.output.join(&p.programme.id)).into());
+        }
+    }
+    let mut summaries = Vec::new();
+    for (dir, p) in prepared {
+        let mut staging = Staging::new(&opts.output, &p.programme.id, opts.force)?;
+        write_outputs(dir, &p, &opts.renderer, &mut staging, &progress)?;
+        let manifest = Manifest {
+            tool: "kaohe".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            programme: p.programme.id.clone(),
+            document_number: p.programme.document_number(),
+            document_date: chinese_date(p.programme.date),
+            config_sha256: p.programme.digest.clone(),
+            inputs: p.inputs.clone(),
+            outputs: Vec::new(),
+        };
+        let folder = staging.finish(manifest)?;
+        summaries.push(RunSummary {
+            programme: p.programme.id.clone(),
+            documents: 3 + p.quotas.towns.len(),
+            total_base: p.quotas.total_base(),
+            total_quota: p.quotas.total_quota(),
+            insured: p.counts.towns.iter().map(|c| c.on_time).sum(),
+            rejected_rows: p.enrollment.issues.len(),
+            folder,
+        });
+    }
+    progress.finish_and_clear();
+    Ok(summaries)
+}

@@ -1,0 +1,100 @@
+//! Problems with the input that stop a run, collected so the clerk sees all of them at once.
+//!
+//! A broken column, an unknown town or a bad rate is not a per-row data issue: kaohe
+//! refuses to produce tables from it. Every problem names the file, and where it can,
+//! the row and column, and carries a hint saying how to fix it.
+
+use std::fmt;
+
+/// One fatal problem with an input file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputProblem {
+    /// File as the user named it (relative to the input folder where possible).
+    pub file: String,
+    /// 1-based row as Excel shows it (the header is row 1), if the problem is in one row.
+    pub row: Option<usize>,
+    /// Column header as written in the file, if the problem is in one column.
+    pub column: Option<String>,
+    /// What is wrong, in plain words.
+    pub message: String,
+    /// How to fix it.
+    pub hint: Option<String>,
+}
+
+impl InputProblem {
+    /// A problem with a whole file.
+    pub fn file(file: impl Into<String>, message: impl Into<String>) -> Self {
+        InputProblem { file: file.into(), row: None, column: None, message: message.into(), hint: None }
+    }
+
+    /// A problem at a row (and optionally a column) of a file.
+    pub fn at(file: impl Into<String>, row: usize, column: Option<&str>, message: impl Into<String>) -> Self {
+        InputProblem {
+            file: file.into(),
+            row: Some(row),
+            column: column.map(str::to_string),
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// Attach a hint line.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Attach a column.
+    pub fn column(mut self, column: impl Into<String>) -> Self {
+        self.column = Some(column.into());
+        self
+    }
+}
+
+impl fmt::Display for InputProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(row) = self.row {
+            write!(f, " 第{row}行")?;
+        }
+        if let Some(col) = &self.column {
+            write!(f, " “{col}”列")?;
+        }
+        write!(f, "：{}", self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// All fatal input problems of one run.
+#[derive(Debug, Clone, Default)]
+pub struct InputErrors(pub Vec<InputProblem>);
+
+impl fmt::Display for InputErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "输入数据有 {} 处问题，未生成任何输出：", self.0.len())?;
+        for p in &self.0 {
+            writeln!(f, "- {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for InputErrors {}
+
+/// The known name closest to `name`, if it is close enough to be a likely typo.
+pub fn nearest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut best: Option<(f64, &str)> = None;
+    for k in known {
+        // Edit-distance similarity, plus a little for each shared leading character:
+        // a clerk's typo keeps the start of the name (丙镇 → 丙办 rather than 甲镇).
+        let prefix = name.chars().zip(k.chars()).take_while(|(a, b)| a == b).count();
+        let score = strsim::normalized_levenshtein(name, k) + 0.1 * prefix as f64;
+        if best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, k));
+        }
+    }
+    best.filter(|(s, _)| *s >= 0.4).map(|(_, k)| k)
+}

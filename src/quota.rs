@@ -1,0 +1,185 @@
+//! Quota apportionment: base population × rate, made into whole persons.
+//!
+//! The seed's table preserves the district total to the person while rounding some
+//! x.5 towns up and others down, which no per-row rule does; the default is therefore
+//! the largest-remainder (Hamilton) method, top-down: district total → towns, each
+//! town's whole quota → its villages. Ties between equal remainders go to the larger
+//! base population, then to the unit listed first in the population file — a rule
+//! that is documented, deterministic and stated in the report's note.
+//! Half-up, floor and ceil apply at a chosen level and are summed upward.
+//! All arithmetic is on integers (rates in parts per million): no float drift.
+
+use crate::config::{Base, Level, Programme, Rate, Rounding};
+use crate::validate::Population;
+
+/// Denominator of an exact quota computed from a [`Rate`].
+pub const PPM: u128 = Rate::WHOLE as u128;
+
+/// One village's quota.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VillageQuota {
+    pub name: String,
+    pub base: u64,
+    pub quota: u64,
+}
+
+/// One town's quota and its villages'.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TownQuota {
+    pub name: String,
+    pub base_kind: Base,
+    pub rate: Rate,
+    pub base: u64,
+    /// base × rate in parts per million: the exact quota is `exact_ppm / PPM`.
+    pub exact_ppm: u128,
+    pub quota: u64,
+    pub villages: Vec<VillageQuota>,
+}
+
+/// The whole quota table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaTable {
+    pub towns: Vec<TownQuota>,
+    pub rounding: Rounding,
+    pub level: Level,
+}
+
+impl QuotaTable {
+    /// Sum of base populations (838794 in the seed).
+    pub fn total_base(&self) -> u64 {
+        self.towns.iter().map(|t| t.base).sum()
+    }
+    /// Sum of quotas (407361 in the seed).
+    pub fn total_quota(&self) -> u64 {
+        self.towns.iter().map(|t| t.quota).sum()
+    }
+}
+
+/// An exact quota as decimal text: 21055.5
+pub fn exact_text(ppm: u128) -> String {
+    let int = ppm / PPM;
+    let frac = ppm % PPM;
+    if frac == 0 {
+        int.to_string()
+    } else {
+        format!("{int}.{}", format!("{frac:06}").trim_end_matches('0'))
+    }
+}
+
+/// Round `num / den` by a per-row rule (largest remainder is not per-row; it is treated as half-up
+/// only for the district total).
+fn round_rule(num: u128, den: u128, rule: Rounding) -> u64 {
+    let q = num / den;
+    let r = num % den;
+    (match rule {
+        Rounding::Floor => q,
+        Rounding::Ceil => q + (r > 0) as u128,
+        Rounding::HalfUp | Rounding::LargestRemainder => q + (2 * r >= den) as u128,
+    }) as u64
+}
+
+/// Largest-remainder apportionment of `target` persons over units whose exact shares are
+/// `nums[i] / den`. Ties: larger `bases[i]` first, then lower index.
+pub fn largest_remainder(nums: &[u128], den: u128, bases: &[u64], target: u64) -> Vec<u64> {
+    let mut out: Vec<u64> = nums.iter().map(|n| (n / den) as u64).collect();
+    let assigned: u64 = out.iter().sum();
+    let mut left = target.saturating_sub(assigned) as usize;
+    let mut order: Vec<usize> = (0..nums.len()).collect();
+    order.sort_by(|&a, &b| (nums[b] % den).cmp(&(nums[a] % den)).then(bases[b].cmp(&bases[a])).then(a.cmp(&b)));
+    for i in order {
+        if left == 0 {
+            break;
+        }
+        out[i] += 1;
+        left -= 1;
+    }
+    out
+}
+
+/// Split a town's whole quota over its villages in proportion to their bases.
+fn split_to_villages(quota: u64, bases: &[u64]) -> Vec<u64> {
+    let total: u64 = bases.iter().sum();
+    if total == 0 {
+        return vec![0; bases.len()];
+    }
+    let nums: Vec<u128> = bases.iter().map(|&b| quota as u128 * b as u128).collect();
+    largest_remainder(&nums, total as u128, bases, quota)
+}
+
+/// Compute every town's and village's quota under the programme's rule.
+pub fn apportion(programme: &Programme, population: &Population) -> QuotaTable {
+    let q = &programme.config.quota;
+    let rule_for = |town: &str| {
+        let o = q.overrides.iter().find(|o| o.unit == town);
+        (o.and_then(|o| o.base).unwrap_or(q.default_base), o.and_then(|o| o.rate).unwrap_or(q.default_rate))
+    };
+    let mut towns: Vec<TownQuota> = population
+        .towns
+        .iter()
+        .map(|t| {
+            let (base_kind, rate) = rule_for(&t.name);
+            let vbase = |v: &crate::validate::Village| if base_kind == Base::Total { v.total } else { v.rural };
+            let base: u64 = t.villages.iter().map(vbase).sum();
+            TownQuota {
+                name: t.name.clone(),
+                base_kind,
+                rate,
+                base,
+                exact_ppm: base as u128 * rate.0 as u128,
+                quota: 0,
+                villages: t
+                    .villages
+                    .iter()
+                    .map(|v| VillageQuota { name: v.name.clone(), base: vbase(v), quota: 0 })
+                    .collect(),
+            }
+        })
+        .collect();
+
+    let town_level = q.rounding == Rounding::LargestRemainder || q.level == Level::Town;
+    if town_level {
+        let quotas = if q.rounding == Rounding::LargestRemainder {
+            let nums: Vec<u128> = towns.iter().map(|t| t.exact_ppm).collect();
+            let bases: Vec<u64> = towns.iter().map(|t| t.base).collect();
+            let target = round_rule(nums.iter().sum(), PPM, Rounding::HalfUp);
+            largest_remainder(&nums, PPM, &bases, target)
+        } else {
+            towns.iter().map(|t| round_rule(t.exact_ppm, PPM, q.rounding)).collect()
+        };
+        for (t, quota) in towns.iter_mut().zip(quotas) {
+            t.quota = quota;
+            let bases: Vec<u64> = t.villages.iter().map(|v| v.base).collect();
+            for (v, vq) in t.villages.iter_mut().zip(split_to_villages(quota, &bases)) {
+                v.quota = vq;
+            }
+        }
+    } else {
+        for t in &mut towns {
+            for v in &mut t.villages {
+                v.quota = round_rule(v.base as u128 * t.rate.0 as u128, PPM, q.rounding);
+            }
+            t.quota = t.villages.iter().map(|v| v.quota).sum();
+        }
+    }
+    QuotaTable { towns, rounding: q.rounding, level: q.level }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hamilton_preserves_total_and_breaks_ties_by_base() {
+        // Three units at 50%: 5 → 2.5, 7 → 3.5, 9 → 4.5; exact total 10.5 → 11 (half-up).
+        let nums = [5 * 500_000u128, 7 * 500_000, 9 * 500_000];
+        let got = largest_remainder(&nums, PPM, &[5, 7, 9], 11);
+        assert_eq!(got, vec![2, 4, 5]); // the two larger bases win the tied .5 remainders
+        assert_eq!(got.iter().sum::<u64>(), 11);
+    }
+
+    #[test]
+    fn exact_text_trims() {
+        assert_eq!(exact_text(42111 * 500_000), "21055.5");
+        assert_eq!(exact_text(40120 * 200_000), "8024");
+    }
+}

@@ -1,0 +1,78 @@
+//! A small Typst `World`: templates from report-templates/ (or the copies built into the
+//! binary), the document's data as a virtual `/data.json`, fonts loaded once and shared,
+//! and a fixed date so that output never depends on the clock.
+
+use std::sync::Arc;
+
+use typst::diag::{FileError, FileResult};
+use typst::foundations::{Bytes, Datetime, Duration};
+use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
+use typst::text::{Font, FontBook};
+use typst::utils::LazyHash;
+use typst::{Library, World};
+
+/// What every document of a run shares: the standard library, fonts and templates.
+pub struct Shared {
+    pub library: LazyHash<Library>,
+    pub book: LazyHash<FontBook>,
+    pub fonts: Vec<Font>,
+    /// (virtual path, source text) of every template file.
+    pub templates: Vec<(String, String)>,
+}
+
+/// One document being compiled.
+pub struct DocWorld<'a> {
+    pub shared: &'a Arc<Shared>,
+    pub main: FileId,
+    pub data: Bytes,
+    pub today: Datetime,
+}
+
+/// The file id of a path in the project root.
+pub fn file_id(path: &str) -> FileId {
+    let vpath = VirtualPath::new(path).expect("template paths are valid virtual paths");
+    RootedPath::new(VirtualRoot::Project, vpath).intern()
+}
+
+impl World for DocWorld<'_> {
+    fn library(&self) -> &LazyHash<Library> {
+        &self.shared.library
+    }
+
+    fn book(&self) -> &LazyHash<FontBook> {
+        &self.shared.book
+    }
+
+    fn main(&self) -> FileId {
+        self.main
+    }
+
+    fn source(&self, id: FileId) -> FileResult<Source> {
+        self.shared
+            .templates
+            .iter()
+            .find(|(path, _)| file_id(path) == id)
+            .map(|(_, text)| Source::new(id, text.clone()))
+            .ok_or(FileError::NotSource)
+    }
+
+    fn file(&self, id: FileId) -> FileResult<Bytes> {
+        if id == file_id("/data.json") {
+            return Ok(self.data.clone());
+        }
+        self.shared
+            .templates
+            .iter()
+            .find(|(path, _)| file_id(path) == id)
+            .map(|(_, text)| Bytes::new(text.clone().into_bytes()))
+            .ok_or(FileError::AccessDenied)
+    }
+
+    fn font(&self, index: usize) -> Option<Font> {
+        self.shared.fonts.get(index).cloned()
+    }
+
+    fn today(&self, _offset: Option<Duration>) -> Option<Datetime> {
+        Some(self.today)
+    }
+}

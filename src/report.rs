@@ -1,0 +1,401 @@
+//! The tables kaohe publishes, built once and handed to every writer: as JSON payloads
+//! for the Typst templates, as sheets in results.xlsx and as CSV files. Numbers stay
+//! numbers until a writer formats them.
+
+use serde_json::{json, Value};
+
+use crate::config::{chinese_date, Base, Programme, RankKey};
+use crate::metrics::EnrollmentCounts;
+use crate::quota::QuotaTable;
+use crate::rank::{Ratio, Standing};
+use crate::validate::Enrollment;
+
+/// One cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Int(u64),
+    /// A rate as a fraction (0.9531 = 95.31%).
+    Pct(f64),
+}
+
+impl Cell {
+    /// As printed in the PDF and CSV.
+    pub fn text(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Int(n) => n.to_string(),
+            Cell::Pct(p) => format!("{:.2}%", p * 100.0),
+        }
+    }
+}
+
+fn t(s: impl Into<String>) -> Cell {
+    Cell::Text(s.into())
+}
+
+/// A table with a header row, body rows and an optional 合计 row.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Sheet and CSV name.
+    pub name: String,
+    pub columns: Vec<String>,
+    /// Relative column widths in the PDF.
+    pub widths: Vec<u32>,
+    pub rows: Vec<Vec<Cell>>,
+    pub total: Option<Vec<Cell>>,
+}
+
+impl Table {
+    fn new(name: &str, columns: &[(&str, u32)]) -> Table {
+        Table {
+            name: name.to_string(),
+            columns: columns.iter().map(|(c, _)| c.to_string()).collect(),
+            widths: columns.iter().map(|(_, w)| *w).collect(),
+            rows: Vec::new(),
+            total: None,
+        }
+    }
+
+    /// The payload the templates' `report-table` expects.
+    pub fn to_json(&self) -> Value {
+        let numeric: Vec<bool> = (0..self.columns.len())
+            .map(|i| {
+                self.rows
+                    .first()
+                    .or(self.total.as_ref())
+                    .is_some_and(|r| matches!(r.get(i), Some(Cell::Int(_) | Cell::Pct(_))))
+            })
+            .collect();
+        json!({
+            "columns": self.columns,
+            "widths": self.widths,
+            "numeric": numeric,
+            "rows": self.rows.iter().map(|r| r.iter().map(Cell::text).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "total": self.total.as_ref().map(|r| r.iter().map(Cell::text).collect::<Vec<_>>()),
+        })
+    }
+}
+
+/// Everything computed for one programme-year.
+pub struct Results<'a> {
+    pub programme: &'a Programme,
+    pub quotas: &'a QuotaTable,
+    pub counts: &'a EnrollmentCounts,
+    pub standings: &'a [Standing],
+    pub enrollment: &'a Enrollment,
+}
+
+/// In a PDF cell a long path cannot wrap: show roster files by name (the sheets keep the path).
+fn short_files(mut table: Value, column: usize) -> Value {
+    if let Some(rows) = table["rows"].as_array_mut() {
+        for row in rows {
+            if let Some(Value::String(path)) = row.get_mut(column) {
+                *path = path.rsplit('/').next().unwrap_or(path).to_string();
+            }
+        }
+    }
+    table
+}
+
+fn ratio(num: u64, den: u64) -> f64 {
+    Ratio { num, den }.value()
+}
+
+/// The ranking key of each town, in population order.
+pub fn rank_keys(programme: &Programme, quotas: &QuotaTable, counts: &EnrollmentCounts) -> Vec<Ratio> {
+    quotas
+        .towns
+        .iter()
+        .zip(&counts.towns)
+        .map(|(q, c)| match programme.config.ranking.key {
+            RankKey::Completion => Ratio { num: c.on_time, den: q.quota },
+            RankKey::Participation => Ratio { num: c.on_time, den: q.base },
+        })
+        .collect()
+}
+
+impl Results<'_> {
+    fn fill(&self, key: &str, template: &str) -> Result<String, String> {
+        self.programme.fill(key, template, &[("overrides", self.override_notes()?)])
+    }
+
+    fn override_notes(&self) -> Result<String, String> {
+        let c = &self.programme.config;
+        let mut notes = Vec::new();
+        for o in &c.quota.overrides {
+            let base = o.base.unwrap_or(c.quota.default_base);
+            let rate = o.rate.unwrap_or(c.quota.default_rate);
+            notes.push(self.programme.fill(
+                "override_note",
+                &c.text.override_note,
+                &[("unit", o.unit.clone()), ("base", base.label().to_string()), ("rate", rate.label())],
+            )?);
+        }
+        Ok(notes.join("，"))
+    }
+
+    /// 附件: the quota table, towns in the population file's order.
+    pub fn quota_table(&self) -> Table {
+        let mut table =
+            Table::new("任务分解表", &[("镇办及村名", 3), ("户籍总人口（农村）", 3), ("参保任务数(人)", 3)]);
+        for town in &self.quotas.towns {
+            table.rows.push(vec![t(&town.name), Cell::Int(town.base), Cell::Int(town.quota)]);
+        }
+        table.total = Some(vec![t("合计"), Cell::Int(self.quotas.total_base()), Cell::Int(self.quotas.total_quota())]);
+        table
+    }
+
+    /// The quota table's payload.
+    pub fn quota_payload(&self) -> Result<Value, String> {
+        let text = &self.programme.config.text;
+        let note = self.fill("quota_note", &text.quota_note)?;
+        Ok(json!({
+            "label": text.annex_label,
+            "title": self.fill("quota_title", &text.quota_title)?,
+            "table": self.quota_table().to_json(),
+            "note": note,
+        }))
+    }
+
+    /// Towns in ranking order: (population index, standing).
+    fn ranked(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.standings.len()).collect();
+        order.sort_by_key(|&i| (self.standings[i].rank, i));
+        order
+    }
+
+    fn remark(&self, i: usize) -> String {
+        let r = &self.programme.config.ranking;
+        let s = &self.standings[i];
+        let mut parts = Vec::new();
+        if s.bottom {
+            parts.push(r.bottom_remark.clone());
+        }
+        if self.counts.towns[i].on_time < self.quotas.towns[i].quota {
+            parts.push(r.unfinished_remark.clone());
+        }
+        if s.top && !s.bottom {
+            parts.push(r.top_remark.clone());
+        }
+        parts.join("；")
+    }
+
+    /// Year-end ranking table.
+    pub fn ranking_table(&self) -> Table {
+        let mut table = Table::new(
+            "参保排名",
+            &[
+                ("排名", 2),
+                ("镇办", 3),
+                ("基数人口", 3),
+                ("任务数", 3),
+                ("按时参保", 3),
+                ("逾期缴费", 2),
+                ("参保率", 3),
+                ("完成率", 3),
+                ("备注", 5),
+            ],
+        );
+        for i in self.ranked() {
+            let (q, c) = (&self.quotas.towns[i], self.counts.towns[i]);
+            table.rows.push(vec![
+                Cell::Int(self.standings[i].rank as u64),
+                t(&q.name),
+                Cell::Int(q.base),
+                Cell::Int(q.quota),
+                Cell::Int(c.on_time),
+                Cell::Int(c.late),
+                Cell::Pct(ratio(c.on_time, q.base)),
+                Cell::Pct(ratio(c.on_time, q.quota)),
+                t(self.remark(i)),
+            ]);
+        }
+        let base = self.quotas.total_base();
+        let quota = self.quotas.total_quota();
+        let on_time: u64 = self.counts.towns.iter().map(|c| c.on_time).sum();
+        let late: u64 = self.counts.towns.iter().map(|c| c.late).sum();
+        let goal = self.programme.config.enrollment.goal;
+        let reached = (on_time as u128) * (crate::config::Rate::WHOLE as u128) >= (base as u128) * (goal.0 as u128);
+        let verdict = format!("全区目标{}：{}", goal.label(), if reached { "已达到" } else { "未达到" });
+        table.total = Some(vec![
+            t("合计"),
+            t(""),
+            Cell::Int(base),
+            Cell::Int(quota),
+            Cell::Int(on_time),
+            Cell::Int(late),
+            Cell::Pct(ratio(on_time, base)),
+            Cell::Pct(ratio(on_time, quota)),
+            t(verdict),
+        ]);
+        table
+    }
+
+    /// The ranking's payload, with the completion chart.
+    pub fn ranking_payload(&self) -> Result<Value, String> {
+        let c = &self.programme.config;
+        let key = match c.ranking.key {
+            RankKey::Completion => "任务完成率",
+            RankKey::Participation => "参保率",
+        };
+        let items: Vec<Value> = self
+            .ranked()
+            .into_iter()
+            .map(|i| {
+                let v = ratio(self.counts.towns[i].on_time, self.quotas.towns[i].quota);
+                json!({"name": self.quotas.towns[i].name, "value": v, "text": Cell::Pct(v).text(), "flag": self.standings[i].bottom})
+            })
+            .collect();
+        let max = items.iter().filter_map(|i| i["value"].as_f64()).fold(1.0f64, f64::max);
+        Ok(json!({
+            "label": c.text.annex_label,
+            "title": self.fill("ranking_title", &c.text.ranking_title)?,
+            "subtitle": format!("按{key}排名；缴费截止日期{}", chinese_date(self.programme.deadline)),
+            "table": self.ranking_table().to_json(),
+            "note": self.fill("ranking_note", &c.text.ranking_note)?,
+            "chart": {
+                "title": "各镇办任务完成率",
+                "scale": (max * 10.0).ceil() / 10.0,
+                "items": items,
+                "legend": format!("竖线为100%（完成任务）；红色为{}。", c.ranking.bottom_remark),
+            },
+        }))
+    }
+
+    /// Villages of every town in one table (for the sheet and CSV).
+    pub fn villages_table(&self) -> Table {
+        let mut table = Table::new("村级明细", &[("镇办", 3), ("村（社区）", 3)]);
+        let detail = Self::village_columns();
+        table.columns.extend(detail.columns.iter().skip(1).cloned());
+        table.widths.extend(detail.widths.iter().skip(1));
+        for ti in 0..self.quotas.towns.len() {
+            for row in self.town_villages(ti).rows {
+                let mut r = vec![t(&self.quotas.towns[ti].name)];
+                r.extend(row);
+                table.rows.push(r);
+            }
+        }
+        table
+    }
+
+    fn village_columns() -> Table {
+        Table::new(
+            "村级明细",
+            &[
+                ("村（社区）", 4),
+                ("基数人口", 3),
+                ("任务数", 3),
+                ("按时参保", 3),
+                ("逾期缴费", 3),
+                ("参保率", 3),
+                ("完成率", 3),
+            ],
+        )
+    }
+
+    /// One town's villages.
+    pub fn town_villages(&self, ti: usize) -> Table {
+        let mut table = Self::village_columns();
+        let q = &self.quotas.towns[ti];
+        for (v, c) in q.villages.iter().zip(&self.counts.villages[ti]) {
+            table.rows.push(vec![
+                t(&v.name),
+                Cell::Int(v.base),
+                Cell::Int(v.quota),
+                Cell::Int(c.on_time),
+                Cell::Int(c.late),
+                Cell::Pct(ratio(c.on_time, v.base)),
+                Cell::Pct(ratio(c.on_time, v.quota)),
+            ]);
+        }
+        let c = self.counts.towns[ti];
+        table.total = Some(vec![
+            t("合计"),
+            Cell::Int(q.base),
+            Cell::Int(q.quota),
+            Cell::Int(c.on_time),
+            Cell::Int(c.late),
+            Cell::Pct(ratio(c.on_time, q.base)),
+            Cell::Pct(ratio(c.on_time, q.quota)),
+        ]);
+        table
+    }
+
+    /// One town's village-detail payload.
+    pub fn village_payload(&self, ti: usize) -> Result<Value, String> {
+        let c = &self.programme.config;
+        let q = &self.quotas.towns[ti];
+        let base = match q.base_kind {
+            Base::Rural => "农村户籍人口",
+            Base::Total => "户籍总人口",
+        };
+        Ok(json!({
+            "title": self.programme.fill("detail_title", &c.text.detail_title, &[("unit", q.name.clone())])?,
+            "subtitle": format!("{}：{}{}，任务数{}人；排名第{}", q.name, base, q.rate.label(), q.quota, self.standings[ti].rank),
+            "table": self.town_villages(ti).to_json(),
+            "note": format!("注：基数人口为{base}；任务数按{}分解到村；参保人数只计{}前缴费的有效身份证号，同一人只计一次。",
+                c.quota.rounding.label(), chinese_date(self.programme.deadline)),
+        }))
+    }
+
+    /// Per-file summary of the rosters.
+    pub fn files_table(&self) -> Table {
+        let mut table =
+            Table::new("名册汇总", &[("文件", 6), ("格式", 2), ("记录数", 2), ("空行", 2), ("计入", 2), ("剔除", 2)]);
+        for f in &self.enrollment.files {
+            table.rows.push(vec![
+                t(&f.file),
+                t(&f.format),
+                Cell::Int(f.records as u64),
+                Cell::Int(f.blank_rows as u64),
+                Cell::Int(f.accepted as u64),
+                Cell::Int(f.rejected as u64),
+            ]);
+        }
+        let sum = |f: fn(&crate::validate::FileSummary) -> usize| {
+            Cell::Int(self.enrollment.files.iter().map(f).sum::<usize>() as u64)
+        };
+        table.total = Some(vec![
+            t("合计"),
+            t(""),
+            sum(|f| f.records),
+            sum(|f| f.blank_rows),
+            sum(|f| f.accepted),
+            sum(|f| f.rejected),
+        ]);
+        table
+    }
+
+    /// Every row set aside.
+    pub fn issues_table(&self) -> Table {
+        let mut table =
+            Table::new("数据校验", &[("序号", 2), ("文件", 5), ("行", 2), ("列", 3), ("问题", 8), ("身份证号", 7)]);
+        for (i, issue) in self.enrollment.issues.iter().enumerate() {
+            table.rows.push(vec![
+                Cell::Int(i as u64 + 1),
+                t(&issue.file),
+                Cell::Int(issue.row as u64),
+                t(&issue.column),
+                t(&issue.problem),
+                t(&issue.masked_id),
+            ]);
+        }
+        table
+    }
+
+    /// 数据校验报告 payload.
+    pub fn quality_payload(&self) -> Result<Value, String> {
+        let c = &self.programme.config;
+        Ok(json!({
+            "title": self.fill("quality_title", &c.text.quality_title)?,
+            "subtitle": format!("名册目录：{}；缴费截止日期{}；身份证号已隐去中间八位", c.inputs.rosters, chinese_date(self.programme.deadline)),
+            "summary_heading": "一、各镇办名册",
+            "summary": short_files(self.files_table().to_json(), 0),
+            "summary_note": "注：“计入”为有效且首次出现的人数（含逾期缴费）；“剔除”为下表所列各行；空行不计。",
+            "rows_heading": "二、未计入的行",
+            "table": short_files(self.issues_table().to_json(), 1),
+            "note": if self.enrollment.issues.is_empty() { "注：没有需要剔除的行。" } else { "注：行号与 Excel 中看到的行号一致（第1行为表头）。" },
+        }))
+    }
+}

@@ -1,0 +1,664 @@
+//! End-to-end tests: the kaohe binary on the bundled sample and on small hand-made
+//! programmes, checking real values (the seed's totals, hand-computed quotas, ranks,
+//! counts), the PDFs (text, fonts, A4, GB/T 9704 geometry), byte-identical reruns, and
+//! that every kind of bad input gives its message and writes nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use kaohe::validate::id_check_char;
+
+// ---------------------------------------------------------------- helpers
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn kaohe(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kaohe")).args(args).current_dir(cwd).output().expect("kaohe runs")
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+fn must_succeed(args: &[&str], cwd: &Path) -> String {
+    let out = kaohe(args, cwd);
+    assert!(out.status.success(), "kaohe {args:?} failed:\n{}", text(&out));
+    text(&out)
+}
+
+fn must_fail(args: &[&str], cwd: &Path, code: i32) -> String {
+    let out = kaohe(args, cwd);
+    assert_eq!(out.status.code(), Some(code), "kaohe {args:?} should exit {code}:\n{}", text(&out));
+    text(&out)
+}
+
+fn read_csv(path: &Path) -> Vec<Vec<String>> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "CSV has a BOM");
+    let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(&bytes[3..]);
+    r.records().map(|rec| rec.unwrap().iter().map(str::to_string).collect()).collect()
+}
+
+fn row<'a>(rows: &'a [Vec<String>], first: &str) -> &'a [String] {
+    rows.iter()
+        .find(|r| r[0] == first || r.get(1).is_some_and(|c| c == first))
+        .unwrap_or_else(|| panic!("no row {first}"))
+}
+
+fn tool(name: &str) -> &str {
+    let ok = Command::new("which").arg(name).output().is_ok_and(|o| o.status.success());
+    assert!(ok, "{name} is needed by the tests: apt-get install poppler-utils (.ci/run does this)");
+    name
+}
+
+fn pdftotext(pdf: &Path) -> String {
+    let out = Command::new(tool("pdftotext")).args(["-layout"]).arg(pdf).arg("-").output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+fn all_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(all_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The bundled sample, run once for all tests that read its output.
+fn sample() -> &'static Path {
+    static OUT: OnceLock<PathBuf> = OnceLock::new();
+    OUT.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let out = dir.join("out");
+        must_succeed(&["run", "--input", "input", "--output", out.to_str().unwrap()], &repo());
+        out.join("hanbin-2015-micro")
+    })
+}
+
+/// A valid resident ID for person `n` (GB 11643 check digit computed).
+fn id(n: u32) -> String {
+    let birth = 19700101 + (n % 28) + 100 * (n / 28 % 12); // valid day/month combinations
+    let first17 = format!("610902{birth}{:03}", n % 1000);
+    format!("{first17}{}", id_check_char(first17.as_bytes()))
+}
+
+/// The mini programme (4 towns) in `dir/input/mini-2015`, with rosters written here so
+/// every count below is known by construction.
+///
+/// Population (fixtures/mini/population.csv), rates 50% of rural, 丙办 20% of total:
+///   甲镇 rural 101+60 = 161 → 80.5;  乙镇 75 → 37.5;  丙办 total 50+31 = 81 → 16.2;  丁镇 rural 60 → 30
+///   exact total 164.2 → 164; floors 80+37+16+30 = 163; one person left; 甲 and 乙 tie at .5
+///   → the larger base (甲, 161) gets it: 甲 81, 乙 37, 丙 16, 丁 30.
+/// Rosters: 甲 81 on time (东村 51, 西村 30) + 2 late + 3 bad rows; 乙 30 on time + 1 late (GBK);
+///   丙 8 on time (xlsx); 丁 15 on time + a person already in 甲's file.
+fn mini(dir: &Path) -> PathBuf {
+    let prog = dir.join("input").join("mini-2015");
+    copy_dir(&repo().join("tests/fixtures/mini"), &prog);
+    let rosters = prog.join("rosters");
+    std::fs::create_dir_all(&rosters).unwrap();
+    let mut n = 0u32;
+    let mut next = || {
+        n += 1;
+        id(n)
+    };
+    // 甲镇: UTF-8 with BOM, a blank line, dashes in dates.
+    let mut a = String::from("\u{feff}身份证号,姓名,镇,村,保费,缴费日期\r\n");
+    let first = next();
+    a += &format!("{first},张一,甲镇,东村,20,2015-11-03\r\n");
+    for i in 1..51 {
+        let date = if i == 50 { "2016-01-30" } else { "2015-12-01" }; // the deadline day itself is on time
+        a += &format!("{},张{i},甲镇,东村,20,{date}\r\n", next());
+    }
+    a += "\r\n";
+    let second = next();
+    a += &format!("{second},李一,甲镇,西村,20,2015/12/1\r\n");
+    for i in 1..30 {
+        a += &format!("{},李{i},甲镇,西村,50,2015年12月1日\r\n", next());
+    }
+    a += &format!("{},王迟,甲镇,东村,20,2016-01-31\r\n", next()); // late by one day
+    a += &format!("{},王晚,甲镇,东村,20,2016-03-01\r\n", next());
+    a += &format!("{first},张一,甲镇,东村,20,2015-11-03\r\n"); // duplicate within the file
+    a += "610902197001010011,坏号,甲镇,东村,20,2015-11-03\r\n"; // wrong check digit
+    a += &format!("{},错村,甲镇,东材,20,2015-11-03\r\n", next()); // no such village
+    std::fs::write(rosters.join("01-甲镇.csv"), a).unwrap();
+    // 乙镇: GBK, other header spellings.
+    let mut b = String::from("公民身份号码,参保人姓名,镇办,村名,保费（元）,缴费时间\r\n");
+    for i in 0..30 {
+        b += &format!("{},赵{i},乙镇,南村,20,2016/1/{}\r\n", next(), 1 + i % 28);
+    }
+    b += &format!("{},赵迟,乙镇,南村,20,2016/2/2\r\n", next());
+    let (gbk, _, bad) = encoding_rs::GBK.encode(&b);
+    assert!(!bad);
+    std::fs::write(rosters.join("02-乙镇.csv"), gbk).unwrap();
+    // 丙办: xlsx with real date cells.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["身份证号码", "姓名", "乡镇", "村（社区）", "保费", "缴费日期"].iter().enumerate()
+    {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2015, 12, 20).unwrap();
+    let fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    for i in 0..8u32 {
+        let r = i + 1;
+        sheet.write_string(r, 0, next()).unwrap();
+        sheet.write_string(r, 1, format!("钱{i}")).unwrap();
+        sheet.write_string(r, 2, "丙办").unwrap();
+        sheet.write_string(r, 3, if i < 5 { "北社区" } else { "中社区" }).unwrap();
+        sheet.write_number(r, 4, 20.0).unwrap();
+        sheet.write_datetime_with_format(r, 5, &date, &fmt).unwrap();
+    }
+    book.save(rosters.join("03-丙办.xlsx")).unwrap();
+    // 丁镇: plain UTF-8; one person already insured in 甲镇.
+    let mut d = String::from("身份证号,姓名,镇,村,保费,缴费日期\n");
+    for i in 0..15 {
+        d += &format!("{},孙{i},丁镇,{},20,20151215\n", next(), if i < 10 { "上村" } else { "下村" });
+    }
+    d += &format!("{second},李一,丁镇,上村,20,20151215\n");
+    std::fs::write(rosters.join("04-丁镇.csv"), d).unwrap();
+    dir.join("input")
+}
+
+fn run_mini(dir: &Path) -> PathBuf {
+    let input = mini(dir);
+    let out = dir.join("out");
+    must_succeed(&["run", "--input", input.to_str().unwrap(), "--output", out.to_str().unwrap()], dir);
+    out.join("mini-2015")
+}
+
+// ---------------------------------------------------------------- the bundled sample
+
+#[test]
+fn sample_quota_table_reproduces_the_seed_totals() {
+    let rows = read_csv(&sample().join("csv/quota-table.csv"));
+    assert_eq!(rows[0], ["镇办及村名", "户籍总人口（农村）", "参保任务数(人)"]);
+    assert_eq!(rows.len(), 1 + 34 + 1);
+    assert_eq!(rows[35], ["合计", "838794", "407361"]);
+    assert_eq!(row(&rows, "老城办"), ["老城办", "40120", "8024"]);
+    // Every town's population is the seed's, and its quota the floor or ceiling of the exact value.
+    let seed = read_csv(&repo().join("tests/fixtures/seed-annex-2015.csv"));
+    for s in &seed[1..35] {
+        let ours = row(&rows, &s[0]);
+        assert_eq!(ours[1], s[1], "population of {}", s[0]);
+        let base: u64 = s[1].parse().unwrap();
+        let quota: u64 = ours[2].parse().unwrap();
+        let rate_ppm = if s[0] == "老城办" { 200_000 } else { 500_000 };
+        let exact = base * rate_ppm;
+        assert!(
+            quota * 1_000_000 <= exact + 999_999 && quota * 1_000_000 + 999_999 >= exact,
+            "{} quota {quota} not floor/ceil",
+            s[0]
+        );
+    }
+}
+
+#[test]
+fn sample_pdfs_carry_the_rows_embed_fonts_and_are_a4() {
+    let dir = sample();
+    // Lines wrap in the PDF: compare against the text with all white space removed.
+    let quota: String = pdftotext(&dir.join("quota-table.pdf")).split_whitespace().collect();
+    for needle in [
+        "附件",
+        "汉滨区2015年度小额人身保险工作目标任务分解表",
+        "镇办及村名",
+        "老城办",
+        "8024",
+        "中原镇",
+        "7826",
+        "838794",
+        "407361",
+        "老城办按户籍总人口20%下达",
+    ] {
+        assert!(quota.contains(needle), "quota-table.pdf lacks {needle}:\n{quota}");
+    }
+    let ranking = pdftotext(&dir.join("participation-ranking.pdf"));
+    assert!(ranking.contains("纳入不良记录管理") && ranking.contains("合计") && ranking.contains("各镇办任务完成率"));
+    let detail = pdftotext(&dir.join("village-detail/01-老城办.pdf"));
+    assert!(detail.contains("老城办") && detail.contains("社区") && detail.contains("合计"));
+    let pdfs: Vec<PathBuf> = all_files(dir).into_iter().filter(|p| p.extension().is_some_and(|e| e == "pdf")).collect();
+    assert_eq!(pdfs.len(), 3 + 34);
+    for pdf in &pdfs {
+        let info = Command::new(tool("pdfinfo")).arg(pdf).output().unwrap();
+        let info: Vec<String> = String::from_utf8_lossy(&info.stdout)
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        let info = info.join("\n");
+        assert!(info.contains("Page size: 595.276 x 841.89 pts (A4)"), "{}: {info}", pdf.display());
+        // PDF/A-2b, dated from the config's document date (not the clock).
+        assert!(info.contains("CreationDate: Tue Sep 15 00:00:00 2015 UTC"), "{}: {info}", pdf.display());
+        let bytes = std::fs::read(pdf).unwrap();
+        let has = |needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+        assert!(has("pdfaid:part>2") && has("pdfaid:conformance>B"), "{} is not PDF/A-2b", pdf.display());
+        let fonts = Command::new(tool("pdffonts")).arg(pdf).output().unwrap();
+        let fonts = String::from_utf8_lossy(&fonts.stdout);
+        let lines: Vec<&str> = fonts.lines().skip(2).collect();
+        assert!(!lines.is_empty());
+        for l in lines {
+            // columns: name type encoding emb sub uni object ID
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            assert_eq!(cols[cols.len() - 5], "yes", "font not embedded in {}: {l}", pdf.display());
+        }
+    }
+}
+
+#[test]
+fn sample_pdfs_pass_the_gbt9704_geometry_check() {
+    let dir = sample();
+    let mut args = vec![repo().join("tests/gbt9704_check.py")];
+    args.extend(all_files(dir).into_iter().filter(|p| p.extension().is_some_and(|e| e == "pdf")));
+    let out = Command::new("python3").args(&args).output().expect("python3");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(!report.contains("No module named"), "pip install pymupdf (.ci/run does this)");
+    assert!(
+        out.status.success(),
+        "GB/T 9704 check failed:\n{}{}",
+        report.lines().filter(|l| l.starts_with("FAIL")).collect::<Vec<_>>().join("\n"),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(report.contains("attachment label"), "the annex label was measured");
+}
+
+#[test]
+fn sample_manifest_lists_every_output_and_verify_detects_a_change() {
+    let dir = sample();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let outputs = manifest["outputs"].as_array().unwrap();
+    assert_eq!(outputs.len(), all_files(dir).len() - 1);
+    let detail = outputs.iter().find(|o| o["unit"] == "恒口镇").unwrap();
+    assert_eq!(detail["kind"], "village-detail");
+    assert!(detail["pages"].as_u64().unwrap() >= 1);
+    assert!(manifest["inputs"].as_array().unwrap().iter().any(|i| i["path"].as_str().unwrap().ends_with(".xlsx")));
+    assert_eq!(manifest["document_number"], "汉政办发〔2015〕105号");
+    assert_eq!(manifest["document_date"], "2015年9月15日");
+    // A copy, tampered with: verify names the file and exits 1.
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(dir, copy.path());
+    let ok = must_succeed(&["verify", copy.path().to_str().unwrap()], &repo());
+    assert!(ok.contains("0 个有问题"), "{ok}");
+    std::fs::write(copy.path().join("csv/quota-table.csv"), "tampered").unwrap();
+    std::fs::remove_file(copy.path().join("village-detail/02-新城办.pdf")).unwrap();
+    let bad = must_fail(&["verify", copy.path().to_str().unwrap()], &repo(), 1);
+    assert!(bad.contains("已改动：csv/quota-table.csv"), "{bad}");
+    assert!(bad.contains("已缺失：village-detail/02-新城办.pdf"), "{bad}");
+}
+
+#[test]
+fn sample_rerun_is_byte_identical() {
+    let first = sample();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    must_succeed(&["run", "--input", "input", "--output", out.to_str().unwrap()], &repo());
+    let second = out.join("hanbin-2015-micro");
+    let a = all_files(first);
+    let b = all_files(&second);
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(std::fs::read(x).unwrap(), std::fs::read(y).unwrap(), "{} differs between runs", x.display());
+    }
+}
+
+#[test]
+fn no_full_id_in_any_output() {
+    // Every valid ID in the sample's rosters is 18 characters starting with an area code;
+    // outputs may only carry masked ones (6 digits, 8 stars, 4 characters).
+    let dir = sample();
+    let full_id = |s: &str| {
+        let chars: Vec<char> = s.chars().collect();
+        chars.windows(18).any(|w| {
+            w[..17].iter().all(|c| c.is_ascii_digit()) && (w[17].is_ascii_digit() || w[17] == 'X' || w[17] == 'x')
+        })
+    };
+    for f in all_files(dir) {
+        let content = match f.extension().and_then(|e| e.to_str()) {
+            Some("pdf") => pdftotext(&f),
+            Some("xlsx") => {
+                let mut book = calamine::open_workbook_auto(&f).unwrap();
+                use calamine::Reader;
+                let mut s = String::new();
+                for name in book.sheet_names() {
+                    let range = book.worksheet_range(&name).unwrap();
+                    for r in range.rows() {
+                        for c in r {
+                            s.push_str(&c.to_string());
+                            s.push(' ');
+                        }
+                    }
+                }
+                s
+            }
+            _ => String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned(),
+        };
+        assert!(!full_id(&content), "{} contains a full ID", f.display());
+    }
+    let quality = read_csv(&dir.join("csv/data-quality.csv"));
+    assert!(quality.len() > 100, "the sample's dirt is reported");
+    // A masked ID keeps at most the first six and last four characters of what was typed.
+    for r in &quality[1..] {
+        let kept = r[5].chars().filter(|&c| c != '*').count();
+        assert!(kept <= 10 && (r[5].contains('*') || r[5].is_empty()), "unmasked ID in data-quality row {r:?}");
+    }
+}
+
+#[test]
+fn reconcile_against_the_seeds_own_annex() {
+    // 14 towns have an odd population; the seed rounds seven up and seven down. kaohe gives
+    // the seven tied .5 remainders to the largest populations, so six rows differ by one.
+    let out = must_fail(&["reconcile", "--published", "tests/fixtures/seed-annex-2015.csv"], &repo(), 1);
+    assert!(out.contains("6 行不同"), "{out}");
+    assert!(
+        out.contains("关庙镇\t公布 21055\tkaohe 21056\t精确值21055.5，公布值向下取整，kaohe 的规则向上取整（差-1）"),
+        "{out}"
+    );
+    for town in ["瀛湖镇", "张滩镇", "晏坝镇", "茨沟镇", "紫荆镇"] {
+        assert!(out.contains(town), "{town} differs:\n{out}");
+    }
+    assert!(out.contains("公布表合计行 407361") && out.contains("总数一致"), "{out}");
+}
+
+// ---------------------------------------------------------------- the mini programme
+
+#[test]
+fn mini_quotas_counts_ranks_and_ties() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_mini(dir.path());
+    let quota = read_csv(&out.join("csv/quota-table.csv"));
+    assert_eq!(
+        quota[1..].to_vec(),
+        vec![
+            vec!["甲镇", "161", "81"],
+            vec!["乙镇", "75", "37"],
+            vec!["丙办", "81", "16"],
+            vec!["丁镇", "60", "30"],
+            vec!["合计", "377", "164"],
+        ]
+    );
+    // Villages: 甲 81 → 东 81×101/161 = 50.81, 西 30.19 → 51 / 30; 丙 16 → 北 9.88, 中 6.12 → 10 / 6.
+    let villages = read_csv(&out.join("csv/village-detail.csv"));
+    let v = |t: &str, name: &str| villages.iter().find(|r| r[0] == t && r[1] == name).unwrap().clone();
+    assert_eq!(v("甲镇", "东村")[2..6], ["101", "51", "51", "2"]);
+    assert_eq!(v("甲镇", "西村")[2..6], ["60", "30", "30", "0"]);
+    assert_eq!(v("丙办", "北社区")[2..5], ["50", "10", "5"]);
+    assert_eq!(v("丙办", "中社区")[2..5], ["31", "6", "3"]);
+    // Ranking by completion: 甲 81/81 = 100%, 乙 30/37 = 81.08%, 丙 8/16 = 丁 15/30 = 50% (tied).
+    let rank = read_csv(&out.join("csv/participation-ranking.csv"));
+    assert_eq!(rank[1], ["1", "甲镇", "161", "81", "81", "2", "50.31%", "100.00%", "前三位"]);
+    assert_eq!(rank[2], ["2", "乙镇", "75", "37", "30", "1", "40.00%", "81.08%", "未完成任务"]);
+    // bottom_n = 1, but 丙 and 丁 tie at the cut: both are flagged.
+    assert_eq!(rank[3], ["3", "丙办", "81", "16", "8", "0", "9.88%", "50.00%", "后三位：纳入不良记录管理；未完成任务"]);
+    assert_eq!(
+        rank[4],
+        ["3", "丁镇", "60", "30", "15", "0", "25.00%", "50.00%", "后三位：纳入不良记录管理；未完成任务"]
+    );
+    assert_eq!(rank[5], ["合计", "", "377", "164", "134", "3", "35.54%", "81.71%", "全区目标50%：未达到"]);
+    // The four rows set aside, with file, row, column and reason.
+    let q = read_csv(&out.join("csv/data-quality.csv"));
+    assert_eq!(q.len(), 1 + 4, "{q:?}");
+    assert_eq!(
+        q[1][1..5],
+        ["input/mini-2015/rosters/01-甲镇.csv", "86", "身份证号", "重复参保：与第2行为同一人，不重复计数"]
+    );
+    assert_eq!(q[2][2..5], ["87", "身份证号", "身份证号校验码错误（按 GB 11643 应为4）"]);
+    assert_eq!(q[2][5], "610902********0011");
+    assert_eq!(q[3][2..5], ["88", "村", "甲镇没有名为“东材”的村（人口数据中无此村），是否为“东村”？"]);
+    assert_eq!(
+        q[4][1..5],
+        [
+            "input/mini-2015/rosters/04-丁镇.csv",
+            "17",
+            "身份证号",
+            "重复参保：与input/mini-2015/rosters/01-甲镇.csv第54行为同一人，不重复计数"
+        ]
+    );
+}
+
+fn set_rounding(input: &Path, rounding: &str, level: &str) {
+    let p = input.join("mini-2015/programme.toml");
+    let t = std::fs::read_to_string(&p).unwrap();
+    let t = t
+        .replace("rounding = \"largest-remainder\"", &format!("rounding = \"{rounding}\""))
+        .replace("level = \"town\"", &format!("level = \"{level}\""));
+    std::fs::write(p, t).unwrap();
+}
+
+#[test]
+fn mini_quotas_under_each_rounding_rule() {
+    // Exact: 甲 80.5, 乙 37.5, 丙 16.2, 丁 30; villages 东 50.5, 西 30, 南 37.5, 北 10, 中 6.2, 上 20, 下 10.
+    let cases = [
+        ("half-up", "town", ["81", "38", "16", "30", "165"]),
+        ("floor", "town", ["80", "37", "16", "30", "163"]),
+        ("ceil", "town", ["81", "38", "17", "30", "166"]),
+        ("half-up", "village", ["81", "38", "16", "30", "165"]), // 51+30, 38, 10+6, 20+10
+        ("ceil", "village", ["81", "38", "17", "30", "166"]),    // 丙: 10 + ceil(6.2) = 17
+        ("floor", "village", ["80", "37", "16", "30", "163"]),   // 甲: floor(50.5) + 30 = 80
+    ];
+    for (rounding, level, want) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let input = mini(dir.path());
+        set_rounding(&input, rounding, level);
+        let out = dir.path().join("out");
+        must_succeed(&["run", "--input", input.to_str().unwrap(), "--output", out.to_str().unwrap()], dir.path());
+        let rows = read_csv(&out.join("mini-2015/csv/quota-table.csv"));
+        let got: Vec<&str> = rows[1..].iter().map(|r| r[2].as_str()).collect();
+        assert_eq!(got, want, "{rounding} at {level}");
+    }
+}
+
+#[test]
+fn existing_output_is_kept_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_mini(dir.path());
+    let before = std::fs::read(out.join("quota-table.pdf")).unwrap();
+    let input = dir.path().join("input");
+    let msg = must_fail(
+        &["run", "--input", input.to_str().unwrap(), "--output", dir.path().join("out").to_str().unwrap()],
+        dir.path(),
+        1,
+    );
+    assert!(msg.contains("已有完成的输出") && msg.contains("--force"), "{msg}");
+    set_rounding(&input, "ceil", "town");
+    must_succeed(
+        &["run", "--force", "--input", input.to_str().unwrap(), "--output", dir.path().join("out").to_str().unwrap()],
+        dir.path(),
+    );
+    assert_ne!(before, std::fs::read(out.join("quota-table.pdf")).unwrap());
+    let leftovers: Vec<_> =
+        std::fs::read_dir(dir.path().join("out")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers, vec![std::ffi::OsString::from("mini-2015")], "no staging folders left");
+}
+
+#[test]
+fn markup_in_names_prints_literally() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = mini(dir.path());
+    for f in ["population.csv", "rosters/04-丁镇.csv"] {
+        let p = input.join("mini-2015").join(f);
+        let t = std::fs::read_to_string(&p).unwrap().replace("上村", "#panic(\"x\")").replace("下村", "*粗体*");
+        std::fs::write(p, t).unwrap();
+    }
+    let out = dir.path().join("out");
+    must_succeed(&["run", "--input", input.to_str().unwrap(), "--output", out.to_str().unwrap()], dir.path());
+    let pdf = pdftotext(&out.join("mini-2015/village-detail/04-丁镇.pdf"));
+    assert!(pdf.contains("#panic(\"x\")") && pdf.contains("*粗体*"), "{pdf}");
+}
+
+#[test]
+fn a_character_no_font_has_is_an_error_naming_the_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = mini(dir.path());
+    for f in ["population.csv", "rosters/04-丁镇.csv"] {
+        let p = input.join("mini-2015").join(f);
+        let t = std::fs::read_to_string(&p).unwrap().replace("上村", "𠀋上村"); // CJK Extension B: not in Fandol
+        std::fs::write(p, t).unwrap();
+    }
+    let out = dir.path().join("out");
+    let msg = must_fail(&["run", "--input", input.to_str().unwrap(), "--output", out.to_str().unwrap()], dir.path(), 1);
+    assert!(msg.contains("U+2000B") && msg.contains("𠀋上村"), "{msg}");
+    assert!(!out.join("mini-2015").exists(), "nothing written");
+}
+
+// ---------------------------------------------------------------- bad input
+
+/// Apply `edit` to a fresh mini programme; the run must fail with `expected` and write nothing.
+fn bad_input(edit: impl Fn(&Path), expected: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let input = mini(dir.path());
+    edit(&input.join("mini-2015"));
+    let out = dir.path().join("out");
+    let msg = must_fail(&["run", "--input", input.to_str().unwrap(), "--output", out.to_str().unwrap()], dir.path(), 1);
+    for e in expected {
+        assert!(msg.contains(e), "expected “{e}” in:\n{msg}");
+    }
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none(), "nothing written for bad input");
+    let check = must_fail(&["check", "--input", input.to_str().unwrap()], dir.path(), 1);
+    assert!(check.contains(expected[0]), "check reports it too:\n{check}");
+}
+
+fn edit_file(path: &Path, from: &str, to: &str) {
+    let t = std::fs::read_to_string(path).unwrap();
+    assert!(t.contains(from), "{from} in {}", path.display());
+    std::fs::write(path, t.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn bad_missing_and_misspelt_columns() {
+    bad_input(
+        |p| edit_file(&p.join("rosters/04-丁镇.csv"), "身份证号,", "身分证号,"),
+        &[
+            "input/mini-2015/rosters/04-丁镇.csv 第1行 “身分证号”列：缺少“身份证号”列",
+            "列名“身分证号”是否应为“身份证号”",
+        ],
+    );
+    bad_input(
+        |p| edit_file(&p.join("population.csv"), ",农村户籍人口", ",备注"),
+        &["input/mini-2015/population.csv 第1行", "缺少“农村户籍人口”列"],
+    );
+}
+
+#[test]
+fn bad_encoding_and_empty_files() {
+    bad_input(
+        |p| std::fs::write(p.join("rosters/04-丁镇.csv"), b"\x80\x80\x80,\xff\r\n").unwrap(),
+        &["04-丁镇.csv：无法识别文件编码", "CSV UTF-8"],
+    );
+    bad_input(|p| std::fs::write(p.join("rosters/04-丁镇.csv"), b"").unwrap(), &["04-丁镇.csv：文件是空的"]);
+    bad_input(
+        |p| std::fs::write(p.join("rosters/04-丁镇.csv"), "身份证号,姓名,镇,村,保费,缴费日期\n").unwrap(),
+        &["04-丁镇.csv：文件只有表头"],
+    );
+}
+
+#[test]
+fn bad_population_numbers_and_duplicates() {
+    bad_input(
+        |p| {
+            edit_file(&p.join("population.csv"), "乙镇,南村,90,75", "乙镇,南村,九十,-75");
+            edit_file(&p.join("population.csv"), "丁镇,下村,25,20", "丁镇,下村,25,20\n丁镇,下村,25,20");
+        },
+        &[
+            "population.csv 第4行 “户籍总人口”列：人口数不是整数（“九十”）",
+            "population.csv 第4行 “农村户籍人口”列：人口数是负数（-75）",
+            "population.csv 第9行 “村”列：丁镇下村 重复出现（第8行已有）",
+        ],
+    );
+}
+
+#[test]
+fn bad_unknown_towns_suggest_the_nearest() {
+    bad_input(
+        |p| edit_file(&p.join("rosters/04-丁镇.csv"), "孙0,丁镇,上村", "孙0,丁填,上村"),
+        &["04-丁镇.csv 第2行 “镇”列：镇办“丁填”不在人口数据中", "是否应为“丁镇”？"],
+    );
+    bad_input(
+        |p| edit_file(&p.join("programme.toml"), "unit = \"丙办\"", "unit = \"丙镇\""),
+        &["[[quota.override]] 中的单位“丙镇”不在人口数据中", "是否应为“丙办”？"],
+    );
+}
+
+#[test]
+fn bad_config_rate_and_unknown_key() {
+    bad_input(
+        |p| edit_file(&p.join("programme.toml"), "default_rate = \"50%\"", "default_rate = \"150%\""),
+        &["programme.toml 第", "比例“150%”超出0–100%"],
+    );
+    bad_input(
+        |p| edit_file(&p.join("programme.toml"), "bottom_n = 1", "bottom_num = 1"),
+        &["unknown field `bottom_num`", "是否应为“bottom_n”？"],
+    );
+}
+
+#[test]
+fn check_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = mini(dir.path());
+    let ok = must_succeed(&["check", "--input", input.to_str().unwrap()], dir.path());
+    assert!(ok.contains("计入 137 人，剔除 4 行；任务数合计 164"), "{ok}");
+    let strict = must_fail(&["check", "--strict", "--input", input.to_str().unwrap()], dir.path(), 1);
+    assert!(strict.contains("610902********0011"), "{strict}");
+    must_fail(&["check", "--input", "no/such/folder"], dir.path(), 2);
+    must_fail(&["run", "--no-such-flag"], dir.path(), 2);
+}
+
+#[test]
+fn font_dir_must_hold_real_fonts() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = mini(dir.path());
+    let fonts = dir.path().join("fonts");
+    std::fs::create_dir_all(&fonts).unwrap();
+    std::fs::write(fonts.join("仿宋_GB2312.ttf"), b"not a font").unwrap();
+    let out = dir.path().join("out");
+    let msg = must_fail(
+        &[
+            "run",
+            "--font-dir",
+            fonts.to_str().unwrap(),
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+        1,
+    );
+    assert!(msg.contains("仿宋_GB2312.ttf") && msg.contains("不是可用的字体文件"), "{msg}");
+    assert!(!out.exists());
+    // A real font folder is accepted (here: a copy of a bundled font).
+    std::fs::remove_file(fonts.join("仿宋_GB2312.ttf")).unwrap();
+    std::fs::copy(repo().join("report-templates/fonts/FandolKai-Regular.otf"), fonts.join("kai.otf")).unwrap();
+    must_succeed(
+        &[
+            "run",
+            "--font-dir",
+            fonts.to_str().unwrap(),
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+}
