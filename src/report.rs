@@ -187,7 +187,7 @@ impl Results<'_> {
             "参保排名",
             &[
                 ("排名", 2),
-                ("镇办", 3),
+                ("镇办", 4),
                 ("基数人口", 3),
                 ("任务数", 3),
                 ("按时参保", 3),
@@ -342,7 +342,7 @@ impl Results<'_> {
     /// Per-file summary of the rosters.
     pub fn files_table(&self) -> Table {
         let mut table =
-            Table::new("名册汇总", &[("文件", 6), ("格式", 2), ("记录数", 2), ("空行", 2), ("计入", 2), ("剔除", 2)]);
+            Table::new("名册汇总", &[("文件", 7), ("格式", 2), ("记录数", 2), ("空行", 2), ("计入", 2), ("未计入", 2)]);
         for f in &self.enrollment.files {
             table.rows.push(vec![
                 t(&f.file),
@@ -384,18 +384,40 @@ impl Results<'_> {
         table
     }
 
-    /// 数据校验报告 payload.
+    /// 数据校验报告 payload: the per-file summary, then the rows set aside, one table per file.
     pub fn quality_payload(&self) -> Result<Value, String> {
         let c = &self.programme.config;
+        let mut groups = Vec::new();
+        for f in self.enrollment.files.iter().filter(|f| f.rejected > 0) {
+            let mut table = Table::new("数据校验", &[("行", 2), ("列", 5), ("问题", 12), ("身份证号", 7)]);
+            for issue in self.enrollment.issues.iter().filter(|i| i.file == f.file) {
+                table.rows.push(vec![
+                    Cell::Int(issue.row as u64),
+                    t(&issue.column),
+                    t(&issue.problem),
+                    t(&issue.masked_id),
+                ]);
+            }
+            let name = f.file.rsplit('/').next().unwrap_or(&f.file);
+            groups.push(json!({
+                "heading": format!("{name}（{}，{}行，未计入{}行）", f.format, f.records, f.rejected),
+                "table": table.to_json(),
+            }));
+        }
+        let rows_note = if groups.is_empty() {
+            "没有需要剔除的行。".to_string()
+        } else {
+            "按名册文件列出；行号与 Excel 中看到的行号一致（第1行为表头）。".to_string()
+        };
         Ok(json!({
             "title": self.fill("quality_title", &c.text.quality_title)?,
             "subtitle": format!("名册目录：{}；缴费截止日期{}；身份证号已隐去中间八位", c.inputs.rosters, chinese_date(self.programme.deadline)),
             "summary_heading": "一、各镇办名册",
             "summary": short_files(self.files_table().to_json(), 0),
-            "summary_note": "注：“计入”为有效且首次出现的人数（含逾期缴费）；“剔除”为下表所列各行；空行不计。",
+            "summary_note": "注：“计入”为有效且首次出现的人数（含逾期缴费）；“未计入”为下列各行；空行不计。",
             "rows_heading": "二、未计入的行",
-            "table": short_files(self.issues_table().to_json(), 1),
-            "note": if self.enrollment.issues.is_empty() { "注：没有需要剔除的行。" } else { "注：行号与 Excel 中看到的行号一致（第1行为表头）。" },
+            "rows_note": rows_note,
+            "groups": groups,
         }))
     }
 }

@@ -513,7 +513,10 @@ pub fn rosters(
         for c in candidates {
             if seen_ids.contains(&c.id) {
                 let (ffile, frow) = first_seen[&c.id];
-                let place = if ffile == fi { String::new() } else { tables[ffile].file.clone() };
+                // Rosters sit in one folder: the other file's name is enough.
+                let other = &tables[ffile].file;
+                let place =
+                    if ffile == fi { String::new() } else { other.rsplit('/').next().unwrap_or(other).to_string() };
                 issues.push(RowIssue {
                     file: table.file.clone(),
                     row: c.row,

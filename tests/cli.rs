@@ -427,12 +427,7 @@ fn mini_quotas_counts_ranks_and_ties() {
     assert_eq!(q[3][2..5], ["88", "村", "甲镇没有名为“东材”的村（人口数据中无此村），是否为“东村”？"]);
     assert_eq!(
         q[4][1..5],
-        [
-            "input/mini-2015/rosters/04-丁镇.csv",
-            "17",
-            "身份证号",
-            "重复参保：与input/mini-2015/rosters/01-甲镇.csv第54行为同一人，不重复计数"
-        ]
+        ["input/mini-2015/rosters/04-丁镇.csv", "17", "身份证号", "重复参保：与01-甲镇.csv第54行为同一人，不重复计数"]
     );
 }
 
