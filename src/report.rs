@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::config::{chinese_date, Base, Programme, RankKey};
-use crate::metrics::EnrollmentCounts;
+use crate::metrics::{Counts, EnrollmentCounts};
 use crate::quota::QuotaTable;
 use crate::rank::{Ratio, Standing};
 use crate::validate::Enrollment;
@@ -100,6 +100,18 @@ fn short_files(mut table: Value, column: usize) -> Value {
 
 fn ratio(num: u64, den: u64) -> f64 {
     Ratio { num, den }.value()
+}
+
+/// The six figures every unit row shows: base, quota, on time, late, 参保率, 完成率.
+fn figures(base: u64, quota: u64, c: Counts) -> [Cell; 6] {
+    [
+        Cell::Int(base),
+        Cell::Int(quota),
+        Cell::Int(c.on_time),
+        Cell::Int(c.late),
+        Cell::Pct(ratio(c.on_time, base)),
+        Cell::Pct(ratio(c.on_time, quota)),
+    ]
 }
 
 /// The ranking key of each town, in population order.
@@ -199,17 +211,10 @@ impl Results<'_> {
         );
         for i in self.ranked() {
             let (q, c) = (&self.quotas.towns[i], self.counts.towns[i]);
-            table.rows.push(vec![
-                Cell::Int(self.standings[i].rank as u64),
-                t(&q.name),
-                Cell::Int(q.base),
-                Cell::Int(q.quota),
-                Cell::Int(c.on_time),
-                Cell::Int(c.late),
-                Cell::Pct(ratio(c.on_time, q.base)),
-                Cell::Pct(ratio(c.on_time, q.quota)),
-                t(self.remark(i)),
-            ]);
+            let mut row = vec![Cell::Int(self.standings[i].rank as u64), t(&q.name)];
+            row.extend(figures(q.base, q.quota, c));
+            row.push(t(self.remark(i)));
+            table.rows.push(row);
         }
         let base = self.quotas.total_base();
         let quota = self.quotas.total_quota();
@@ -218,17 +223,10 @@ impl Results<'_> {
         let goal = self.programme.config.enrollment.goal;
         let reached = (on_time as u128) * (crate::config::Rate::WHOLE as u128) >= (base as u128) * (goal.0 as u128);
         let verdict = format!("全区目标{}：{}", goal.label(), if reached { "已达到" } else { "未达到" });
-        table.total = Some(vec![
-            t("合计"),
-            t(""),
-            Cell::Int(base),
-            Cell::Int(quota),
-            Cell::Int(on_time),
-            Cell::Int(late),
-            Cell::Pct(ratio(on_time, base)),
-            Cell::Pct(ratio(on_time, quota)),
-            t(verdict),
-        ]);
+        let mut total = vec![t("合计"), t("")];
+        total.extend(figures(base, quota, Counts { on_time, late }));
+        total.push(t(verdict));
+        table.total = Some(total);
         table
     }
 
@@ -299,26 +297,13 @@ impl Results<'_> {
         let mut table = Self::village_columns();
         let q = &self.quotas.towns[ti];
         for (v, c) in q.villages.iter().zip(&self.counts.villages[ti]) {
-            table.rows.push(vec![
-                t(&v.name),
-                Cell::Int(v.base),
-                Cell::Int(v.quota),
-                Cell::Int(c.on_time),
-                Cell::Int(c.late),
-                Cell::Pct(ratio(c.on_time, v.base)),
-                Cell::Pct(ratio(c.on_time, v.quota)),
-            ]);
+            let mut row = vec![t(&v.name)];
+            row.extend(figures(v.base, v.quota, *c));
+            table.rows.push(row);
         }
-        let c = self.counts.towns[ti];
-        table.total = Some(vec![
-            t("合计"),
-            Cell::Int(q.base),
-            Cell::Int(q.quota),
-            Cell::Int(c.on_time),
-            Cell::Int(c.late),
-            Cell::Pct(ratio(c.on_time, q.base)),
-            Cell::Pct(ratio(c.on_time, q.quota)),
-        ]);
+        let mut total = vec![t("合计")];
+        total.extend(figures(q.base, q.quota, self.counts.towns[ti]));
+        table.total = Some(total);
         table
     }
 

@@ -657,3 +657,38 @@ fn font_dir_must_hold_real_fonts() {
         dir.path(),
     );
 }
+
+#[test]
+fn generator_rebuilds_the_bundled_sample_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sample");
+    let said = must_succeed(&["generate", "--out", out.to_str().unwrap()], dir.path());
+    assert!(said.contains("34 个名册文件") && said.contains("507 个村"), "{said}");
+    let ours = all_files(&out);
+    let bundled: Vec<PathBuf> =
+        all_files(&repo().join("input/hanbin-2015-micro")).into_iter().filter(|p| !p.ends_with("programme.toml")).collect();
+    assert_eq!(ours.len(), bundled.len());
+    for (a, b) in ours.iter().zip(&bundled) {
+        assert_eq!(a.file_name(), b.file_name());
+        assert!(std::fs::read(a).unwrap() == std::fs::read(b).unwrap(), "{} differs from the generator's", b.display());
+    }
+    // Formats the issue asks for: GBK CSV, UTF-8 CSV, xlsx and Parquet.
+    let names: Vec<String> = ours.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert!(names.iter().any(|n| n.ends_with(".xlsx")) && names.iter().any(|n| n.ends_with(".parquet")));
+    let gbk = std::fs::read(out.join("rosters/19-田坝镇.csv")).unwrap();
+    assert!(std::str::from_utf8(&gbk).is_err(), "19-田坝镇.csv is GBK, not UTF-8");
+}
+
+#[test]
+fn results_xlsx_holds_numbers_as_numbers() {
+    use calamine::{Data, Reader};
+    let mut book = calamine::open_workbook_auto(sample().join("results.xlsx")).unwrap();
+    assert_eq!(book.sheet_names(), ["任务分解表", "参保排名", "村级明细", "数据校验", "名册汇总"]);
+    let quota = book.worksheet_range("任务分解表").unwrap();
+    assert_eq!(quota.get_value((1, 0)), Some(&Data::String("老城办".into())));
+    assert_eq!(quota.get_value((1, 2)), Some(&Data::Float(8024.0)));
+    assert_eq!(quota.get_value((35, 1)), Some(&Data::Float(838794.0)));
+    assert_eq!(quota.get_value((35, 2)), Some(&Data::Float(407361.0)));
+    let rank = book.worksheet_range("参保排名").unwrap();
+    assert!(matches!(rank.get_value((1, 7)), Some(Data::Float(f)) if *f > 1.0), "完成率 is a fraction with a % format");
+}
