@@ -18,5 +18,6 @@ pub mod rank;
 pub mod reconcile;
 pub mod render;
 pub mod report;
+pub mod rubric;
 pub mod sample;
 pub mod validate;

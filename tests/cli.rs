@@ -665,8 +665,10 @@ fn generator_rebuilds_the_bundled_sample_byte_for_byte() {
     let said = must_succeed(&["generate", "--out", out.to_str().unwrap()], dir.path());
     assert!(said.contains("34 个名册文件") && said.contains("507 个村"), "{said}");
     let ours = all_files(&out);
-    let bundled: Vec<PathBuf> =
-        all_files(&repo().join("input/hanbin-2015-micro")).into_iter().filter(|p| !p.ends_with("programme.toml")).collect();
+    let bundled: Vec<PathBuf> = all_files(&repo().join("input/hanbin-2015-micro"))
+        .into_iter()
+        .filter(|p| !p.ends_with("programme.toml"))
+        .collect();
     assert_eq!(ours.len(), bundled.len());
     for (a, b) in ours.iter().zip(&bundled) {
         assert_eq!(a.file_name(), b.file_name());

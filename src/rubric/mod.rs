@@ -1,0 +1,365 @@
+//! Rubrics as data: the assessment tables of a programme (南通 2012: 附件1 for county
+//! governments, 附件2 for insurers), one TOML file each, that an office edits next year
+//! without a programmer. Each item keeps the seed's wording (序号, 考核内容, 考核指标,
+//! 基本分, 计分办法, 负责考核部门) and carries a machine rule from a small vocabulary
+//! (see [`Rule`]). Loading a rubric checks it: unique ids, base points adding up to the
+//! declared total, known rule kinds, every metric available — each problem named with
+//! the file and item.
+
+pub mod score;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::problem::{nearest, InputProblem};
+
+/// The metrics the 南通 agricultural-insurance datasets provide, one value per unit
+/// (coverage shares in percent, counts, and 1/0 findings). A rubric may only use these;
+/// the datasets stage computes them.
+pub const AGRI_METRICS: &[&str] = &[
+    "major_audit_finding",
+    "major_accident",
+    "falsification",
+    "agreement_signed",
+    "rate_violations",
+    "high_efficiency_premium_share",
+    "coverage_rice",
+    "coverage_wheat",
+    "coverage_maize",
+    "coverage_rapeseed",
+    "coverage_cotton",
+    "livestock_uninsured_cases",
+    "greenhouse_coverage",
+    "subsidised_greenhouses_uninsured",
+    "machinery_refusal",
+    "fishery_group_petition",
+    "underwriting_publicised",
+    "claims_all_posted",
+    "claims_all_paid_within_20_days",
+    "claims_all_via_card",
+    "mis_upload_late",
+    "mis_not_fully_used",
+    "subsidy_below_standard",
+    "no_special_account",
+    "premium_late",
+    "transfer_late",
+    "management_fee_failed_checks",
+    "management_fee_no_rules",
+    "catastrophe_reserve_not_remitted",
+    "catastrophe_reserve_misused",
+    "no_special_audit",
+    "audit_issues_unfixed",
+    "audit_major_problem",
+    "pilot_kinds",
+    "daily_work_score",
+    "new_lines_meeting_coverage",
+    "new_lines_below_coverage",
+    "new_clauses_registered",
+    "new_line_pilots",
+    "city_meetings_hosted",
+    "province_meetings_hosted",
+    "publicity_and_commendations",
+    "network_incomplete",
+    "staff_targets_set",
+    "lines_underwritten_late",
+    "all_lines_offered",
+    "data_incomplete",
+    "data_errors",
+    "late_survey_complaints",
+    "verified_claim_complaints",
+    "disaster_equipment_adequate",
+    "claims_not_posted",
+    "posting_hard_to_consult",
+    "claims_paid_in_full_on_time",
+    "satisfaction_rate",
+    "survey_households",
+    "ledgers_complete",
+    "reports_to_government",
+    "new_lines_piloted",
+];
+
+/// [`AGRI_METRICS`] as a set, for [`parse`] and [`load`].
+pub fn agri_metrics() -> BTreeSet<String> {
+    AGRI_METRICS.iter().map(|m| m.to_string()).collect()
+}
+
+/// A whole rubric file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rubric {
+    pub rubric: Header,
+    #[serde(rename = "category")]
+    pub categories: Vec<Category>,
+    #[serde(rename = "item")]
+    pub items: Vec<Item>,
+    /// Grade bands, highest first (附件2); empty when units are ranked instead.
+    #[serde(default, rename = "grade")]
+    pub grades: Vec<Grade>,
+    /// Findings that take a unit out of the assessment (取消评比资格).
+    #[serde(default, rename = "disqualify")]
+    pub disqualifications: Vec<Condition>,
+}
+
+/// The rubric's title and totals.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Header {
+    pub id: String,
+    /// 附件1
+    pub label: String,
+    pub title: String,
+    /// Who is assessed, e.g. 县（市）区 or 承办公司.
+    pub unit: String,
+    /// The declared total of base points (100).
+    pub total: f64,
+}
+
+/// A category (考核内容) grouping items.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    pub no: u32,
+    pub name: String,
+    /// A bonus category (加分项目) carries no base points.
+    #[serde(default)]
+    pub bonus: bool,
+}
+
+/// One row of the assessment table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    /// Stable id, e.g. "2.3".
+    pub id: String,
+    pub category: u32,
+    /// 考核指标, the seed's wording.
+    pub indicator: String,
+    /// 基本分; 0 for penalty and bonus items.
+    #[serde(default)]
+    pub base: f64,
+    /// 计分办法, the seed's wording.
+    pub method: String,
+    /// 负责考核部门
+    #[serde(default)]
+    pub department: String,
+    pub rule: Rule,
+}
+
+/// A grade band: total ≥ `min` earns `grade`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grade {
+    pub min: f64,
+    pub grade: String,
+    /// Consequence of this grade in two consecutive years (e.g. 取消承办资格).
+    #[serde(default)]
+    pub twice: Option<String>,
+}
+
+/// A metric that, when true (non-zero), costs `points` — or `points` per count with `each`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub metric: String,
+    #[serde(default)]
+    pub points: f64,
+    #[serde(default)]
+    pub each: bool,
+    /// The reason in words, e.g. "未建立资金专户".
+    pub reason: String,
+}
+
+/// One metric in a shortfall rule (e.g. one crop's coverage).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Measured {
+    pub metric: String,
+    /// As printed in reasons: 水稻承保面.
+    pub label: String,
+}
+
+/// How a partial step counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fraction {
+    /// Pro rata (default): 2.4 points short → 2.4 steps.
+    #[default]
+    Exact,
+    /// 不足一个百分点按一个计.
+    Ceil,
+    /// Only whole steps count.
+    Floor,
+}
+
+/// A count mapped to fixed points.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tier {
+    pub at_least: f64,
+    pub points: f64,
+}
+
+/// The rule vocabulary (domain.md, "Rule vocabulary").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Rule {
+    /// Condition holds → base points, else 0.
+    AllOrNothing { metric: String, reason: String },
+    /// base − points × count for each counted metric, not below 0 (扣完为止).
+    PerIncident { counts: Vec<Condition> },
+    /// base − points × (target − value) / step, summed over metrics, not below 0; plus conditions.
+    Shortfall {
+        metrics: Vec<Measured>,
+        /// In percent, e.g. 90.
+        target: f64,
+        points: f64,
+        step: f64,
+        #[serde(default)]
+        fraction: Fraction,
+        #[serde(default)]
+        conditions: Vec<Condition>,
+        /// A sample-size metric that must reach `min_sample` (e.g. 30 households surveyed).
+        #[serde(default)]
+        sample: Option<String>,
+        #[serde(default)]
+        min_sample: f64,
+    },
+    /// Listed deductions, and conditions that zero the item.
+    Deductions {
+        #[serde(default)]
+        conditions: Vec<Condition>,
+        #[serde(default)]
+        zero_if: Vec<Condition>,
+    },
+    /// Count → points by the highest tier reached.
+    Tiered { metric: String, label: String, tiers: Vec<Tier> },
+    /// The inspector's score, which must lie in [0, base].
+    Judged { metric: String },
+    /// No base points; a deduction from the total when the event happened.
+    Penalty { conditions: Vec<Condition> },
+    /// No base points; points per counted achievement.
+    Bonus { counts: Vec<Condition> },
+}
+
+impl Rule {
+    /// Every metric the rule reads.
+    pub fn metrics(&self) -> Vec<&str> {
+        fn conds(c: &[Condition]) -> Vec<&str> {
+            c.iter().map(|c| c.metric.as_str()).collect()
+        }
+        match self {
+            Rule::AllOrNothing { metric, .. } | Rule::Tiered { metric, .. } | Rule::Judged { metric } => vec![metric],
+            Rule::PerIncident { counts } | Rule::Bonus { counts } => conds(counts),
+            Rule::Penalty { conditions } => conds(conditions),
+            Rule::Shortfall { metrics, conditions, sample, .. } => {
+                let mut m: Vec<&str> = metrics.iter().map(|m| m.metric.as_str()).collect();
+                m.extend(conds(conditions));
+                m.extend(sample.as_deref());
+                m
+            }
+            Rule::Deductions { conditions, zero_if } => {
+                let mut m = conds(conditions);
+                m.extend(conds(zero_if));
+                m
+            }
+        }
+    }
+
+    /// Penalty and bonus items carry no base points.
+    pub fn has_base(&self) -> bool {
+        !matches!(self, Rule::Penalty { .. } | Rule::Bonus { .. })
+    }
+}
+
+/// Parse a rubric from text and check it against the metrics the datasets provide.
+pub fn parse(text: &str, file: &str, available: &BTreeSet<String>) -> Result<Rubric, Vec<InputProblem>> {
+    let rubric: Rubric = toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| text[..s.start].lines().count().max(1));
+        let msg = e.message().to_string();
+        let mut p = match line {
+            Some(l) => InputProblem::at(file, l, None, format!("评分表有误：{msg}")),
+            None => InputProblem::file(file, format!("评分表有误：{msg}")),
+        };
+        if msg.starts_with("unknown variant") {
+            p = p.hint("计分规则 kind 可用：all-or-nothing、per-incident、shortfall、deductions、tiered、judged、penalty、bonus");
+        }
+        vec![p]
+    })?;
+    let mut problems = Vec::new();
+    let mut ids = BTreeSet::new();
+    let mut base_sum = 0.0;
+    for item in &rubric.items {
+        let at = |msg: String| InputProblem::file(file, format!("第{}项：{msg}", item.id));
+        if !ids.insert(item.id.as_str()) {
+            problems.push(at("序号重复".into()));
+        }
+        let Some(category) = rubric.categories.iter().find(|c| c.no == item.category) else {
+            problems.push(at(format!("类别 {} 未定义", item.category)));
+            continue;
+        };
+        if item.rule.has_base() != (item.base > 0.0) && !matches!(item.rule, Rule::Judged { .. }) {
+            problems.push(at(if item.rule.has_base() {
+                "基本分为0，但计分规则需要基本分".into()
+            } else {
+                "扣分项、加分项不设基本分".into()
+            }));
+        }
+        if category.bonus && item.base > 0.0 {
+            problems.push(at("加分项目不设基本分".into()));
+        }
+        if !category.bonus {
+            base_sum += item.base;
+        }
+        for metric in item.rule.metrics() {
+            if !available.contains(metric) {
+                let mut p = at(format!("指标“{metric}”没有任何数据集提供"));
+                if let Some(n) = nearest(metric, available.iter().map(String::as_str)) {
+                    p = p.hint(format!("是否应为“{n}”？"));
+                }
+                problems.push(p);
+            }
+        }
+    }
+    for d in &rubric.disqualifications {
+        if !available.contains(&d.metric) {
+            problems.push(InputProblem::file(file, format!("取消评比资格条件：指标“{}”没有任何数据集提供", d.metric)));
+        }
+    }
+    if (base_sum - rubric.rubric.total).abs() > 1e-9 {
+        problems.push(
+            InputProblem::file(
+                file,
+                format!(
+                    "各项基本分之和为{}，与声明的总分{}不符",
+                    fmt_points(base_sum),
+                    fmt_points(rubric.rubric.total)
+                ),
+            )
+            .hint("检查各项 base，或修改 [rubric] total"),
+        );
+    }
+    if problems.is_empty() {
+        Ok(rubric)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Read and check a rubric file.
+pub fn load(path: &Path, file: &str, available: &BTreeSet<String>) -> Result<Rubric, Vec<InputProblem>> {
+    let text = std::fs::read_to_string(path).map_err(|e| vec![InputProblem::file(file, format!("无法读取：{e}"))])?;
+    parse(&text, file, available)
+}
+
+/// Points as printed: 2.4, 5, 0.25 (at most two decimals, no trailing zeros).
+pub fn fmt_points(p: f64) -> String {
+    let s = format!("{:.2}", (p * 100.0).round() / 100.0);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
+}

@@ -1,0 +1,268 @@
+//! Scoring one unit against a rubric: every item yields points and, where points were
+//! lost or earned as bonus, the reason in Chinese with the figures
+//! ("水稻承保面87.6%，低于90%，扣2.4分"). Base items are floored at zero (扣完为止);
+//! the total is base items − penalties + bonuses.
+
+use std::collections::BTreeMap;
+
+use super::{fmt_points, Condition, Fraction, Grade, Item, Rubric, Rule};
+
+/// A unit's metrics by name; true/false findings are 1/0.
+pub type Metrics = BTreeMap<String, f64>;
+
+/// One item's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemScore {
+    pub id: String,
+    /// Points earned (base items), deducted (penalty, negative) or added (bonus).
+    pub points: f64,
+    /// 扣分说明 / 加分说明; empty when the full base was earned.
+    pub reasons: Vec<String>,
+}
+
+/// A unit's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitScore {
+    pub unit: String,
+    pub items: Vec<ItemScore>,
+    /// Sum of base items.
+    pub base_points: f64,
+    /// Sum of penalties (a positive number, subtracted).
+    pub penalty: f64,
+    /// Sum of bonuses.
+    pub bonus: f64,
+    pub total: f64,
+    /// Why the unit is out of the ranking (取消评比资格), if it is.
+    pub disqualified: Option<String>,
+}
+
+/// Data that cannot be scored.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ScoreError {
+    #[error("{unit} 第{item}项：缺少指标“{metric}”的数据")]
+    Missing { unit: String, item: String, metric: String },
+    #[error("{unit} 第{item}项：检查评分{value}分不在0到{base}分之间")]
+    Judged { unit: String, item: String, value: String, base: String },
+    #[error("{unit} 第{item}项：样本只有{value}个，少于{min}个，不能计分")]
+    Sample { unit: String, item: String, value: String, min: String },
+}
+
+/// Round away float noise (2.4000000000000057 → 2.4) before ceil/floor and display.
+fn clean(x: f64) -> f64 {
+    (x * 1e9).round() / 1e9
+}
+
+struct Ctx<'a> {
+    unit: &'a str,
+    item: &'a Item,
+    metrics: &'a Metrics,
+}
+
+impl Ctx<'_> {
+    fn get(&self, metric: &str) -> Result<f64, ScoreError> {
+        self.metrics.get(metric).copied().ok_or_else(|| ScoreError::Missing {
+            unit: self.unit.to_string(),
+            item: self.item.id.clone(),
+            metric: metric.to_string(),
+        })
+    }
+
+    /// Points a condition costs (or earns), with its reason; None when it did not happen.
+    fn condition(&self, c: &Condition, verb: &str) -> Result<Option<(f64, String)>, ScoreError> {
+        let v = self.get(&c.metric)?;
+        if v <= 0.0 {
+            return Ok(None);
+        }
+        Ok(Some(if c.each {
+            let p = clean(c.points * v);
+            (p, format!("{}{}项，{verb}{}分", c.reason, fmt_points(v), fmt_points(p)))
+        } else {
+            (c.points, format!("{}，{verb}{}分", c.reason, fmt_points(c.points)))
+        }))
+    }
+}
+
+/// Score one item.
+pub fn score_item(unit: &str, item: &Item, metrics: &Metrics) -> Result<ItemScore, ScoreError> {
+    let cx = Ctx { unit, item, metrics };
+    let base = item.base;
+    let mut reasons = Vec::new();
+    let mut lost = 0.0;
+    let points = match &item.rule {
+        Rule::AllOrNothing { metric, reason } => {
+            if cx.get(metric)? > 0.0 {
+                base
+            } else {
+                reasons.push(format!("{reason}，扣{}分", fmt_points(base)));
+                0.0
+            }
+        }
+        Rule::PerIncident { counts } => {
+            for c in counts {
+                if let Some((p, why)) = cx.condition(c, "扣")? {
+                    lost += p;
+                    reasons.push(why);
+                }
+            }
+            base - lost
+        }
+        Rule::Shortfall { metrics: measured, target, points, step, fraction, conditions, sample, min_sample } => {
+            if let Some(s) = sample {
+                let n = cx.get(s)?;
+                if n < *min_sample {
+                    return Err(ScoreError::Sample {
+                        unit: unit.into(),
+                        item: item.id.clone(),
+                        value: fmt_points(n),
+                        min: fmt_points(*min_sample),
+                    });
+                }
+            }
+            for m in measured {
+                let v = cx.get(&m.metric)?;
+                if v >= *target {
+                    continue;
+                }
+                let steps = clean((target - v) / step);
+                let steps = match fraction {
+                    Fraction::Exact => steps,
+                    Fraction::Ceil => steps.ceil(),
+                    Fraction::Floor => steps.floor(),
+                };
+                let d = clean(steps * points);
+                lost += d;
+                reasons.push(format!(
+                    "{}{}%，低于{}%，扣{}分",
+                    m.label,
+                    fmt_points(v),
+                    fmt_points(*target),
+                    fmt_points(d)
+                ));
+            }
+            for c in conditions {
+                if let Some((p, why)) = cx.condition(c, "扣")? {
+                    lost += p;
+                    reasons.push(why);
+                }
+            }
+            base - lost
+        }
+        Rule::Deductions { conditions, zero_if } => {
+            let mut zeroed = false;
+            for z in zero_if {
+                if cx.get(&z.metric)? > 0.0 {
+                    zeroed = true;
+                    reasons.push(format!("{}，不得分", z.reason));
+                }
+            }
+            if zeroed {
+                0.0
+            } else {
+                for c in conditions {
+                    if let Some((p, why)) = cx.condition(c, "扣")? {
+                        lost += p;
+                        reasons.push(why);
+                    }
+                }
+                base - lost
+            }
+        }
+        Rule::Tiered { metric, label, tiers } => {
+            let n = cx.get(metric)?;
+            let p = tiers.iter().filter(|t| n >= t.at_least).map(|t| t.points).fold(0.0, f64::max);
+            if p < base {
+                reasons.push(format!("{label}{}个，得{}分", fmt_points(n), fmt_points(p)));
+            }
+            p
+        }
+        Rule::Judged { metric } => {
+            let v = cx.get(metric)?;
+            if !(0.0..=base).contains(&v) {
+                return Err(ScoreError::Judged {
+                    unit: unit.into(),
+                    item: item.id.clone(),
+                    value: fmt_points(v),
+                    base: fmt_points(base),
+                });
+            }
+            if v < base {
+                reasons.push(format!("检查评分{}分，扣{}分", fmt_points(v), fmt_points(clean(base - v))));
+            }
+            v
+        }
+        Rule::Penalty { conditions } => {
+            for c in conditions {
+                if let Some((p, why)) = cx.condition(c, "扣")? {
+                    lost += p;
+                    reasons.push(why);
+                }
+            }
+            -lost
+        }
+        Rule::Bonus { counts } => {
+            let mut gained = 0.0;
+            for c in counts {
+                if let Some((p, why)) = cx.condition(c, "加")? {
+                    gained += p;
+                    reasons.push(why);
+                }
+            }
+            gained
+        }
+    };
+    let mut points = clean(points);
+    if item.rule.has_base() && points < 0.0 {
+        points = 0.0;
+        reasons.push("扣完为止".into());
+    }
+    Ok(ItemScore { id: item.id.clone(), points, reasons })
+}
+
+/// Score every item of one unit, and check its disqualifying findings.
+pub fn score_unit(rubric: &Rubric, unit: &str, metrics: &Metrics) -> Result<UnitScore, ScoreError> {
+    let mut out = UnitScore {
+        unit: unit.to_string(),
+        items: Vec::with_capacity(rubric.items.len()),
+        base_points: 0.0,
+        penalty: 0.0,
+        bonus: 0.0,
+        total: 0.0,
+        disqualified: None,
+    };
+    for item in &rubric.items {
+        let s = score_item(unit, item, metrics)?;
+        match item.rule {
+            Rule::Penalty { .. } => out.penalty += -s.points,
+            Rule::Bonus { .. } => out.bonus += s.points,
+            _ => out.base_points += s.points,
+        }
+        out.items.push(s);
+    }
+    out.base_points = clean(out.base_points);
+    out.penalty = clean(out.penalty);
+    out.bonus = clean(out.bonus);
+    out.total = clean(out.base_points - out.penalty + out.bonus);
+    let reasons: Vec<&str> = rubric
+        .disqualifications
+        .iter()
+        .filter(|d| metrics.get(&d.metric).copied().unwrap_or(0.0) > 0.0)
+        .map(|d| d.reason.as_str())
+        .collect();
+    if !reasons.is_empty() {
+        out.disqualified = Some(reasons.join("；"));
+    }
+    Ok(out)
+}
+
+/// The grade band a total falls in (bands are checked highest first).
+pub fn grade(rubric: &Rubric, total: f64) -> Option<&Grade> {
+    let mut bands: Vec<&Grade> = rubric.grades.iter().collect();
+    bands.sort_by(|a, b| b.min.total_cmp(&a.min));
+    bands.into_iter().find(|g| total >= g.min)
+}
+
+/// The consequence of getting the same grade two years running, if the rubric names one.
+pub fn consequence<'a>(rubric: &'a Rubric, this_year: &str, last_year: Option<&str>) -> Option<&'a str> {
+    let g = rubric.grades.iter().find(|g| g.grade == this_year)?;
+    (last_year == Some(this_year)).then_some(g.twice.as_deref()).flatten()
+}

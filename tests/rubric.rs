@@ -1,0 +1,265 @@
+//! The 南通 2012 rubrics as data: the shipped files carry the seed's wording and add up,
+//! every rule kind scores as computed by hand, and broken rubrics or data give clear errors.
+
+use std::path::PathBuf;
+
+use kaohe::rubric::score::{consequence, grade, score_item, score_unit, Metrics, ScoreError};
+use kaohe::rubric::{agri_metrics, load, parse, Fraction, Rubric, Rule};
+
+fn rubric(name: &str) -> Rubric {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("input/nantong-2012-agri/rubrics").join(name);
+    load(&path, name, &agri_metrics()).unwrap_or_else(|e| panic!("{name}: {e:?}"))
+}
+
+fn text(name: &str) -> String {
+    std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("input/nantong-2012-agri/rubrics").join(name),
+    )
+    .unwrap()
+}
+
+fn metrics(pairs: &[(&str, f64)]) -> Metrics {
+    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
+/// A county that meets every item (all findings clean, all shares at target).
+fn perfect_county() -> Metrics {
+    let mut m: Metrics = agri_metrics().into_iter().map(|k| (k, 0.0)).collect();
+    for k in [
+        "agreement_signed",
+        "underwriting_publicised",
+        "claims_all_posted",
+        "claims_all_paid_within_20_days",
+        "claims_all_via_card",
+    ] {
+        m.insert(k.into(), 1.0);
+    }
+    for k in ["coverage_rice", "coverage_wheat", "coverage_maize", "coverage_rapeseed", "coverage_cotton"] {
+        m.insert(k.into(), 92.0);
+    }
+    m.insert("high_efficiency_premium_share".into(), 30.0);
+    m.insert("greenhouse_coverage".into(), 26.0);
+    m.insert("pilot_kinds".into(), 2.0);
+    m.insert("daily_work_score".into(), 5.0);
+    m
+}
+
+/// An insurer that meets every item.
+fn perfect_insurer() -> Metrics {
+    let mut m: Metrics = agri_metrics().into_iter().map(|k| (k, 0.0)).collect();
+    for k in [
+        "staff_targets_set",
+        "all_lines_offered",
+        "disaster_equipment_adequate",
+        "claims_paid_in_full_on_time",
+        "ledgers_complete",
+        "reports_to_government",
+    ] {
+        m.insert(k.into(), 1.0);
+    }
+    m.insert("satisfaction_rate".into(), 90.0);
+    m.insert("survey_households".into(), 40.0);
+    m
+}
+
+#[test]
+fn shipped_rubrics_carry_the_seeds_wording_and_add_up() {
+    let seed: String =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed-004.txt"))
+            .unwrap()
+            .split_whitespace()
+            .collect();
+    // 附件1: 19 items in categories 1–5 (18 with base points, 2.5 a penalty) + 4 bonus items.
+    for (name, items, base_items) in [("county.toml", 23, 18), ("insurer.toml", 15, 12)] {
+        let r = rubric(name);
+        assert_eq!(r.items.len(), items, "{name}");
+        assert_eq!(r.items.iter().filter(|i| i.base > 0.0).count(), base_items, "{name}");
+        assert_eq!(r.items.iter().map(|i| i.base).sum::<f64>(), 100.0, "{name}");
+        for item in &r.items {
+            for words in [&item.indicator, &item.method] {
+                let words: String = words.split_whitespace().collect();
+                assert!(seed.contains(&words), "{name} {}: not the seed's wording: {words}", item.id);
+            }
+        }
+    }
+    let county = rubric("county.toml");
+    assert_eq!(county.categories.iter().filter(|c| c.bonus).count(), 1);
+    assert_eq!(county.items.iter().filter(|i| i.category == 6).count(), 4);
+    assert_eq!(county.items.iter().filter(|i| i.category <= 5).count(), 19);
+}
+
+#[test]
+fn a_county_across_every_rule_kind_by_hand() {
+    let r = rubric("county.toml");
+    let mut m = perfect_county();
+    m.extend(metrics(&[
+        ("rate_violations", 2.0),                // 1.2 per-incident: 5 − 2×1 = 3
+        ("high_efficiency_premium_share", 22.5), // 1.3 shortfall: 10 − 2.5 = 7.5
+        ("coverage_rice", 87.6),                 // 2.1: rice 2.4 short
+        ("coverage_rapeseed", 85.0),             //      rapeseed 5 short → 10 − 7.4 = 2.6
+        ("greenhouse_coverage", 20.0),           // 2.3: 15 − 5 − 5 (subsidised ones uninsured) = 5
+        ("subsidised_greenhouses_uninsured", 1.0),
+        ("fishery_group_petition", 1.0),         // 2.5 penalty 5
+        ("claims_all_paid_within_20_days", 0.0), // 3.3 all-or-nothing: 0
+        ("mis_upload_late", 1.0),                // 3.5 deductions: 3 − 2 = 1
+        ("no_special_account", 1.0),             // 4.1: 10 − 1 − 2 = 7
+        ("transfer_late", 1.0),
+        ("management_fee_failed_checks", 3.0), // 4.2: 4 − 3 − 2 → 0 (扣完为止)
+        ("management_fee_no_rules", 1.0),
+        ("audit_issues_unfixed", 1.0),       // 4.4: 4 − 2 = 2
+        ("pilot_kinds", 1.0),                // 5.1 tiered: 2
+        ("daily_work_score", 4.5),           // 5.2 judged: 4.5
+        ("new_lines_meeting_coverage", 1.0), // 6.1 bonus 3 + 1
+        ("new_lines_below_coverage", 1.0),
+        ("new_clauses_registered", 1.0), // 6.2 bonus 6
+        ("city_meetings_hosted", 2.0),   // 6.3 bonus 2
+    ]));
+    let s = score_unit(&r, "通州区", &m).unwrap();
+    let points = |id: &str| s.items.iter().find(|i| i.id == id).unwrap().points;
+    let reasons = |id: &str| s.items.iter().find(|i| i.id == id).unwrap().reasons.join("；");
+    assert_eq!(points("1.2"), 3.0);
+    assert_eq!(points("1.3"), 7.5);
+    assert_eq!(points("2.1"), 2.6);
+    assert_eq!(reasons("2.1"), "水稻承保面87.6%，低于90%，扣2.4分；油菜承保面85%，低于90%，扣5分");
+    assert_eq!(points("2.3"), 5.0);
+    assert_eq!(points("3.3"), 0.0);
+    assert_eq!(reasons("3.3"), "有赔付资金定损后20日内未支付到户，扣4分");
+    assert_eq!(points("3.5"), 1.0);
+    assert_eq!(points("4.1"), 7.0);
+    assert_eq!(points("4.2"), 0.0);
+    assert_eq!(reasons("4.2"), "管理费账簿凭证不符合3项，扣3分；无管理办法或未按审批程序审批，扣2分；扣完为止");
+    assert_eq!(points("4.4"), 2.0);
+    assert_eq!(points("5.1"), 2.0);
+    assert_eq!(reasons("5.1"), "开展试点的方面1个，得2分");
+    assert_eq!(points("5.2"), 4.5);
+    // Base: 5+3+7.5 + 2.6+8+5+2 + 2+3+0+3+1 + 7+0+2+2 + 2+4.5 = 59.6; penalty 5; bonus 3+1+6+2 = 12.
+    assert_eq!((s.base_points, s.penalty, s.bonus, s.total), (59.6, 5.0, 12.0, 66.6));
+    assert_eq!(s.disqualified, None);
+    // A penalty takes the total below the base sum.
+    assert!(s.total < s.base_points + s.bonus);
+}
+
+#[test]
+fn fractional_policies_on_the_same_shortfall() {
+    let r = rubric("county.toml");
+    let mut item = r.items.iter().find(|i| i.id == "2.1").unwrap().clone();
+    let m = metrics(&[
+        ("coverage_rice", 87.6),
+        ("coverage_wheat", 90.0),
+        ("coverage_maize", 95.0),
+        ("coverage_rapeseed", 85.0),
+        ("coverage_cotton", 91.0),
+    ]);
+    for (fraction, want) in [(Fraction::Exact, 2.6), (Fraction::Ceil, 2.0), (Fraction::Floor, 3.0)] {
+        // rice 2.4 → exact 2.4, ceil 3, floor 2; rapeseed 5 in every case.
+        if let Rule::Shortfall { fraction: f, .. } = &mut item.rule {
+            *f = fraction;
+        }
+        assert_eq!(score_item("如东县", &item, &m).unwrap().points, want, "{fraction:?}");
+    }
+    // Far below target the item floors at zero.
+    let low = metrics(&[
+        ("coverage_rice", 50.0),
+        ("coverage_wheat", 90.0),
+        ("coverage_maize", 95.0),
+        ("coverage_rapeseed", 85.0),
+        ("coverage_cotton", 91.0),
+    ]);
+    let s = score_item("如东县", &item, &low).unwrap();
+    assert_eq!(s.points, 0.0);
+    assert!(s.reasons.last().unwrap() == "扣完为止");
+}
+
+#[test]
+fn an_insurer_by_hand_and_the_two_year_rule() {
+    let r = rubric("insurer.toml");
+    let mut m = perfect_insurer();
+    m.extend(metrics(&[
+        ("network_incomplete", 1.0),      // 1.1: 10 − 5 = 5
+        ("lines_underwritten_late", 1.0), // 2.1: 10 − 2 = 8
+        ("data_errors", 2.0),             // 2.3: 5 − 2 = 3
+        ("machinery_refusal", 1.0),       // 2.4 penalty 10
+        ("late_survey_complaints", 3.0),  // 3.1: 15 − 3 − 5 = 7
+        ("verified_claim_complaints", 1.0),
+        ("posting_hard_to_consult", 1.0), // 3.3: 10 − 5 = 5
+        ("satisfaction_rate", 85.0),      // 3.5: (90 − 85) / 2 = 2.5 → 7.5
+        ("new_lines_piloted", 1.0),       // 5.2 bonus 5
+    ]));
+    let s = score_unit(&r, "人保财险海安支公司", &m).unwrap();
+    let reasons = |id: &str| s.items.iter().find(|i| i.id == id).unwrap().reasons.join("；");
+    assert_eq!(reasons("3.5"), "电话调查满意度85%，低于90%，扣2.5分");
+    // Base: 5+5 + 8+5+3 + 7+10+5+5+7.5 + 10 + 5 = 75.5; penalty 10; bonus 5 → 70.5.
+    assert_eq!((s.base_points, s.penalty, s.bonus, s.total), (75.5, 10.0, 5.0, 70.5));
+    let g = grade(&r, s.total).unwrap();
+    assert_eq!(g.grade, "不合格");
+    assert_eq!(consequence(&r, "不合格", Some("不合格")), Some("连续2年考核不合格，取消农业保险承办资格"));
+    assert_eq!(consequence(&r, "不合格", Some("合格")), None);
+    assert_eq!(consequence(&r, "合格", Some("合格")), None);
+    // A perfect insurer scores 100 → 好.
+    assert_eq!(score_unit(&r, "x", &perfect_insurer()).unwrap().total, 100.0);
+}
+
+#[test]
+fn grade_boundaries_at_exactly_80_and_90() {
+    let r = rubric("insurer.toml");
+    assert_eq!(grade(&r, 90.0).unwrap().grade, "好");
+    assert_eq!(grade(&r, 89.99).unwrap().grade, "合格");
+    assert_eq!(grade(&r, 80.0).unwrap().grade, "合格");
+    assert_eq!(grade(&r, 79.99).unwrap().grade, "不合格");
+}
+
+#[test]
+fn disqualified_county_and_bad_data() {
+    let r = rubric("county.toml");
+    let mut m = perfect_county();
+    m.insert("major_audit_finding".into(), 1.0);
+    let s = score_unit(&r, "港闸区", &m).unwrap();
+    assert_eq!(s.total, 100.0);
+    assert_eq!(s.disqualified.as_deref(), Some("审计部门检查发现重大问题"));
+
+    let mut m = perfect_county();
+    m.insert("daily_work_score".into(), 6.0);
+    assert_eq!(score_unit(&r, "崇川区", &m).unwrap_err().to_string(), "崇川区 第5.2项：检查评分6分不在0到5分之间");
+    m.remove("daily_work_score");
+    assert_eq!(
+        score_unit(&r, "崇川区", &m).unwrap_err(),
+        ScoreError::Missing { unit: "崇川区".into(), item: "5.2".into(), metric: "daily_work_score".into() }
+    );
+
+    let insurer = rubric("insurer.toml");
+    let mut m = perfect_insurer();
+    m.insert("survey_households".into(), 29.0);
+    assert_eq!(score_unit(&insurer, "y", &m).unwrap_err().to_string(), "y 第3.5项：样本只有29个，少于30个，不能计分");
+}
+
+#[test]
+fn broken_rubrics_are_named_with_file_and_item() {
+    let available = agri_metrics();
+    let county = text("county.toml");
+    let err = |t: String| {
+        parse(&t, "county.toml", &available).unwrap_err().iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n")
+    };
+    let e = err(county.replacen(
+        "base = 5\nmethod = \"农业保险工作领导小组",
+        "base = 6\nmethod = \"农业保险工作领导小组",
+        1,
+    ));
+    assert!(e.contains("county.toml：各项基本分之和为101，与声明的总分100不符"), "{e}");
+    let e = err(county.replacen(
+        "kind = \"all-or-nothing\", metric = \"agreement_signed\"",
+        "kind = \"all-or-none\", metric = \"agreement_signed\"",
+        1,
+    ));
+    assert!(
+        e.contains("county.toml 第") && e.contains("unknown variant `all-or-none`") && e.contains("计分规则 kind 可用"),
+        "{e}"
+    );
+    let e = err(county.replacen("metric = \"coverage_rice\"", "metric = \"coverage_ricee\"", 1));
+    assert!(
+        e.contains("county.toml：第2.1项：指标“coverage_ricee”没有任何数据集提供")
+            && e.contains("是否应为“coverage_rice”？"),
+        "{e}"
+    );
+    let e = err(county.replacen("id = \"1.2\"", "id = \"1.1\"", 1));
+    assert!(e.contains("第1.1项：序号重复"), "{e}");
+}
