@@ -263,3 +263,22 @@ fn broken_rubrics_are_named_with_file_and_item() {
     let e = err(county.replacen("id = \"1.2\"", "id = \"1.1\"", 1));
     assert!(e.contains("第1.1项：序号重复"), "{e}");
 }
+
+#[test]
+fn the_readme_worked_example() {
+    // README, "Rubric files": rice 87.6%, rapeseed 85%, the other crops at target.
+    let m = metrics(&[
+        ("coverage_rice", 87.6),
+        ("coverage_wheat", 95.0),
+        ("coverage_maize", 95.0),
+        ("coverage_rapeseed", 85.0),
+        ("coverage_cotton", 95.0),
+    ]);
+    let item = |r: &Rubric| r.items.iter().find(|i| i.id == "2.1").unwrap().clone();
+    let at_90 = score_item("x", &item(&rubric("county.toml")), &m).unwrap();
+    assert_eq!(at_90.points, 2.6);
+    assert_eq!(at_90.reasons.join("；"), "水稻承保面87.6%，低于90%，扣2.4分；油菜承保面85%，低于90%，扣5分");
+    let edited = text("county.toml").replacen("target = 90", "target = 88", 1);
+    let at_88 = score_item("x", &item(&parse(&edited, "county.toml", &agri_metrics()).unwrap()), &m).unwrap();
+    assert_eq!(at_88.points, 6.6);
+}
