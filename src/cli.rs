@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// kaohe (考核): quotas, year-end rankings and official-style PDF annexes for
-/// subsidised rural insurance programmes.
+/// kaohe (考核): quota tables, year-end participation rankings and official-style
+/// PDF annexes (GB/T 9704) for subsidised rural insurance programmes.
 #[derive(Debug, Parser)]
 #[command(name = "kaohe", version, about, long_about = None)]
 pub struct Cli {

@@ -212,6 +212,9 @@ pub struct EnrollmentSection {
     pub deadline: toml::value::Datetime,
     /// District participation goal.
     pub goal: Rate,
+    /// Towns known to have no roster this year; any other town without rows is an error.
+    #[serde(default)]
+    pub no_roster: Vec<String>,
 }
 
 /// Ranking settings.
@@ -313,57 +316,100 @@ fn toml_date(file: &str, key: &str, v: &toml::value::Datetime) -> Result<NaiveDa
     }
 }
 
-const KNOWN_KEYS: &[&str] = &[
-    "programme",
-    "document",
-    "inputs",
-    "quota",
-    "enrollment",
-    "ranking",
-    "text",
-    "kind",
-    "region",
-    "year",
-    "name",
-    "issuer",
-    "code",
-    "serial",
-    "date",
-    "population",
-    "rosters",
-    "default_rate",
-    "default_base",
-    "rounding",
-    "level",
-    "override",
-    "unit",
-    "rate",
-    "base",
-    "deadline",
-    "goal",
-    "key",
-    "bottom_n",
-    "bottom_remark",
-    "top_n",
-    "top_remark",
-    "unfinished_remark",
-    "annex_label",
-    "quota_title",
-    "quota_note",
-    "override_note",
-    "ranking_title",
-    "ranking_note",
-    "detail_title",
-    "quality_title",
+/// Every key each section accepts, to report all misspelt keys at once (serde stops at the first).
+const SECTIONS: &[(&str, &[&str])] = &[
+    ("programme", &["kind", "region", "year", "name"]),
+    ("document", &["issuer", "code", "serial", "date"]),
+    ("inputs", &["population", "rosters"]),
+    ("quota", &["default_rate", "default_base", "rounding", "level", "override"]),
+    ("quota.override", &["unit", "rate", "base"]),
+    ("enrollment", &["deadline", "goal", "no_roster"]),
+    ("ranking", &["key", "bottom_n", "bottom_remark", "top_n", "top_remark", "unfinished_remark"]),
+    (
+        "text",
+        &[
+            "annex_label",
+            "quota_title",
+            "quota_note",
+            "override_note",
+            "ranking_title",
+            "ranking_note",
+            "detail_title",
+            "quality_title",
+        ],
+    ),
 ];
 
+/// Line (1-based) where `key` is first written in `text`, for messages.
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            l.starts_with(key) && l[key.len()..].trim_start().starts_with('=')
+                || l.trim_start_matches('[').trim_end_matches(']').trim() == key
+        })
+        .map(|i| i + 1)
+}
+
+/// All unknown sections and keys, each with its line and the nearest known name.
+fn unknown_keys(text: &str, file: &str) -> Vec<InputProblem> {
+    let Ok(table) = text.parse::<toml::Table>() else { return Vec::new() };
+    let mut problems = Vec::new();
+    let mut report = |key: &str, known: &[&str], place: &str| {
+        let msg = format!("{place}未知的配置项“{key}”");
+        let mut p = match line_of(text, key) {
+            Some(l) => InputProblem::at(file, l, None, msg),
+            None => InputProblem::file(file, msg),
+        };
+        if let Some(n) = nearest(key, known.iter().copied()) {
+            p = p.hint(format!("是否应为“{n}”？"));
+        }
+        problems.push(p);
+    };
+    let top: Vec<&str> = SECTIONS.iter().map(|(s, _)| *s).filter(|s| !s.contains('.')).collect();
+    for (section, value) in &table {
+        let Some((_, keys)) = SECTIONS.iter().find(|(s, _)| s == section) else {
+            report(section, &top, "");
+            continue;
+        };
+        let mut check = |t: &toml::Table, keys: &[&str], place: String| {
+            for k in t.keys() {
+                if !keys.contains(&k.as_str()) {
+                    report(k, keys, &place);
+                }
+            }
+        };
+        match value {
+            toml::Value::Table(t) => {
+                check(t, keys, format!("[{section}] 中"));
+                if let Some(toml::Value::Array(overrides)) = t.get("override") {
+                    for o in overrides.iter().filter_map(|o| o.as_table()) {
+                        check(
+                            o,
+                            SECTIONS.iter().find(|(s, _)| *s == "quota.override").map(|(_, k)| *k).unwrap_or(&[]),
+                            "[[quota.override]] 中".into(),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    problems
+}
+
 /// Read and check `programme.toml` in a programme folder.
-pub fn load(dir: &Path, display: &str) -> Result<Programme, InputProblem> {
+pub fn load(dir: &Path, display: &str) -> Result<Programme, Vec<InputProblem>> {
     let path = dir.join("programme.toml");
     let file = format!("{display}/programme.toml");
-    let bytes = std::fs::read(&path).map_err(|e| InputProblem::file(&file, format!("无法读取：{e}")))?;
+    let bytes = std::fs::read(&path)
+        .map_err(|e| vec![InputProblem::file(&file, format!("无法读取：{}", crate::problem::io_text(&e)))])?;
     let text = String::from_utf8(bytes.clone())
-        .map_err(|_| InputProblem::file(&file, "不是 UTF-8 编码").hint("用记事本“另存为”UTF-8 编码"))?;
+        .map_err(|_| vec![InputProblem::file(&file, "不是 UTF-8 编码").hint("用记事本“另存为”UTF-8 编码")])?;
+    let unknown = unknown_keys(&text, &file);
+    if !unknown.is_empty() {
+        return Err(unknown);
+    }
     let config: ProgrammeConfig = toml::from_str(&text).map_err(|e| {
         let msg = e.message().to_string();
         let line = e.span().map(|s| text[..s.start].lines().count().max(1));
@@ -371,19 +417,17 @@ pub fn load(dir: &Path, display: &str) -> Result<Programme, InputProblem> {
             Some(l) => InputProblem::at(&file, l, None, format!("配置有误：{msg}")),
             None => InputProblem::file(&file, format!("配置有误：{msg}")),
         };
-        if let Some(unknown) = msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
-            if let Some(near) = nearest(unknown, KNOWN_KEYS.iter().copied()) {
-                p = p.hint(format!("是否应为“{near}”？"));
-            }
+        if msg.contains("expected a TOML datetime") || msg.contains("expected a date") {
+            p = p.hint("日期写成 2016-01-30 这样，不加引号");
         }
-        p
+        vec![p]
     })?;
     if config.programme.kind != "micro-insurance" {
-        return Err(InputProblem::file(&file, format!("programme.kind “{}” 未知", config.programme.kind))
-            .hint("目前支持：micro-insurance"));
+        return Err(vec![InputProblem::file(&file, format!("programme.kind “{}” 未知", config.programme.kind))
+            .hint("目前支持：micro-insurance")]);
     }
-    let date = toml_date(&file, "document.date", &config.document.date)?;
-    let deadline = toml_date(&file, "enrollment.deadline", &config.enrollment.deadline)?;
+    let date = toml_date(&file, "document.date", &config.document.date).map_err(|p| vec![p])?;
+    let deadline = toml_date(&file, "enrollment.deadline", &config.enrollment.deadline).map_err(|p| vec![p])?;
     let digest = crate::archive::sha256_hex(&bytes);
     let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     Ok(Programme { config, id, date, deadline, digest })

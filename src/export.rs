@@ -20,7 +20,16 @@ pub fn xlsx(tables: &[&Table], date: NaiveDate) -> Result<Vec<u8>, XlsxError> {
         sheet.set_name(&table.name)?;
         for (c, name) in table.columns.iter().enumerate() {
             sheet.write_string_with_format(0, c as u16, name, &header)?;
-            sheet.set_column_width(c as u16, (table.widths[c] as f64 * 4.0).max(8.0))?;
+            // Wide enough for the header and the longest of the first rows (a CJK character ≈ 2 units).
+            let chars = |t: &str| t.chars().map(|ch| if ch.is_ascii() { 1.1 } else { 2.1 }).sum::<f64>();
+            let longest = table
+                .rows
+                .iter()
+                .take(200)
+                .filter_map(|r| r.get(c))
+                .map(|cell| chars(&cell.text()))
+                .fold(chars(name), f64::max);
+            sheet.set_column_width(c as u16, (longest + 2.0).clamp(8.0, 60.0))?;
         }
         let rows = table.rows.iter().map(|r| (r, false)).chain(table.total.iter().map(|r| (r, true)));
         for (r, (row, is_total)) in rows.enumerate() {

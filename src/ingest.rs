@@ -27,7 +27,7 @@ pub struct RawTable {
     pub cells: Vec<Vec<String>>,
     /// Rows that were entirely blank.
     pub blank_rows: usize,
-    /// "UTF-8", "GBK", "xlsx", "parquet": shown in the data-quality report.
+    /// "CSV（UTF-8）", "CSV（GBK）", "Excel", "Parquet": shown in the data-quality report.
     pub format: String,
 }
 
@@ -74,7 +74,7 @@ pub fn read_table(path: &Path, display: &str) -> Result<RawTable, InputProblem> 
         "parquet" => read_parquet(path, display)?,
         _ => {
             return Err(InputProblem::file(display, format!("不支持的文件类型“.{ext}”"))
-                .hint("请提供 .xlsx、.csv 或 .parquet 文件"))
+                .hint("请提供 .xlsx、.xls、.csv、.txt 或 .parquet 文件（.ods 请另存为 .xlsx）"))
         }
     };
     if table.headers.iter().all(|h| h.is_empty()) {
@@ -90,22 +90,23 @@ pub fn read_table(path: &Path, display: &str) -> Result<RawTable, InputProblem> 
 /// of GBK) if it decodes without error; otherwise the encoding is unknown.
 pub fn decode_text(bytes: &[u8], display: &str) -> Result<(String, &'static str), InputProblem> {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return String::from_utf8(rest.to_vec()).map(|s| (s, "UTF-8")).map_err(|_| unknown_encoding(display));
+        return String::from_utf8(rest.to_vec()).map(|s| (s, "CSV（UTF-8）")).map_err(|_| unknown_encoding(display));
     }
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
-        let (text, _, bad) = encoding_rs::UTF_16LE.decode(bytes);
+        let encoding = if bytes[0] == 0xFF { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
+        let (text, _, bad) = encoding.decode(bytes);
         if !bad {
-            return Ok((text.trim_start_matches('\u{feff}').to_string(), "UTF-16"));
+            return Ok((text.trim_start_matches('\u{feff}').to_string(), "CSV（UTF-16）"));
         }
     }
     if let Ok(s) = std::str::from_utf8(bytes) {
-        return Ok((s.to_string(), "UTF-8"));
+        return Ok((s.to_string(), "CSV（UTF-8）"));
     }
     let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
     if had_errors {
         return Err(unknown_encoding(display));
     }
-    Ok((text.into_owned(), "GBK"))
+    Ok((text.into_owned(), "CSV（GBK）"))
 }
 
 fn unknown_encoding(display: &str) -> InputProblem {
@@ -114,13 +115,22 @@ fn unknown_encoding(display: &str) -> InputProblem {
 }
 
 fn read_csv(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
-    let bytes = std::fs::read(path).map_err(|e| InputProblem::file(display, format!("无法读取：{e}")))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| InputProblem::file(display, format!("无法读取：{}", crate::problem::io_text(&e))))?;
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(InputProblem::file(display, "文件是空的"));
     }
     let (text, format) = decode_text(&bytes, display)?;
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(Cursor::new(text.as_bytes()));
+    // Excel's "Unicode 文本" is tab-separated, and some locales use ';': take the separator
+    // the header line uses most.
+    let header_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let delimiter =
+        [b',', b'\t', b';'].into_iter().max_by_key(|d| header_line.bytes().filter(|b| b == d).count()).unwrap_or(b',');
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(Cursor::new(text.as_bytes()));
     let mut table: Option<RawTable> = None;
     // The csv crate ends a CRLF record at '\r' and reports the line before it, so count
     // the newlines before each record's first byte ourselves.
@@ -175,7 +185,7 @@ fn read_excel(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
                 if cells.iter().all(|c| c.is_empty()) {
                     continue;
                 }
-                table = Some(RawTable::with_headers(display, "xlsx", cells));
+                table = Some(RawTable::with_headers(display, "Excel", cells));
             }
             Some(t) => t.push_row(line, cells),
         }
@@ -209,12 +219,13 @@ pub fn excel_serial_date(serial: f64) -> Option<NaiveDate> {
 }
 
 fn read_parquet(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
-    let file = std::fs::File::open(path).map_err(|e| InputProblem::file(display, format!("无法读取：{e}")))?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| InputProblem::file(display, format!("无法读取：{}", crate::problem::io_text(&e))))?;
     let df = ParquetReader::new(file)
         .finish()
         .map_err(|e| InputProblem::file(display, format!("无法读取 Parquet 文件：{e}")))?;
     let headers: Vec<String> = df.get_column_names().iter().map(|s| s.trim().to_string()).collect();
-    let mut table = RawTable::with_headers(display, "parquet", headers);
+    let mut table = RawTable::with_headers(display, "Parquet", headers);
     let mut columns = Vec::with_capacity(df.width());
     for col in df.columns() {
         let s = col

@@ -87,6 +87,11 @@ fn check(args: CheckArgs) -> Result<ExitCode, RunError> {
                     for i in p.enrollment.issues.iter().take(20) {
                         println!("  {} 第{}行 “{}”列：{}（{}）", i.file, i.row, i.column, i.problem, i.masked_id);
                     }
+                    let rest = p.enrollment.issues.len().saturating_sub(20);
+                    if rest > 0 {
+                        println!("  ……另有 {rest} 行未列出；完整清单见 kaohe run 生成的 data-quality.pdf 或 csv/data-quality.csv");
+                    }
+                    println!("--strict：有 {} 行未计入，退出码为 1", p.enrollment.issues.len());
                 }
             }
             Err(e) => problems.extend(e.0),

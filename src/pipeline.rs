@@ -102,7 +102,7 @@ fn record(path: &Path, display: &str) -> Result<InputRecord, InputProblem> {
 
 /// Config, population and quotas: all that the quota table (and `reconcile`) needs.
 pub fn plan(dir: &ProgrammeDir) -> Result<(Programme, Population, QuotaTable, Vec<InputRecord>), InputErrors> {
-    let programme = config::load(&dir.path, &dir.display).map_err(|p| InputErrors(vec![p]))?;
+    let programme = config::load(&dir.path, &dir.display).map_err(InputErrors)?;
     let pop_display = format!("{}/{}", dir.display, programme.config.inputs.population);
     let table = ingest::read_table(&dir.path.join(&programme.config.inputs.population), &pop_display)
         .map_err(|p| InputErrors(vec![p]))?;
@@ -139,7 +139,9 @@ fn roster_files(dir: &Path, display: &str) -> Result<Vec<(PathBuf, String)>, Inp
         .filter(|p| p.is_file())
         .filter(|p| {
             let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            !name.starts_with('.') && !name.starts_with("~$")
+            // Hidden files, Excel lock files and the Windows/macOS folder clutter are not rosters.
+            let junk = ["thumbs.db", "desktop.ini"].contains(&name.to_lowercase().as_str());
+            !name.starts_with('.') && !name.starts_with("~$") && !junk
         })
         .collect();
     files.sort();
@@ -191,6 +193,25 @@ pub fn prepare(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Prepared, I
             Enrollment::default()
         }
     };
+    // A town with no roster rows at all would be ranked last at 0%: refuse unless the config says so.
+    let toml_file = format!("{}/programme.toml", dir.display);
+    for name in &programme.config.enrollment.no_roster {
+        if population.town_index(name).is_none() {
+            problems.push(InputProblem::file(&toml_file, format!("[enrollment] no_roster 中的“{name}”不在人口数据中")));
+        }
+    }
+    if problems.is_empty() {
+        for (ti, town) in population.towns.iter().enumerate() {
+            if !enrollment.towns_with_rows.get(ti).copied().unwrap_or(false)
+                && !programme.config.enrollment.no_roster.contains(&town.name)
+            {
+                problems.push(
+                    InputProblem::file(&rosters_display, format!("镇办“{}”没有任何名册行（缺少该镇的名册文件，或文件中“镇”列都不是它）", town.name))
+                        .hint(format!("补交该镇名册；如该镇今年确实无人参保，在 programme.toml 的 [enrollment] 中写 no_roster = [\"{}\"]", town.name)),
+                );
+            }
+        }
+    }
     if !problems.is_empty() {
         return Err(InputErrors(problems));
     }

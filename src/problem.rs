@@ -62,7 +62,7 @@ impl fmt::Display for InputProblem {
         }
         write!(f, "：{}", self.message)?;
         if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {hint}")?;
+            write!(f, "\n  提示：{hint}")?;
         }
         Ok(())
     }
@@ -97,4 +97,19 @@ pub fn nearest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Opti
         }
     }
     best.filter(|(s, _)| *s >= 0.4).map(|(_, k)| k)
+}
+
+/// An I/O error in plain Chinese (the OS text is English).
+pub fn io_text(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        NotFound => "文件或目录不存在".into(),
+        PermissionDenied => "没有读写权限".into(),
+        AlreadyExists => "已存在同名文件".into(),
+        ReadOnlyFilesystem => "磁盘或目录是只读的".into(),
+        NotADirectory => "路径中有一项是文件而不是目录".into(),
+        IsADirectory => "这是一个目录，不是文件".into(),
+        StorageFull => "磁盘已满".into(),
+        _ => format!("{e}"),
+    }
 }

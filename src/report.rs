@@ -198,15 +198,15 @@ impl Results<'_> {
         let mut table = Table::new(
             "参保排名",
             &[
-                ("排名", 2),
-                ("镇办", 4),
-                ("基数人口", 3),
-                ("任务数", 3),
-                ("按时参保", 3),
-                ("逾期缴费", 2),
-                ("参保率", 3),
-                ("完成率", 3),
-                ("备注", 5),
+                ("排名", 4),
+                ("镇办", 8),
+                ("基数人口", 7),
+                ("任务数", 6),
+                ("按时参保", 7),
+                ("逾期缴费", 4),
+                ("参保率", 6),
+                ("完成率", 6),
+                ("备注", 8),
             ],
         );
         for i in self.ranked() {
@@ -319,15 +319,28 @@ impl Results<'_> {
             "title": self.programme.fill("detail_title", &c.text.detail_title, &[("unit", q.name.clone())])?,
             "subtitle": format!("{}：{}{}，任务数{}人；排名第{}", q.name, base, q.rate.label(), q.quota, self.standings[ti].rank),
             "table": self.town_villages(ti).to_json(),
-            "note": format!("注：基数人口为{base}；任务数按{}分解到村；参保人数只计{}前缴费的有效身份证号，同一人只计一次。",
-                c.quota.rounding.label(), chinese_date(self.programme.deadline)),
+        "note": format!(
+                "注：基数人口为{base}；{}；参保人数只计{}前缴费的有效身份证号，同一人只计一次。",
+                self.village_rule(),
+                chinese_date(self.programme.deadline)
+            ),
         }))
+    }
+
+    /// How village quotas were made, in words for the note.
+    fn village_rule(&self) -> String {
+        let q = &self.programme.config.quota;
+        if q.rounding == crate::config::Rounding::LargestRemainder || q.level == crate::config::Level::Town {
+            "镇办任务数按各村基数人口比例以最大余数法分解到村（各村之和等于镇办任务数）".into()
+        } else {
+            format!("各村任务数按{}取整，镇办任务数为各村之和", q.rounding.label())
+        }
     }
 
     /// Per-file summary of the rosters.
     pub fn files_table(&self) -> Table {
         let mut table =
-            Table::new("名册汇总", &[("文件", 7), ("格式", 2), ("记录数", 2), ("空行", 2), ("计入", 2), ("未计入", 2)]);
+            Table::new("名册汇总", &[("文件", 6), ("格式", 3), ("记录数", 2), ("空行", 2), ("计入", 2), ("未计入", 2)]);
         for f in &self.enrollment.files {
             table.rows.push(vec![
                 t(&f.file),
@@ -384,10 +397,10 @@ impl Results<'_> {
                 ]);
             }
             let name = f.file.rsplit('/').next().unwrap_or(&f.file);
-            groups.push(json!({
-                "heading": format!("{name}（{}，{}行，未计入{}行）", f.format, f.records, f.rejected),
-                "table": table.to_json(),
-            }));
+            // The file's name rides in the header row, so every continuation page says whose rows these are.
+            let mut json = table.to_json();
+            json["caption"] = json!(format!("{name}（{}，{}行，未计入{}行）", f.format, f.records, f.rejected));
+            groups.push(json!({ "table": json }));
         }
         let rows_note = if groups.is_empty() {
             "没有需要剔除的行。".to_string()
@@ -396,7 +409,7 @@ impl Results<'_> {
         };
         Ok(json!({
             "title": self.fill("quality_title", &c.text.quality_title)?,
-            "subtitle": format!("名册目录：{}；缴费截止日期{}；身份证号已隐去中间八位", c.inputs.rosters, chinese_date(self.programme.deadline)),
+            "subtitle": format!("缴费截止日期{}\n身份证号只显示前六位和末四位", chinese_date(self.programme.deadline)),
             "summary_heading": "一、各镇办名册",
             "summary": short_files(self.files_table().to_json(), 0),
             "summary_note": "注：“计入”为有效且首次出现的人数（含逾期缴费）；“未计入”为下列各行；空行不计。",

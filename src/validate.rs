@@ -218,7 +218,7 @@ pub fn population(table: &RawTable) -> Result<Population, Vec<InputProblem>> {
                     &table.file,
                     row,
                     Some(header(1)),
-                    format!("{town}{village} 重复出现（第{first}行已有）"),
+                    format!("{town}/{village} 重复出现（第{first}行已有）"),
                 )
                 .hint("每个镇办的每个村只能有一行"),
             );
@@ -362,6 +362,8 @@ pub struct Enrollment {
     pub issues: Vec<RowIssue>,
     /// Per file: (file, format, records, blank rows, accepted).
     pub files: Vec<FileSummary>,
+    /// Per town (population order): whether any roster row names it.
+    pub towns_with_rows: Vec<bool>,
 }
 
 /// What one roster file contributed.
@@ -403,12 +405,15 @@ pub fn rosters(
         })
         .collect();
     // A birth after the premium deadline cannot be real.
-    let per_file: Vec<Result<(Vec<Candidate>, Vec<RowIssue>), Vec<InputProblem>>> = tables
+    type FileResult = Result<(Vec<Candidate>, Vec<RowIssue>, Vec<u32>), Vec<InputProblem>>;
+    let per_file: Vec<FileResult> = tables
         .par_iter()
         .map(|table| {
             let cols = match_headers(table, &ROSTER_FIELDS)?;
             let header = |k: usize| table.headers[cols[k]].clone();
-            let mut unknown_towns: BTreeMap<&str, usize> = BTreeMap::new();
+            let mut unknown_towns: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+            let mut towns_seen: Vec<u32> = Vec::new();
+            let mut id_problems: BTreeMap<String, usize> = BTreeMap::new();
             let mut candidates = Vec::with_capacity(table.len());
             let mut issues = Vec::new();
             for r in 0..table.len() {
@@ -423,14 +428,29 @@ pub fn rosters(
                     masked_id: mask_id(raw_id),
                 };
                 let town = cell(2);
-                if !town_names.contains(&town) {
-                    unknown_towns.entry(town).or_insert(row);
+                // A 合计 row typed under the list, or a row with no town: set aside, not fatal.
+                if (0..6).any(|k| matches!(cell(k), "合计" | "总计" | "小计")) {
+                    issues.push(issue(2, "合计行，不计入".into()));
                     continue;
+                }
+                if town.is_empty() {
+                    issues.push(issue(2, "镇办为空".into()));
+                    continue;
+                }
+                let Some(ti) = town_names.iter().position(|t| *t == town) else {
+                    let e = unknown_towns.entry(town).or_insert((row, 0));
+                    e.1 += 1;
+                    continue;
+                };
+                if !towns_seen.contains(&(ti as u32)) {
+                    towns_seen.push(ti as u32);
                 }
                 let id = match check_id(raw_id, deadline) {
                     Ok(id) => id,
                     Err(p) => {
-                        issues.push(issue(0, p.message()));
+                        let message = p.message();
+                        *id_problems.entry(message.clone()).or_default() += 1;
+                        issues.push(issue(0, message));
                         continue;
                     }
                 };
@@ -483,8 +503,10 @@ pub fn rosters(
                 let col = header(2);
                 return Err(unknown_towns
                     .into_iter()
-                    .map(|(name, row)| {
-                        let p = InputProblem::at(&table.file, row, Some(&col), format!("镇办“{name}”不在人口数据中"));
+                    .map(|(name, (row, n))| {
+                        let more = if n > 1 { format!("（共{n}行）") } else { String::new() };
+                        let p =
+                            InputProblem::at(&table.file, row, Some(&col), format!("镇办“{name}”不在人口数据中{more}"));
                         match nearest(name, town_names.iter().copied()) {
                             Some(n) if !name.is_empty() => p.hint(format!("是否应为“{n}”？")),
                             _ => p.hint("镇办名称须与人口数据一致"),
@@ -492,22 +514,39 @@ pub fn rosters(
                     })
                     .collect());
             }
-            Ok((candidates, issues))
+            // Most IDs of a file invalid is not a few typos but a broken column (often Excel
+            // having turned IDs into numbers): refuse the file rather than rank its town at 0%.
+            let bad_ids: usize = id_problems.values().sum();
+            if bad_ids * 2 > table.len() {
+                let (worst, n) =
+                    id_problems.iter().max_by_key(|(_, n)| **n).map(|(m, n)| (m.clone(), *n)).unwrap_or_default();
+                return Err(vec![InputProblem::at(
+                    &table.file,
+                    1,
+                    Some(&header(0)),
+                    format!("{}行中有{bad_ids}行身份证号无效（{n}行为：{worst}），整列可能已损坏", table.len()),
+                )
+                .hint("在 Excel 中把身份证号列设为“文本”格式后重新录入或从原始系统重新导出")]);
+            }
+            Ok((candidates, issues, towns_seen))
         })
         .collect();
 
     let mut problems = Vec::new();
-    let mut out = Enrollment::default();
+    let mut out = Enrollment { towns_with_rows: vec![false; population.towns.len()], ..Enrollment::default() };
     let mut first_seen: HashMap<String, (usize, usize)> = HashMap::new();
     let mut seen_ids: HashSet<String> = HashSet::new();
     for (fi, (table, result)) in tables.iter().zip(per_file).enumerate() {
-        let (candidates, mut issues) = match result {
+        let (candidates, mut issues, towns_seen) = match result {
             Ok(x) => x,
             Err(p) => {
                 problems.extend(p);
                 continue;
             }
         };
+        for ti in towns_seen {
+            out.towns_with_rows[ti as usize] = true;
+        }
         let id_col = match_headers(table, &ROSTER_FIELDS).map(|c| table.headers[c[0]].clone()).unwrap_or_default();
         let mut accepted = 0;
         for c in candidates {

@@ -577,7 +577,7 @@ fn bad_population_numbers_and_duplicates() {
         &[
             "population.csv 第4行 “户籍总人口”列：人口数不是整数（“九十”）",
             "population.csv 第4行 “农村户籍人口”列：人口数是负数（-75）",
-            "population.csv 第9行 “村”列：丁镇下村 重复出现（第8行已有）",
+            "population.csv 第9行 “村”列：丁镇/下村 重复出现（第8行已有）",
         ],
     );
 }
@@ -600,9 +600,16 @@ fn bad_config_rate_and_unknown_key() {
         |p| edit_file(&p.join("programme.toml"), "default_rate = \"50%\"", "default_rate = \"150%\""),
         &["programme.toml 第", "比例“150%”超出0–100%"],
     );
+    // Two misspelt keys: both reported, each with its line and the intended key.
     bad_input(
-        |p| edit_file(&p.join("programme.toml"), "bottom_n = 1", "bottom_num = 1"),
-        &["unknown field `bottom_num`", "是否应为“bottom_n”？"],
+        |p| {
+            edit_file(&p.join("programme.toml"), "bottom_n = 1", "bottom_num = 1");
+            edit_file(&p.join("programme.toml"), "deadline = 2016-01-30", "deadine = 2016-01-30");
+        },
+        &[
+            "programme.toml 第42行：[ranking] 中未知的配置项“bottom_num”\n  提示：是否应为“bottom_n”？",
+            "programme.toml 第37行：[enrollment] 中未知的配置项“deadine”\n  提示：是否应为“deadline”？",
+        ],
     );
 }
 
@@ -693,4 +700,69 @@ fn results_xlsx_holds_numbers_as_numbers() {
     assert_eq!(quota.get_value((35, 2)), Some(&Data::Float(407361.0)));
     let rank = book.worksheet_range("参保排名").unwrap();
     assert!(matches!(rank.get_value((1, 7)), Some(Data::Float(f)) if *f > 1.0), "完成率 is a fraction with a % format");
+}
+
+#[test]
+fn a_town_without_any_roster_is_an_error_unless_the_config_says_so() {
+    // Without the check, 丁镇 would be ranked last at 0% and put on the bad-record list.
+    bad_input(
+        |p| std::fs::remove_file(p.join("rosters/04-丁镇.csv")).unwrap(),
+        &["input/mini-2015/rosters：镇办“丁镇”没有任何名册行", "no_roster = [\"丁镇\"]"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let input = mini(dir.path());
+    std::fs::remove_file(input.join("mini-2015/rosters/04-丁镇.csv")).unwrap();
+    edit_file(&input.join("mini-2015/programme.toml"), "goal = \"50%\"", "goal = \"50%\"\nno_roster = [\"丁镇\"]");
+    let out = dir.path().join("out");
+    must_succeed(&["run", "--input", input.to_str().unwrap(), "--output", out.to_str().unwrap()], dir.path());
+    let rank = read_csv(&out.join("mini-2015/csv/participation-ranking.csv"));
+    assert_eq!(row(&rank, "丁镇")[4], "0");
+}
+
+#[test]
+fn an_id_column_excel_turned_into_numbers_refuses_the_file() {
+    bad_input(
+        |p| {
+            let path = p.join("rosters/04-丁镇.csv");
+            let t = std::fs::read_to_string(&path).unwrap();
+            let t: String = t.lines().enumerate().map(|(i, l)| if i == 0 { format!("{l}\n") } else { format!("6.10902E+17{}\n", &l[18..]) }).collect();
+            std::fs::write(path, t).unwrap();
+        },
+        &["04-丁镇.csv 第1行 “身份证号”列：16行中有16行身份证号无效（16行为：身份证号被 Excel 存成了数字，末几位已丢失），整列可能已损坏", "文本"],
+    );
+}
+
+#[test]
+fn total_rows_and_blank_towns_are_set_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = mini(dir.path());
+    let path = input.join("mini-2015/rosters/04-丁镇.csv");
+    let mut t = std::fs::read_to_string(&path).unwrap();
+    t += &format!("{},无镇,,上村,20,20151215\n合计,,,,340,\n", id(999));
+    std::fs::write(&path, t).unwrap();
+    let out = dir.path().join("out");
+    must_succeed(&["run", "--input", input.to_str().unwrap(), "--output", out.to_str().unwrap()], dir.path());
+    let q = read_csv(&out.join("mini-2015/csv/data-quality.csv"));
+    let tail: Vec<&[String]> = q.iter().filter(|r| r[1].ends_with("04-丁镇.csv")).map(|r| &r[2..5]).collect();
+    assert_eq!(tail[1], ["18", "镇", "镇办为空"]);
+    assert_eq!(tail[2], ["19", "镇", "合计行，不计入"]);
+}
+
+#[test]
+fn excel_unicode_text_export_is_read() {
+    // Excel's "Unicode 文本": UTF-16 LE with BOM, tab-separated.
+    let dir = tempfile::tempdir().unwrap();
+    let input = mini(dir.path());
+    let csv = input.join("mini-2015/rosters/04-丁镇.csv");
+    let text = std::fs::read_to_string(&csv).unwrap().replace(',', "\t");
+    let mut bytes = vec![0xFF, 0xFE];
+    for unit in text.encode_utf16() {
+        bytes.extend(unit.to_le_bytes());
+    }
+    std::fs::remove_file(&csv).unwrap();
+    std::fs::write(input.join("mini-2015/rosters/04-丁镇.txt"), bytes).unwrap();
+    let out = dir.path().join("out");
+    must_succeed(&["run", "--input", input.to_str().unwrap(), "--output", out.to_str().unwrap()], dir.path());
+    let rank = read_csv(&out.join("mini-2015/csv/participation-ranking.csv"));
+    assert_eq!(row(&rank, "丁镇")[4], "15");
 }
