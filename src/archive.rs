@@ -21,7 +21,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub enum ArchiveError {
     #[error("{0} 已有完成的输出，未覆盖\n  hint: 确需重新生成时加 --force（旧文件会被整体替换）")]
     Exists(PathBuf),
-    #[error("无法写入 {0}: {1}")]
+    #[error("无法写入 {}：{}", .0.display(), crate::problem::io_text(.1))]
     Io(PathBuf, std::io::Error),
     #[error("{0} 中没有可读的 manifest.json: {1}")]
     Manifest(PathBuf, String),
@@ -79,12 +79,16 @@ impl Staging {
         if target.exists() && !force {
             return Err(ArchiveError::Exists(target));
         }
+        if root.exists() && !root.is_dir() {
+            return Err(ArchiveError::Io(root.to_path_buf(), std::io::Error::from(std::io::ErrorKind::NotADirectory)));
+        }
         std::fs::create_dir_all(root).map_err(io(root))?;
         let dir = root.join(format!(".{name}.partial-{}", std::process::id()));
+        // Messages name the output folder the user chose, not the temporary one inside it.
         if dir.exists() {
-            std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
+            std::fs::remove_dir_all(&dir).map_err(io(root))?;
         }
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        std::fs::create_dir_all(&dir).map_err(io(root))?;
         Ok(Staging { dir, target, outputs: Vec::new(), done: false })
     }
 
@@ -98,10 +102,11 @@ impl Staging {
         bytes: &[u8],
     ) -> Result<(), ArchiveError> {
         let path = self.dir.join(rel);
+        let shown = self.target.join(rel);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(io(parent))?;
+            std::fs::create_dir_all(parent).map_err(io(&shown))?;
         }
-        std::fs::write(&path, bytes).map_err(io(&path))?;
+        std::fs::write(&path, bytes).map_err(io(&shown))?;
         self.outputs.push(OutputRecord {
             kind: kind.to_string(),
             unit: unit.map(str::to_string),

@@ -766,3 +766,14 @@ fn excel_unicode_text_export_is_read() {
     let rank = read_csv(&out.join("mini-2015/csv/participation-ranking.csv"));
     assert_eq!(row(&rank, "丁镇")[4], "15");
 }
+
+#[test]
+fn an_output_path_that_is_a_file_is_named_plainly() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = mini(dir.path());
+    let file = dir.path().join("afile");
+    std::fs::write(&file, "x").unwrap();
+    let msg =
+        must_fail(&["run", "--input", input.to_str().unwrap(), "--output", file.to_str().unwrap()], dir.path(), 1);
+    assert!(msg.contains("afile：路径中有一项是文件而不是目录") && !msg.contains("os error"), "{msg}");
+}
