@@ -74,7 +74,7 @@ pub struct InputErrors(pub Vec<InputProblem>);
 
 impl fmt::Display for InputErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "输入数据有 {} 处问题，未生成任何输出：", self.0.len())?;
+        writeln!(f, "输入数据有 {} 处问题，未写入任何文件：", self.0.len())?;
         for p in &self.0 {
             writeln!(f, "- {p}")?;
         }

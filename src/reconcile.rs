@@ -95,13 +95,12 @@ pub fn compare(published: &RawTable, quotas: &QuotaTable) -> Result<(Vec<Differe
     }
     for (unit, p) in &rows {
         if !quotas.towns.iter().any(|t| &t.name == unit) {
-            diffs.push(Difference {
-                unit: unit.clone(),
-                exact: None,
-                published: Some(*p),
-                kaohe: None,
-                why: "人口数据中没有此单位".into(),
-            });
+            let near = crate::problem::nearest(unit, quotas.towns.iter().map(|t| t.name.as_str()));
+            let why = match near {
+                Some(n) => format!("人口数据中没有此单位，是否为“{n}”？"),
+                None => "人口数据中没有此单位".into(),
+            };
+            diffs.push(Difference { unit: unit.clone(), exact: None, published: Some(*p), kaohe: None, why });
         }
     }
     let ours = quotas.total_quota();

@@ -378,6 +378,14 @@ fn reconcile_against_the_seeds_own_annex() {
         assert!(out.contains(town), "{town} differs:\n{out}");
     }
     assert!(out.contains("公布表合计行 407361") && out.contains("总数一致"), "{out}");
+    // A unit typed differently in the published table is named, with the likely match.
+    let dir = tempfile::tempdir().unwrap();
+    let typed = dir.path().join("typed.csv");
+    let seed = std::fs::read_to_string(repo().join("tests/fixtures/seed-annex-2015.csv")).unwrap();
+    std::fs::write(&typed, seed.replace("中原镇,", "中原,")).unwrap();
+    let out = must_fail(&["reconcile", "--published", typed.to_str().unwrap()], &repo(), 1);
+    assert!(out.contains("中原\t公布 7826\tkaohe —\t人口数据中没有此单位，是否为“中原镇”？"), "{out}");
+    assert!(out.contains("中原镇\t公布 —\tkaohe 7826\t公布表中没有此单位"), "{out}");
 }
 
 // ---------------------------------------------------------------- the mini programme
