@@ -5,6 +5,7 @@
 //! Stages, one module each: [`ingest`] → [`validate`] → [`metrics`] → [`quota`] /
 //! [`rank`] → [`report`] → [`render`] / [`export`] → [`archive`]; [`pipeline`] runs them.
 
+pub mod agri;
 pub mod archive;
 pub mod cli;
 pub mod config;

@@ -49,6 +49,10 @@ fn run(args: RunArgs) -> Result<ExitCode, RunError> {
     let renderer = Renderer::new(&settings)?;
     let opts = RunOptions { input: args.input.input, output: args.output, force: args.force, renderer };
     for s in pipeline::run(&opts)? {
+        if s.total_quota == 0 && s.insured == 0 {
+            println!("{}: {} 份考核表 → {}", s.programme, s.documents, s.folder.display());
+            continue;
+        }
         println!(
             "{}: {} 份 PDF → {}；基数人口合计 {}，任务数合计 {}，按时参保 {} 人，剔除 {} 行（见 data-quality.pdf）",
             s.programme,
@@ -68,6 +72,16 @@ fn check(args: CheckArgs) -> Result<ExitCode, RunError> {
     let mut failed = false;
     let mut problems = Vec::new();
     for dir in pipeline::find_programmes(&args.input.input)? {
+        if pipeline::kind_of(&dir) == pipeline::AGRI {
+            match kaohe::agri::load(&dir.path, &dir.display) {
+                Ok(p) => {
+                    let items: usize = p.rubrics.iter().map(|(_, r)| r.items.len()).sum();
+                    println!("{}: {} 个评分表，共 {} 项，检查无误", dir.display, p.rubrics.len(), items)
+                }
+                Err(e) => problems.extend(e),
+            }
+            continue;
+        }
         match pipeline::prepare(&dir, &progress) {
             Ok(p) => {
                 let rows: usize = p.enrollment.files.iter().map(|f| f.records).sum();
@@ -121,7 +135,11 @@ fn verify(args: VerifyArgs) -> Result<ExitCode, RunError> {
 }
 
 fn reconcile_cmd(args: ReconcileArgs) -> Result<ExitCode, RunError> {
-    let dirs = pipeline::find_programmes(&args.input.input)?;
+    // Only programmes with quotas can be reconciled.
+    let dirs: Vec<_> = pipeline::find_programmes(&args.input.input)?
+        .into_iter()
+        .filter(|d| pipeline::kind_of(d) != pipeline::AGRI)
+        .collect();
     let dir = match &args.programme {
         Some(name) => dirs
             .iter()

@@ -71,6 +71,59 @@ pub fn find_programmes(input: &Path) -> Result<Vec<ProgrammeDir>, RunError> {
     Ok(dirs.into_iter().map(|p| ProgrammeDir { display: shown(&p), path: p }).collect())
 }
 
+/// The `programme.kind` a folder declares ("micro-insurance" when it cannot be read:
+/// loading the config then reports the real problem).
+pub fn kind_of(dir: &ProgrammeDir) -> String {
+    std::fs::read_to_string(dir.path.join("programme.toml"))
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .and_then(|t| t.get("programme")?.get("kind")?.as_str().map(str::to_string))
+        .unwrap_or_else(|| "micro-insurance".into())
+}
+
+/// The agri-assessment kind (seed 004).
+pub const AGRI: &str = "agri-assessment";
+
+/// Render an agri programme's blank assessment forms and archive them.
+fn run_agri(dir: &ProgrammeDir, p: &crate::agri::AgriProgramme, opts: &RunOptions) -> Result<PathBuf, RunError> {
+    let mut staging = Staging::new(&opts.output, &p.id, opts.force)?;
+    let forms: Vec<(String, Value, String)> = p
+        .rubrics
+        .iter()
+        .map(|(_, r)| {
+            (format!("rubric-form-{}.pdf", r.rubric.id), crate::agri::form_payload(r), r.rubric.label.clone())
+        })
+        .collect();
+    let rendered: Vec<Result<crate::render::RenderedPdf, RenderError>> = forms
+        .par_iter()
+        .map(|(rel, data, _)| opts.renderer.render("rubric-form.typ", data, &format!("{}/{rel}", p.id), p.date))
+        .collect();
+    for ((rel, _, label), pdf) in forms.iter().zip(rendered) {
+        let pdf = pdf?;
+        staging.write(rel, "rubric-form", Some(label), Some(pdf.pages), &pdf.bytes)?;
+    }
+    let mut inputs = vec![record(&dir.path.join("programme.toml"), &format!("{}/programme.toml", dir.display))
+        .map_err(|e| InputErrors(vec![e]))?];
+    for (name, (shown, _)) in p.config.rubrics.iter().zip(&p.rubrics) {
+        inputs.push(record(&dir.path.join(name), shown).map_err(|e| InputErrors(vec![e]))?);
+    }
+    let d = &p.config.document;
+    let manifest = Manifest {
+        tool: "kaohe".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        programme: p.id.clone(),
+        document_number: match (&d.code, d.serial) {
+            (Some(code), Some(serial)) => format!("{code}〔{}〕{serial}号", p.config.programme.year),
+            _ => String::new(),
+        },
+        document_date: chinese_date(p.date),
+        config_sha256: p.digest.clone(),
+        inputs,
+        outputs: Vec::new(),
+    };
+    Ok(staging.finish(manifest)?)
+}
+
 /// Everything computed for one programme-year, before rendering.
 pub struct Prepared {
     pub programme: Programme,
@@ -355,8 +408,16 @@ pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, RunError> {
     let dirs = find_programmes(&opts.input)?;
     let progress = progress_bar();
     let mut prepared = Vec::new();
+    let mut agri = Vec::new();
     let mut problems = Vec::new();
     for dir in &dirs {
+        if kind_of(dir) == AGRI {
+            match crate::agri::load(&dir.path, &dir.display) {
+                Ok(p) => agri.push((dir, p)),
+                Err(e) => problems.extend(e),
+            }
+            continue;
+        }
         match prepare(dir, &progress) {
             Ok(p) => prepared.push((dir, p)),
             Err(e) => problems.extend(e.0),
@@ -366,9 +427,10 @@ pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, RunError> {
         progress.finish_and_clear();
         return Err(RunError::Input(InputErrors(problems)));
     }
-    for (_, p) in &prepared {
-        if !opts.force && opts.output.join(&p.programme.id).exists() {
-            return Err(ArchiveError::Exists(opts.output.join(&p.programme.id)).into());
+    let ids = prepared.iter().map(|(_, p)| &p.programme.id).chain(agri.iter().map(|(_, p)| &p.id));
+    for id in ids {
+        if !opts.force && opts.output.join(id).exists() {
+            return Err(ArchiveError::Exists(opts.output.join(id)).into());
         }
     }
     let mut summaries = Vec::new();
@@ -394,6 +456,18 @@ pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, RunError> {
             insured: p.counts.towns.iter().map(|c| c.on_time).sum(),
             rejected_rows: p.enrollment.issues.len(),
             folder,
+        });
+    }
+    for (dir, p) in &agri {
+        let folder = run_agri(dir, p, opts)?;
+        summaries.push(RunSummary {
+            programme: p.id.clone(),
+            folder,
+            documents: p.rubrics.len(),
+            total_base: 0,
+            total_quota: 0,
+            insured: 0,
+            rejected_rows: 0,
         });
     }
     progress.finish_and_clear();

@@ -785,3 +785,38 @@ fn an_output_path_that_is_a_file_is_named_plainly() {
         must_fail(&["run", "--input", input.to_str().unwrap(), "--output", file.to_str().unwrap()], dir.path(), 1);
     assert!(msg.contains("afile：路径中有一项是文件而不是目录") && !msg.contains("os error"), "{msg}");
 }
+
+#[test]
+fn rubric_forms_carry_every_item_of_both_annexes() {
+    let dir = sample().parent().unwrap().join("nantong-2012-agri");
+    for (file, label, items) in [("rubric-form-county.pdf", "附件1", 23), ("rubric-form-insurer.pdf", "附件2", 15)]
+    {
+        let pdf = dir.join(file);
+        let text = pdftotext(&pdf);
+        assert!(text.contains(label) && text.contains("负责考核部门"), "{file}");
+        // Each item's indicator begins a cell line; its first six characters stand intact.
+        let rubric = std::fs::read_to_string(repo().join("input/nantong-2012-agri/rubrics").join(if items == 23 {
+            "county.toml"
+        } else {
+            "insurer.toml"
+        }))
+        .unwrap();
+        let starts: Vec<String> = rubric
+            .lines()
+            .filter_map(|l| l.strip_prefix("indicator = \""))
+            .map(|l| l.chars().take(6).collect())
+            .collect();
+        assert_eq!(starts.len(), items);
+        for s in &starts {
+            assert!(text.contains(s.as_str()), "{file} lacks the item starting “{s}”");
+        }
+        let info = Command::new(tool("pdfinfo")).arg(&pdf).output().unwrap();
+        assert!(String::from_utf8_lossy(&info.stdout).contains("841.89 x 595.276 pts (A4)"), "{file} is landscape A4");
+        let check = Command::new("python3").arg(repo().join("tests/gbt9704_check.py")).arg(&pdf).output().unwrap();
+        assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["outputs"].as_array().unwrap().len(), 2);
+    assert_eq!(manifest["outputs"][0]["kind"], "rubric-form");
+}

@@ -33,6 +33,7 @@ const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     ("participation-ranking.typ", include_str!("../../report-templates/participation-ranking.typ")),
     ("village-detail.typ", include_str!("../../report-templates/village-detail.typ")),
     ("data-quality.typ", include_str!("../../report-templates/data-quality.typ")),
+    ("rubric-form.typ", include_str!("../../report-templates/rubric-form.typ")),
 ];
 
 /// The Fandol fonts (GPL with font exception), built in so every machine renders the same bytes.
