@@ -820,3 +820,24 @@ fn rubric_forms_carry_every_item_of_both_annexes() {
     assert_eq!(manifest["outputs"].as_array().unwrap().len(), 2);
     assert_eq!(manifest["outputs"][0]["kind"], "rubric-form");
 }
+
+#[test]
+fn sample_ranking_flags_the_bottom_three_and_adds_up() {
+    let rank = read_csv(&sample().join("csv/participation-ranking.csv"));
+    let body = &rank[1..rank.len() - 1];
+    assert_eq!(body.len(), 34);
+    let flagged: Vec<&str> = body.iter().filter(|r| r[8].contains("纳入不良记录管理")).map(|r| r[1].as_str()).collect();
+    // The generator makes 共进镇, 流水镇 and 双溪镇 clearly low (55–70% of quota).
+    let mut sorted = flagged.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["共进镇", "双溪镇", "流水镇"], "{flagged:?}");
+    assert!(body[31..].iter().all(|r| r[8].contains("纳入不良记录管理")), "the last three rows are the flagged ones");
+    // The 合计 row is the sum of the rows.
+    let total = rank.last().unwrap();
+    for col in [2, 3, 4, 5] {
+        let sum: u64 = body.iter().map(|r| r[col].parse::<u64>().unwrap()).sum();
+        assert_eq!(total[col], sum.to_string(), "column {}", rank[0][col]);
+    }
+    assert_eq!(total[2], "838794");
+    assert_eq!(total[3], "407361");
+}
