@@ -49,7 +49,7 @@ fn run(args: RunArgs) -> Result<ExitCode, RunError> {
     let renderer = Renderer::new(&settings)?;
     let opts = RunOptions { input: args.input.input, output: args.output, force: args.force, renderer };
     for s in pipeline::run(&opts)? {
-        if s.total_quota == 0 && s.insured == 0 {
+        if s.kind == pipeline::AGRI {
             println!("{}: {} 份考核表 → {}", s.programme, s.documents, s.folder.display());
             continue;
         }

@@ -379,6 +379,8 @@ pub struct RunOptions {
 /// One finished programme-year.
 pub struct RunSummary {
     pub programme: String,
+    /// The programme kind ("micro-insurance" or [`AGRI`]).
+    pub kind: &'static str,
     pub folder: PathBuf,
     pub documents: usize,
     pub total_base: u64,
@@ -450,6 +452,7 @@ pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, RunError> {
         let folder = staging.finish(manifest)?;
         summaries.push(RunSummary {
             programme: p.programme.id.clone(),
+            kind: "micro-insurance",
             documents: 3 + p.quotas.towns.len(),
             total_base: p.quotas.total_base(),
             total_quota: p.quotas.total_quota(),
@@ -462,6 +465,7 @@ pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, RunError> {
         let folder = run_agri(dir, p, opts)?;
         summaries.push(RunSummary {
             programme: p.id.clone(),
+            kind: AGRI,
             folder,
             documents: p.rubrics.len(),
             total_base: 0,

@@ -363,9 +363,7 @@ pub fn generate_district(out: &Path, seed: u64) -> Result<SampleSummary, String>
         let file = format!("{:02}-{town}", ti + 1);
         let headers: Vec<&str> = HEADERS.iter().map(|h| h[ti % h.len()]).collect();
         let bytes = match ti + 1 {
-            1..=10 => {
-                write_xlsx(&out.join("rosters").join(format!("{file}.xlsx")), &headers, &rows, ti + 1 != 10, &mut rng)?
-            }
+            1..=10 => write_xlsx(&out.join("rosters").join(format!("{file}.xlsx")), &headers, &rows, ti + 1 != 10)?,
             11..=18 => write_parquet(&out.join("rosters").join(format!("{file}.parquet")), &rows)?,
             n => {
                 let style = ti % 3;
@@ -405,7 +403,7 @@ pub fn generate_district(out: &Path, seed: u64) -> Result<SampleSummary, String>
     Ok(summary)
 }
 
-fn write_xlsx(path: &Path, headers: &[&str], rows: &[Row], date_cells: bool, rng: &mut Rng) -> Result<u64, String> {
+fn write_xlsx(path: &Path, headers: &[&str], rows: &[Row], date_cells: bool) -> Result<u64, String> {
     let err = |e: rust_xlsxwriter::XlsxError| e.to_string();
     let mut book = Workbook::new();
     let created = ExcelDateTime::from_ymd(2016, 1, 30).map_err(err)?;
@@ -438,7 +436,6 @@ fn write_xlsx(path: &Path, headers: &[&str], rows: &[Row], date_cells: bool, rng
         }
         r += 1;
     }
-    let _ = rng;
     let bytes = book.save_to_buffer().map_err(err)?;
     std::fs::write(path, &bytes).map_err(|e| e.to_string())?;
     Ok(bytes.len() as u64)
