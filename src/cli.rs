@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// kaohe (考核): quota tables, year-end participation rankings and official-style
 /// PDF annexes (GB/T 9704) for subsidised rural insurance programmes.
@@ -24,7 +24,7 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Compare a quota table the office already published with kaohe's.
     Reconcile(ReconcileArgs),
-    /// Write the deterministic sample input (population and rosters) into a folder.
+    /// Write a deterministic sample input into a folder (the bundled samples, or a larger workload).
     Generate(GenerateArgs),
 }
 
@@ -91,10 +91,23 @@ pub struct ReconcileArgs {
 /// `kaohe generate`
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// Destination folder (population.csv and rosters/ are written into it).
+    /// Destination folder: for district, population.csv and rosters/; for nantong and
+    /// city, the datasets (a programme folder's data/).
     #[arg(long)]
     pub out: PathBuf,
+    /// district: the 汉滨区 2015 sample; nantong: the 南通 2012 datasets (about 30,000
+    /// claims); city: the same with a claims ledger of about 200,000 rows.
+    #[arg(long, value_enum, default_value_t = Workload::District)]
+    pub workload: Workload,
     /// Random seed; the same seed always gives the same bytes.
     #[arg(long, default_value_t = 2015)]
     pub seed: u64,
+}
+
+/// What `kaohe generate` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Workload {
+    District,
+    Nantong,
+    City,
 }

@@ -41,6 +41,7 @@ pub fn xlsx(tables: &[&Table], date: NaiveDate) -> Result<Vec<u8>, XlsxError> {
                     Cell::Text(s) => sheet.write_string(r, c, s)?,
                     Cell::Int(n) => sheet.write_number(r, c, *n as f64)?,
                     Cell::Pct(p) => sheet.write_number_with_format(r, c, *p, &pct)?,
+                    Cell::Points(p) => sheet.write_number(r, c, (p * 100.0).round() / 100.0)?,
                 };
             }
         }

@@ -74,10 +74,21 @@ fn check(args: CheckArgs) -> Result<ExitCode, RunError> {
     for dir in pipeline::find_programmes(&args.input.input)? {
         if pipeline::kind_of(&dir) == pipeline::AGRI {
             match kaohe::agri::load(&dir.path, &dir.display) {
-                Ok(p) => {
-                    let items: usize = p.rubrics.iter().map(|(_, r)| r.items.len()).sum();
-                    println!("{}: {} 个评分表，共 {} 项，检查无误", dir.display, p.rubrics.len(), items)
-                }
+                Ok(p) => match kaohe::agri::assess::assess(&p) {
+                    Ok(_) => {
+                        let items: usize = p.rubrics.iter().map(|(_, r)| r.items.len()).sum();
+                        println!(
+                            "{}: {} 个评分表共 {} 项；{} 个县区、{} 个承办公司×县区；理赔台账 {} 行；均可计分",
+                            dir.display,
+                            p.rubrics.len(),
+                            items,
+                            p.metrics.county.len(),
+                            p.metrics.insurer.len(),
+                            p.datasets.claims.len()
+                        );
+                    }
+                    Err(e) => problems.extend(e),
+                },
                 Err(e) => problems.extend(e),
             }
             continue;
@@ -163,6 +174,14 @@ fn reconcile_cmd(args: ReconcileArgs) -> Result<ExitCode, RunError> {
 }
 
 fn generate(args: GenerateArgs) -> Result<ExitCode, RunError> {
+    use kaohe::cli::Workload;
+    if args.workload != Workload::District {
+        let per_pair = if args.workload == Workload::City { 9_400 } else { 1_400 };
+        let s = kaohe::agri::sample::generate(&args.out, args.seed, per_pair)
+            .map_err(|e| RunError::Usage(format!("无法生成样例：{e}")))?;
+        println!("{}: {} 个文件，理赔台账 {} 行，{} 字节", args.out.display(), s.files, s.claims, s.bytes);
+        return Ok(ExitCode::SUCCESS);
+    }
     let s = kaohe::sample::generate_district(&args.out, args.seed)
         .map_err(|e| RunError::Usage(format!("无法生成样例：{e}")))?;
     println!(

@@ -84,28 +84,110 @@ pub fn kind_of(dir: &ProgrammeDir) -> String {
 /// The agri-assessment kind (seed 004).
 pub const AGRI: &str = "agri-assessment";
 
-/// Render an agri programme's blank assessment forms and archive them.
-fn run_agri(dir: &ProgrammeDir, p: &crate::agri::AgriProgramme, opts: &RunOptions) -> Result<PathBuf, RunError> {
-    let mut staging = Staging::new(&opts.output, &p.id, opts.force)?;
-    let forms: Vec<(String, Value, String)> = p
-        .rubrics
-        .iter()
-        .map(|(_, r)| {
-            (format!("rubric-form-{}.pdf", r.rubric.id), crate::agri::form_payload(r), r.rubric.label.clone())
-        })
-        .collect();
-    let rendered: Vec<Result<crate::render::RenderedPdf, RenderError>> = forms
-        .par_iter()
-        .map(|(rel, data, _)| opts.renderer.render("rubric-form.typ", data, &format!("{}/{rel}", p.id), p.date))
-        .collect();
-    for ((rel, _, label), pdf) in forms.iter().zip(rendered) {
-        let pdf = pdf?;
-        staging.write(rel, "rubric-form", Some(label), Some(pdf.pages), &pdf.bytes)?;
+/// Score an agri programme and archive its forms, score sheets, ranking, grades and sheets.
+fn run_agri(
+    dir: &ProgrammeDir,
+    p: &crate::agri::AgriProgramme,
+    opts: &RunOptions,
+) -> Result<(PathBuf, usize), RunError> {
+    use crate::agri::assess;
+    let results = assess::assess(p).map_err(InputErrors)?;
+    let year = p.config.programme.year;
+    let text = &p.config.text;
+    // Titles may name {year} and {region}, and break lines with \n.
+    let prefix = |t: &str| t.replace("{year}", &year.to_string()).replace("{region}", &p.config.programme.region);
+    let mut jobs: Vec<Job> = Vec::new();
+    for (_, r) in &p.rubrics {
+        jobs.push(Job {
+            rel: format!("rubric-form-{}.pdf", r.rubric.id),
+            kind: "rubric-form",
+            unit: Some(r.rubric.label.clone()),
+            template: "rubric-form.typ",
+            data: crate::agri::form_payload(r),
+        });
     }
+    for res in &results {
+        for (i, o) in res.outcomes.iter().enumerate() {
+            let file = if o.insurer.is_empty() {
+                format!("{:02}-{}", i + 1, file_safe(&o.county))
+            } else {
+                format!("{:02}-{}-{}", i + 1, file_safe(&o.county), file_safe(&o.insurer))
+            };
+            jobs.push(Job {
+                rel: format!("score-sheet/{}/{file}.pdf", res.rubric.rubric.id),
+                kind: "score-sheet",
+                unit: Some(o.name()),
+                template: "score-sheet.typ",
+                data: res.sheet_payload(i, year),
+            });
+        }
+        if res.rubric.grades.is_empty() {
+            jobs.push(Job {
+                rel: format!("county-ranking-{}.pdf", res.rubric.rubric.id),
+                kind: "county-ranking",
+                unit: None,
+                template: "county-ranking.typ",
+                data: assess::annex_payload(
+                    &text.ranking_label,
+                    &prefix(&text.ranking_title),
+                    &res.ranking_table(),
+                    &text.ranking_note,
+                ),
+            });
+        } else {
+            jobs.push(Job {
+                rel: format!("insurer-grades-{}.pdf", res.rubric.rubric.id),
+                kind: "insurer-grades",
+                unit: None,
+                template: "insurer-grades.typ",
+                data: assess::annex_payload(
+                    &text.grades_label,
+                    &prefix(&text.grades_title),
+                    &res.grades_table(),
+                    &grades_note(res.rubric, &text.grades_note),
+                ),
+            });
+        }
+    }
+    // Render in parallel; one document per unit, each laid out once.
+    let rendered: Vec<Result<crate::render::RenderedPdf, RenderError>> = jobs
+        .par_iter()
+        .map(|job| opts.renderer.render(job.template, &job.data, &format!("{}/{}", p.id, job.rel), p.date))
+        .collect();
+    let mut staging = Staging::new(&opts.output, &p.id, opts.force)?;
+    for (job, pdf) in jobs.iter().zip(rendered) {
+        let pdf = pdf?;
+        staging.write(&job.rel, job.kind, job.unit.as_deref(), Some(pdf.pages), &pdf.bytes)?;
+    }
+
+    let mut tables: Vec<(String, crate::report::Table)> = Vec::new();
+    for res in &results {
+        let id = &res.rubric.rubric.id;
+        if res.rubric.grades.is_empty() {
+            tables.push((format!("county-ranking-{id}"), res.ranking_table()));
+        } else {
+            tables.push((format!("insurer-grades-{id}"), res.grades_table()));
+        }
+        tables.push((format!("item-scores-{id}"), res.items_table()));
+    }
+    let m = &p.metrics;
+    tables.push(("metrics-county".into(), assess::metrics_table("县区考核指标", &m.county, &m.county_columns)));
+    tables.push(("metrics-insurer".into(), assess::metrics_table("承办公司考核指标", &m.insurer, &m.insurer_columns)));
+    tables.push(("evidence".into(), assess::evidence_table(p)));
+    let xlsx = export::xlsx(&tables.iter().map(|(_, t)| t).collect::<Vec<_>>(), p.date)
+        .map_err(|e| RunError::Usage(format!("无法生成 results.xlsx：{e}")))?;
+    staging.write("results.xlsx", "results-xlsx", None, None, &xlsx)?;
+    for (name, table) in &tables {
+        staging.write(&format!("csv/{name}.csv"), "table-csv", None, None, &export::csv(table))?;
+    }
+
     let mut inputs = vec![record(&dir.path.join("programme.toml"), &format!("{}/programme.toml", dir.display))
         .map_err(|e| InputErrors(vec![e]))?];
     for (name, (shown, _)) in p.config.rubrics.iter().zip(&p.rubrics) {
         inputs.push(record(&dir.path.join(name), shown).map_err(|e| InputErrors(vec![e]))?);
+    }
+    for (path, shown) in &p.datasets.files {
+        inputs.push(record(path, shown).map_err(|e| InputErrors(vec![e]))?);
     }
     let d = &p.config.document;
     let manifest = Manifest {
@@ -121,7 +203,32 @@ fn run_agri(dir: &ProgrammeDir, p: &crate::agri::AgriProgramme, opts: &RunOption
         inputs,
         outputs: Vec::new(),
     };
-    Ok(staging.finish(manifest)?)
+    Ok((staging.finish(manifest)?, jobs.len()))
+}
+
+/// The grade bands in words, under the grades table.
+fn grades_note(rubric: &crate::rubric::Rubric, extra: &str) -> String {
+    let mut bands: Vec<&crate::rubric::Grade> = rubric.grades.iter().collect();
+    bands.sort_by(|a, b| b.min.total_cmp(&a.min));
+    let mut parts = Vec::new();
+    for (i, g) in bands.iter().enumerate() {
+        let upper = if i == 0 { None } else { Some(bands[i - 1].min) };
+        let fp = crate::rubric::fmt_points;
+        parts.push(match upper {
+            None => format!("{}分及以上为“{}”", fp(g.min), g.grade),
+            Some(u) if g.min > 0.0 => format!("{}分及以上、不足{}分为“{}”", fp(g.min), fp(u), g.grade),
+            Some(u) => format!("不足{}分为“{}”", fp(u), g.grade),
+        });
+    }
+    let twice: Vec<String> = bands.iter().filter_map(|g| g.twice.clone()).collect();
+    let mut note = format!("注：{}。", parts.join("，"));
+    if !twice.is_empty() {
+        note += &format!("{}。", twice.join("；"));
+    }
+    if !extra.is_empty() {
+        note += extra;
+    }
+    note
 }
 
 /// Everything computed for one programme-year, before rendering.
@@ -414,8 +521,12 @@ pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, RunError> {
     let mut problems = Vec::new();
     for dir in &dirs {
         if kind_of(dir) == AGRI {
+            // Scored here too, so that a unit that cannot be scored stops the run before anything is written.
             match crate::agri::load(&dir.path, &dir.display) {
-                Ok(p) => agri.push((dir, p)),
+                Ok(p) => match crate::agri::assess::assess(&p) {
+                    Ok(_) => agri.push((dir, p)),
+                    Err(e) => problems.extend(e),
+                },
                 Err(e) => problems.extend(e),
             }
             continue;
@@ -462,12 +573,12 @@ pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, RunError> {
         });
     }
     for (dir, p) in &agri {
-        let folder = run_agri(dir, p, opts)?;
+        let (folder, documents) = run_agri(dir, p, opts)?;
         summaries.push(RunSummary {
             programme: p.id.clone(),
             kind: AGRI,
             folder,
-            documents: p.rubrics.len(),
+            documents,
             total_base: 0,
             total_quota: 0,
             insured: 0,

@@ -17,6 +17,8 @@ pub enum Cell {
     Int(u64),
     /// A rate as a fraction (0.9531 = 95.31%).
     Pct(f64),
+    /// Points or a measured figure: at most two decimals, no trailing zeros (87.6).
+    Points(f64),
 }
 
 impl Cell {
@@ -26,6 +28,7 @@ impl Cell {
             Cell::Text(s) => s.clone(),
             Cell::Int(n) => n.to_string(),
             Cell::Pct(p) => format!("{:.2}%", p * 100.0),
+            Cell::Points(p) => crate::rubric::fmt_points(*p),
         }
     }
 }
@@ -47,7 +50,8 @@ pub struct Table {
 }
 
 impl Table {
-    fn new(name: &str, columns: &[(&str, u32)]) -> Table {
+    /// An empty table with (header, relative width) columns.
+    pub fn new(name: &str, columns: &[(&str, u32)]) -> Table {
         Table {
             name: name.to_string(),
             columns: columns.iter().map(|(c, _)| c.to_string()).collect(),
@@ -64,7 +68,7 @@ impl Table {
                 self.rows
                     .first()
                     .or(self.total.as_ref())
-                    .is_some_and(|r| matches!(r.get(i), Some(Cell::Int(_) | Cell::Pct(_))))
+                    .is_some_and(|r| matches!(r.get(i), Some(Cell::Int(_) | Cell::Pct(_) | Cell::Points(_))))
             })
             .collect();
         json!({

@@ -29,7 +29,7 @@ fn perfect_county() -> Metrics {
         "agreement_signed",
         "underwriting_publicised",
         "claims_all_posted",
-        "claims_all_paid_within_20_days",
+        "claims_all_paid_in_time",
         "claims_all_via_card",
     ] {
         m.insert(k.into(), 1.0);
@@ -99,10 +99,10 @@ fn a_county_across_every_rule_kind_by_hand() {
         ("coverage_rapeseed", 85.0),             //      rapeseed 5 short → 10 − 7.4 = 2.6
         ("greenhouse_coverage", 20.0),           // 2.3: 15 − 5 − 5 (subsidised ones uninsured) = 5
         ("subsidised_greenhouses_uninsured", 1.0),
-        ("fishery_group_petition", 1.0),         // 2.5 penalty 5
-        ("claims_all_paid_within_20_days", 0.0), // 3.3 all-or-nothing: 0
-        ("mis_upload_late", 1.0),                // 3.5 deductions: 3 − 2 = 1
-        ("no_special_account", 1.0),             // 4.1: 10 − 1 − 2 = 7
+        ("fishery_group_petition", 1.0),  // 2.5 penalty 5
+        ("claims_all_paid_in_time", 0.0), // 3.3 all-or-nothing: 0
+        ("mis_upload_late", 1.0),         // 3.5 deductions: 3 − 2 = 1
+        ("no_special_account", 1.0),      // 4.1: 10 − 1 − 2 = 7
         ("transfer_late", 1.0),
         ("management_fee_failed_checks", 3.0), // 4.2: 4 − 3 − 2 → 0 (扣完为止)
         ("management_fee_no_rules", 1.0),

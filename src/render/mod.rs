@@ -34,6 +34,9 @@ const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     ("village-detail.typ", include_str!("../../report-templates/village-detail.typ")),
     ("data-quality.typ", include_str!("../../report-templates/data-quality.typ")),
     ("rubric-form.typ", include_str!("../../report-templates/rubric-form.typ")),
+    ("score-sheet.typ", include_str!("../../report-templates/score-sheet.typ")),
+    ("county-ranking.typ", include_str!("../../report-templates/county-ranking.typ")),
+    ("insurer-grades.typ", include_str!("../../report-templates/insurer-grades.typ")),
 ];
 
 /// The Fandol fonts (GPL with font exception), built in so every machine renders the same bytes.

@@ -37,7 +37,7 @@ pub const AGRI_METRICS: &[&str] = &[
     "fishery_group_petition",
     "underwriting_publicised",
     "claims_all_posted",
-    "claims_all_paid_within_20_days",
+    "claims_all_paid_in_time",
     "claims_all_via_card",
     "mis_upload_late",
     "mis_not_fully_used",
@@ -102,11 +102,32 @@ pub struct Rubric {
     pub disqualifications: Vec<Condition>,
 }
 
+/// Who a rubric scores: each county-level unit, or each insurer in each county.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Assesses {
+    #[default]
+    County,
+    Insurer,
+}
+
+/// The `assesses` of a rubric's text, before it is parsed in full (County when unreadable:
+/// parsing then reports the real problem).
+pub fn assesses(text: &str) -> Assesses {
+    text.parse::<toml::Table>()
+        .ok()
+        .and_then(|t| t.get("rubric")?.get("assesses")?.as_str().map(str::to_string))
+        .map_or(Assesses::County, |a| if a == "insurer" { Assesses::Insurer } else { Assesses::County })
+}
+
 /// The rubric's title and totals.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Header {
     pub id: String,
+    /// county (default) or insurer.
+    #[serde(default)]
+    pub assesses: Assesses,
     /// 附件1
     pub label: String,
     pub title: String,

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use super::{fmt_points, Condition, Fraction, Grade, Item, Rubric, Rule};
 
-/// A unit's metrics by name; true/false findings are 1/0.
+/// A unit's metrics by name; true/false findings are 1/0; NaN = not applicable (a
+/// shortfall rule skips it, any other rule reports it missing).
 pub type Metrics = BTreeMap<String, f64>;
 
 /// One item's result.
@@ -59,7 +60,16 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// A metric's value; NaN ("not applicable") only where the rule allows it.
     fn get(&self, metric: &str) -> Result<f64, ScoreError> {
+        self.get_or_na(metric).and_then(|v| if v.is_nan() { Err(self.missing(metric)) } else { Ok(v) })
+    }
+
+    fn missing(&self, metric: &str) -> ScoreError {
+        ScoreError::Missing { unit: self.unit.to_string(), item: self.item.id.clone(), metric: metric.to_string() }
+    }
+
+    fn get_or_na(&self, metric: &str) -> Result<f64, ScoreError> {
         self.metrics.get(metric).copied().ok_or_else(|| ScoreError::Missing {
             unit: self.unit.to_string(),
             item: self.item.id.clone(),
@@ -119,8 +129,9 @@ pub fn score_item(unit: &str, item: &Item, metrics: &Metrics) -> Result<ItemScor
                 }
             }
             for m in measured {
-                let v = cx.get(&m.metric)?;
-                if v >= *target {
+                // NaN: not applicable here (a crop the county does not grow).
+                let v = cx.get_or_na(&m.metric)?;
+                if v.is_nan() || v >= *target {
                     continue;
                 }
                 let steps = clean((target - v) / step);

@@ -1,0 +1,256 @@
+//! The 南通 agricultural-insurance assessment programme (seed 004): its config, the
+//! datasets ([`data`]), one metrics table per rubric ([`metrics`]), every unit scored,
+//! ranked and graded ([`assess`]), and the blank forms (附件1, 附件2) as the office
+//! attaches them to the assessment method at the start of the year.
+
+pub mod assess;
+pub mod data;
+pub mod metrics;
+pub mod sample;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::problem::{io_text, InputProblem};
+use crate::rubric::{self, Assesses, Rubric};
+
+use data::{DatasetPaths, Datasets};
+use metrics::MetricTables;
+
+/// `programme.toml` of an agri-assessment folder.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgriConfig {
+    pub programme: AgriSection,
+    pub document: AgriDocument,
+    pub rubrics: Vec<String>,
+    /// The assessed county-level units, in the order tables list them.
+    pub units: Vec<String>,
+    pub datasets: DatasetPaths,
+    pub assessment: Settings,
+    /// Crop name in the areas file → the coverage metric the rubric reads.
+    pub crops: BTreeMap<String, String>,
+    #[serde(default)]
+    pub text: AgriText,
+}
+
+/// The figures the datasets are measured against (`[assessment]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// The assessment cut-off: an unpaid claim counts as late once its limit has passed by then.
+    #[serde(rename = "as_of")]
+    as_of_raw: toml::value::Datetime,
+    /// `as_of` as a date, filled in by [`load`].
+    #[serde(skip)]
+    pub as_of: NaiveDate,
+    /// 赔付资金应于定损后N日内支付到户 (calendar days).
+    pub pay_within_days: u32,
+    /// Payment channels that count as 一折通/一卡通.
+    pub channels: Vec<String>,
+    /// Greenhouses of at least this contiguous area (亩) count as 规模高效设施大棚.
+    pub greenhouse_min_mu: f64,
+    /// Minimum fiscal subsidy share (%) for lines no standard names.
+    pub subsidy_default_minimum: f64,
+    #[serde(default, rename = "subsidy")]
+    pub subsidy_standards: Vec<SubsidyStandard>,
+    /// Filled in by [`load`] from `[crops]`.
+    #[serde(skip)]
+    pub crops: Vec<(String, String)>,
+}
+
+/// 各级财政保费补贴不低于 `minimum`% for these lines.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubsidyStandard {
+    pub lines: Vec<String>,
+    pub minimum: f64,
+}
+
+impl Settings {
+    /// The minimum subsidy share for a line.
+    pub fn subsidy_minimum(&self, line: &str) -> f64 {
+        self.subsidy_standards
+            .iter()
+            .find(|s| s.lines.iter().any(|l| l == line))
+            .map_or(self.subsidy_default_minimum, |s| s.minimum)
+    }
+}
+
+/// Titles and notes of the result tables (`[text]`), editable by the office.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgriText {
+    pub ranking_label: String,
+    pub ranking_title: String,
+    pub ranking_note: String,
+    pub grades_label: String,
+    pub grades_title: String,
+    pub grades_note: String,
+}
+
+impl Default for AgriText {
+    fn default() -> Self {
+        AgriText {
+            ranking_label: "附件3".into(),
+            ranking_title: "{year}年{region}农业保险工作\n目标考核结果排名表".into(),
+            ranking_note: "注：总分＝基本项得分＋加分－扣分；得分相同的并列同一名次。取消评比资格的单位不参加排名。"
+                .into(),
+            grades_label: "附件4".into(),
+            grades_title: "{year}年{region}农业保险承办机构\n工作目标考核等级表".into(),
+            grades_note: String::new(),
+        }
+    }
+}
+
+/// The method document; a 发文字号 only when it has one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgriDocument {
+    pub issuer: String,
+    pub date: toml::value::Datetime,
+    pub code: Option<String>,
+    pub serial: Option<u32>,
+}
+
+/// What programme this folder is.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgriSection {
+    pub kind: String,
+    pub region: String,
+    pub year: i32,
+    pub name: String,
+}
+
+/// A loaded agri programme.
+#[derive(Debug, Clone)]
+pub struct AgriProgramme {
+    pub config: AgriConfig,
+    pub id: String,
+    pub date: NaiveDate,
+    pub digest: String,
+    /// (file as shown, rubric) in config order.
+    pub rubrics: Vec<(String, Rubric)>,
+    pub datasets: Datasets,
+    pub metrics: MetricTables,
+}
+
+/// Load the config, read and check every dataset, check every rubric against the
+/// metrics the datasets provide, and build the metrics tables.
+pub fn load(dir: &Path, display: &str) -> Result<AgriProgramme, Vec<InputProblem>> {
+    let file = format!("{display}/programme.toml");
+    let bytes = std::fs::read(dir.join("programme.toml"))
+        .map_err(|e| vec![InputProblem::file(&file, format!("无法读取：{}", io_text(&e)))])?;
+    let text = String::from_utf8_lossy(&bytes);
+    let mut config: AgriConfig = toml::from_str(&text).map_err(|e| {
+        let line = e.span().map(|s| text[..s.start].lines().count().max(1));
+        let msg = format!("配置有误：{}", e.message().trim());
+        vec![match line {
+            Some(l) => InputProblem::at(&file, l, None, msg),
+            None => InputProblem::file(&file, msg),
+        }]
+    })?;
+    let date = toml_date(config.document.date)
+        .ok_or_else(|| vec![InputProblem::file(&file, "document.date 应是日期，如 2012-06-30")])?;
+    config.assessment.crops = config.crops.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    config.assessment.as_of = toml_date(config.assessment.as_of_raw)
+        .ok_or_else(|| vec![InputProblem::file(&file, "assessment.as_of 应是日期，如 2013-01-31")])?;
+    let datasets = data::read(dir, display, &config.datasets, &config.units, config.assessment.as_of)?;
+
+    // A metric is available when a dataset computes it or a findings file has its column.
+    let mut problems = Vec::new();
+    let computed_county: BTreeSet<String> =
+        metrics::COUNTY_COMPUTED.iter().map(|m| m.to_string()).chain(config.crops.values().cloned()).collect();
+    let computed_insurer: BTreeSet<String> = metrics::INSURER_COMPUTED.iter().map(|m| m.to_string()).collect();
+    for (findings, computed, rel) in [
+        (&datasets.county_findings, &computed_county, &config.datasets.county_findings),
+        (&datasets.insurer_findings, &computed_insurer, &config.datasets.insurer_findings),
+    ] {
+        for m in findings.metrics.iter().filter(|m| computed.contains(*m)) {
+            problems.push(
+                InputProblem::file(format!("{display}/{rel}"), format!("“{m}”由数据集计算，不能在检查结果中填写"))
+                    .column(m.clone())
+                    .hint("删除这一列；它来自理赔台账、面积、保费或回访数据"),
+            );
+        }
+    }
+    let available = |a: Assesses| -> BTreeSet<String> {
+        let (computed, findings) = match a {
+            Assesses::County => (&computed_county, &datasets.county_findings),
+            Assesses::Insurer => (&computed_insurer, &datasets.insurer_findings),
+        };
+        computed.iter().cloned().chain(findings.metrics.iter().cloned()).collect()
+    };
+    let mut rubrics = Vec::new();
+    for name in &config.rubrics {
+        let shown = format!("{display}/{name}");
+        let text = match std::fs::read_to_string(dir.join(name)) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.push(InputProblem::file(&shown, format!("无法读取：{}", io_text(&e))));
+                continue;
+            }
+        };
+        let assesses = rubric::assesses(&text);
+        match rubric::parse(&text, &shown, &available(assesses)) {
+            Ok(r) => rubrics.push((shown, r)),
+            Err(p) => problems.extend(p),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let metrics = metrics::compute(&datasets, &config.assessment, &config.units)
+        .map_err(|e| vec![InputProblem::file(display, format!("计算考核指标失败：{e}"))])?;
+    let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    Ok(AgriProgramme { config, id, date, digest: crate::archive::sha256_hex(&bytes), rubrics, datasets, metrics })
+}
+
+fn toml_date(d: toml::value::Datetime) -> Option<NaiveDate> {
+    d.date.and_then(|d| NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32))
+}
+
+/// The blank form's payload: categories with their items, merged cells spelled out.
+pub fn form_payload(rubric: &Rubric) -> Value {
+    let items = &rubric.items;
+    // The 负责考核部门 cell spans from an item that names a department to the next one that does.
+    let dept_span = |i: usize| -> usize {
+        if items[i].department.is_empty() && i > 0 {
+            return 0;
+        }
+        1 + items[i + 1..].iter().take_while(|it| it.department.is_empty()).count()
+    };
+    let categories: Vec<Value> = rubric
+        .categories
+        .iter()
+        .map(|c| {
+            let rows: Vec<Value> = items
+                .iter()
+                .enumerate()
+                .filter(|(_, it)| it.category == c.no)
+                .map(|(i, it)| {
+                    json!({
+                        "indicator": it.indicator,
+                        "base": if it.base > 0.0 { rubric::fmt_points(it.base) } else { String::new() },
+                        "method": it.method,
+                        "department": it.department,
+                        "dept_span": dept_span(i),
+                    })
+                })
+                .collect();
+            json!({ "no": c.no.to_string(), "name": c.name, "items": rows })
+        })
+        .collect();
+    json!({
+        "label": format!("{}：", rubric.rubric.label),
+        "title": rubric.rubric.title,
+        "unit_line": if rubric.rubric.id == "insurer" { "被考核单位：" } else { "" },
+        "columns": ["序号", "考核内容", "考核指标", "基本分", "计分办法", "负责考核部门"],
+        "categories": categories,
+    })
+}
