@@ -311,6 +311,34 @@ fn bad_cells_name_the_file_row_and_column() {
         },
         &["data/理赔台账/太保财险.csv 第5行 “定损日期”列：不是日期（“2012-13-01”）"],
     );
+    // Areas as a CSV instead of the bundled workbook; a crop typo must not pass as "not grown".
+    bad(
+        |p| {
+            let mut csv = String::from("县（市）区,作物,种植面积（亩）,承保面积（亩）\n");
+            for u in [
+                "崇川区",
+                "港闸区",
+                "通州区",
+                "海安县",
+                "如东县",
+                "启东市",
+                "如皋市",
+                "海门市",
+                "南通经济技术开发区",
+                "南通滨海园区",
+            ] {
+                csv += &format!("{u},水稻,1000,950\n");
+            }
+            csv += "通州区,小麦,1000,800\n通州区,棉化,500,400\n";
+            std::fs::write(p.join("data/种植面积.csv"), csv).unwrap();
+            edit_file(&p.join("programme.toml"), "data/种植面积.xlsx", "data/种植面积.csv");
+        },
+        &["data/种植面积.csv 第13行 “作物”列：作物“棉化”不在 programme.toml 的 [crops] 中", "是否应为“棉花”？"],
+    );
+    bad(
+        |p| edit_file(&p.join("data/设施大棚.csv"), ",否\r\n", ",不详\r\n"),
+        &["data/设施大棚.csv 第2行 “财政奖补”列：应填“是”或“否”，不是“不详”"],
+    );
     bad(
         |p| edit_file(&p.join("data/满意度回访.csv"), "海门市,太保财险", "海门市,太平洋财险"),
         &["有海门市“太平洋财险”的数据", "是否应为“太保财险”？"],

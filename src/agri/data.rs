@@ -407,6 +407,7 @@ pub fn read(
     display: &str,
     paths: &DatasetPaths,
     units: &[String],
+    crops: &[String],
     as_of: NaiveDate,
 ) -> Result<Datasets, Vec<InputProblem>> {
     let mut d = Datasets::default();
@@ -427,6 +428,16 @@ pub fn read(
             ) else {
                 continue;
             };
+            if !crops.contains(&crop) {
+                // A crop no metric reads would be ignored silently; a typo would lose a shortfall.
+                let mut problem = s.bad(1, r, format!("作物“{crop}”不在 programme.toml 的 [crops] 中"));
+                problem = match nearest(&crop, crops.iter().map(String::as_str)) {
+                    Some(n) => problem.hint(format!("是否应为“{n}”？新的作物请在 [crops] 中指明它的承保面指标")),
+                    None => problem.hint(format!("[crops] 中的作物：{}", crops.join("、"))),
+                };
+                p.push(problem);
+                continue;
+            }
             if let Some(first) = seen.insert((county.clone(), crop.clone()), t.rows[r]) {
                 p.push(s.bad(1, r, format!("{county}的{crop}已在第{first}行填写")));
                 continue;

@@ -160,7 +160,8 @@ pub fn load(dir: &Path, display: &str) -> Result<AgriProgramme, Vec<InputProblem
     config.assessment.crops = config.crops.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     config.assessment.as_of = toml_date(config.assessment.as_of_raw)
         .ok_or_else(|| vec![InputProblem::file(&file, "assessment.as_of 应是日期，如 2013-01-31")])?;
-    let datasets = data::read(dir, display, &config.datasets, &config.units, config.assessment.as_of)?;
+    let crops: Vec<String> = config.crops.keys().cloned().collect();
+    let datasets = data::read(dir, display, &config.datasets, &config.units, &crops, config.assessment.as_of)?;
 
     // A metric is available when a dataset computes it or a findings file has its column.
     let mut problems = Vec::new();
