@@ -381,20 +381,21 @@ fn a_rubric_that_does_not_add_up_or_has_an_unknown_rule_stops_the_run() {
 fn the_fraction_policy_is_a_setting_of_the_rubric() {
     // 通州区 2.1 with 不足一个百分点按一个计 (ceil): rice 2.4 → 3, maize 0.7 → 1; 10 − 4 = 6.
     // With floor: 2 + 0; 10 − 2 = 8. (Exact, the default, gives 6.9 — see above.)
-    for (policy, points) in [("ceil", "6"), ("floor", "8")] {
+    // README's worked example: target 88 instead of 90 → rice 0.4 short, maize fine → 9.6.
+    for (setting, points) in [
+        ("target = 90\npoints = 1\nstep = 1\nfraction = \"ceil\"\n", "6"),
+        ("target = 90\npoints = 1\nstep = 1\nfraction = \"floor\"\n", "8"),
+        ("target = 88\npoints = 1\nstep = 1\n", "9.6"),
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let input = dir.path().join("nantong-2012-agri");
         copy_dir(&repo().join("input/nantong-2012-agri"), &input);
-        edit_file(
-            &input.join("rubrics/county.toml"),
-            "target = 90\npoints = 1\nstep = 1\n",
-            &format!("target = 90\npoints = 1\nstep = 1\nfraction = \"{policy}\"\n"),
-        );
+        edit_file(&input.join("rubrics/county.toml"), "target = 90\npoints = 1\nstep = 1\n", setting);
         let out = run(&input, &dir.path().join("out"));
         assert!(out.status.success(), "{}", text(&out));
         let rows = read_csv(&dir.path().join("out/nantong-2012-agri/csv/item-scores-county.csv"));
         let r = rows.iter().find(|r| r[0] == "通州区" && r[2] == "2.1").unwrap();
-        assert_eq!(r[5], points, "{policy}");
+        assert_eq!(r[5], points, "{setting}");
     }
 }
 
