@@ -139,12 +139,12 @@ impl RubricResults<'_> {
             "考核结果排名",
             &[
                 ("名次", 2),
-                (&self.rubric.rubric.unit, 5),
-                ("基本项得分", 3),
+                (&self.rubric.rubric.unit, 6),
+                ("基本项得分", 4),
                 ("加分", 2),
                 ("扣分", 2),
                 ("总分", 2),
-                ("备注", 6),
+                ("备注", 7),
             ],
         );
         for i in self.ranking_order() {
