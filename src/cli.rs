@@ -47,6 +47,9 @@ pub struct RunArgs {
     /// Replace an existing finished programme-year folder.
     #[arg(long)]
     pub force: bool,
+    /// Print the wall time of each stage to stderr (for the benchmark).
+    #[arg(long)]
+    pub timings: bool,
     /// Template folder (default: ./report-templates if present, else the built-in templates).
     #[arg(long)]
     pub templates: Option<PathBuf>,

@@ -5,7 +5,9 @@
 //! Nothing is interpreted here: headers are matched and cells are checked in
 //! `validate`. Blank rows are skipped and counted (Excel leaves them everywhere).
 
+use std::borrow::Cow;
 use std::io::Cursor;
+use std::ops::Index;
 use std::path::Path;
 
 use calamine::{open_workbook_auto, Data, Reader};
@@ -13,6 +15,39 @@ use chrono::{Duration, NaiveDate};
 use polars::prelude::*;
 
 use crate::problem::InputProblem;
+
+/// One column's cells in one buffer (one allocation per column, not per cell: a
+/// province's rosters have a hundred million cells).
+#[derive(Debug, Clone, Default)]
+pub struct TextColumn {
+    buf: String,
+    ends: Vec<u32>,
+}
+
+impl TextColumn {
+    fn push(&mut self, cell: &str) {
+        self.buf.push_str(cell);
+        self.ends.push(self.buf.len() as u32);
+    }
+
+    /// Number of cells.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when the column has no cells.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+}
+
+impl Index<usize> for TextColumn {
+    type Output = str;
+    fn index(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.buf[start..self.ends[i] as usize]
+    }
+}
 
 /// One table as text cells, column-major.
 #[derive(Debug, Clone, Default)]
@@ -24,7 +59,7 @@ pub struct RawTable {
     /// Row number of each record in the file (header = row 1).
     pub rows: Vec<usize>,
     /// `cells[column][record]`, trimmed.
-    pub cells: Vec<Vec<String>>,
+    pub cells: Vec<TextColumn>,
     /// Rows that were entirely blank.
     pub blank_rows: usize,
     /// "CSV（UTF-8）", "CSV（GBK）", "Excel", "Parquet": shown in the data-quality report.
@@ -42,14 +77,14 @@ impl RawTable {
         self.rows.is_empty()
     }
 
-    fn push_row(&mut self, row: usize, cells: Vec<String>) {
-        if cells.iter().all(|c| c.is_empty()) {
+    fn push_row<S: AsRef<str>>(&mut self, row: usize, cells: &[S]) {
+        if cells.iter().all(|c| c.as_ref().is_empty()) {
             self.blank_rows += 1;
             return;
         }
         self.rows.push(row);
         for (i, col) in self.cells.iter_mut().enumerate() {
-            col.push(cells.get(i).cloned().unwrap_or_default());
+            col.push(cells.get(i).map_or("", |c| c.as_ref()));
         }
     }
 
@@ -58,7 +93,7 @@ impl RawTable {
         RawTable {
             file: file.to_string(),
             headers,
-            cells: vec![Vec::new(); n],
+            cells: vec![TextColumn::default(); n],
             format: format.to_string(),
             ..Default::default()
         }
@@ -151,15 +186,15 @@ fn read_csv(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
             InputProblem::at(display, line, None, format!("CSV 格式错误：{e}"))
         })?;
         let line = record.position().map(|p| line_at(p.byte() as usize)).unwrap_or(0);
-        let cells: Vec<String> = record.iter().map(|c| c.trim().to_string()).collect();
+        let cells: Vec<&str> = record.iter().map(str::trim).collect();
         match table.as_mut() {
             None => {
                 if cells.iter().all(|c| c.is_empty()) {
                     continue; // blank lines above the header
                 }
-                table = Some(RawTable::with_headers(display, format, cells));
+                table = Some(RawTable::with_headers(display, format, cells.iter().map(|c| c.to_string()).collect()));
             }
-            Some(t) => t.push_row(line, cells),
+            Some(t) => t.push_row(line, &cells),
         }
     }
     table.ok_or_else(|| InputProblem::file(display, "文件是空的"))
@@ -179,15 +214,15 @@ fn read_excel(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     let mut table: Option<RawTable> = None;
     for (i, row) in range.rows().enumerate() {
         let line = first_row as usize + i + 1;
-        let cells: Vec<String> = row.iter().map(excel_cell_text).collect();
+        let cells: Vec<Cow<str>> = row.iter().map(excel_cell_text).collect();
         match table.as_mut() {
             None => {
                 if cells.iter().all(|c| c.is_empty()) {
                     continue;
                 }
-                table = Some(RawTable::with_headers(display, "Excel", cells));
+                table = Some(RawTable::with_headers(display, "Excel", cells.iter().map(|c| c.to_string()).collect()));
             }
-            Some(t) => t.push_row(line, cells),
+            Some(t) => t.push_row(line, &cells),
         }
     }
     table.ok_or_else(|| InputProblem::file(display, "文件是空的"))
@@ -195,20 +230,20 @@ fn read_excel(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
 
 /// A cell as the text a clerk would read in Excel. Dates become YYYY-MM-DD; a huge number
 /// (an ID Excel turned into a number) keeps Excel's E+ look so validation can say so.
-fn excel_cell_text(cell: &Data) -> String {
+fn excel_cell_text(cell: &Data) -> Cow<'_, str> {
     match cell {
-        Data::Empty => String::new(),
-        Data::String(s) => s.trim().to_string(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) if f.abs() >= 1e15 => format!("{:.5E}", f).replace('E', "E+"),
-        Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}"),
-        Data::Float(f) => f.to_string(),
-        Data::Bool(b) => b.to_string(),
+        Data::Empty => Cow::Borrowed(""),
+        Data::String(s) => Cow::Borrowed(s.trim()),
+        Data::Int(i) => i.to_string().into(),
+        Data::Float(f) if f.abs() >= 1e15 => format!("{:.5E}", f).replace('E', "E+").into(),
+        Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}").into(),
+        Data::Float(f) => f.to_string().into(),
+        Data::Bool(b) => b.to_string().into(),
         Data::DateTime(d) => {
-            excel_serial_date(d.as_f64()).map(|d| d.to_string()).unwrap_or_else(|| d.as_f64().to_string())
+            excel_serial_date(d.as_f64()).map(|d| d.to_string()).unwrap_or_else(|| d.as_f64().to_string()).into()
         }
-        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => format!("#{e:?}"),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Cow::Borrowed(s.as_str()),
+        Data::Error(e) => format!("#{e:?}").into(),
     }
 }
 
@@ -234,9 +269,11 @@ fn read_parquet(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
         columns.push(s);
     }
     let cols: Vec<&StringChunked> = columns.iter().map(|c| c.str().expect("cast to String")).collect();
+    let mut cells: Vec<&str> = Vec::with_capacity(cols.len());
     for i in 0..df.height() {
-        let cells = cols.iter().map(|c| c.get(i).unwrap_or("").trim().to_string()).collect();
-        table.push_row(i + 2, cells);
+        cells.clear();
+        cells.extend(cols.iter().map(|c| c.get(i).unwrap_or("").trim()));
+        table.push_row(i + 2, &cells);
     }
     Ok(table)
 }

@@ -21,4 +21,5 @@ pub mod render;
 pub mod report;
 pub mod rubric;
 pub mod sample;
+pub mod timings;
 pub mod validate;

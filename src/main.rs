@@ -33,6 +33,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: RunArgs) -> Result<ExitCode, RunError> {
+    let started = std::time::Instant::now();
     if let Some(jobs) = args.jobs {
         rayon::ThreadPoolBuilder::new()
             .num_threads(jobs.max(1))
@@ -47,8 +48,16 @@ fn run(args: RunArgs) -> Result<ExitCode, RunError> {
     let settings =
         RenderSettings { templates: default_template_dir(args.templates.as_deref()), font_dirs: args.font_dirs };
     let renderer = Renderer::new(&settings)?;
+    kaohe::timings::add("startup", started.elapsed());
     let opts = RunOptions { input: args.input.input, output: args.output, force: args.force, renderer };
-    for s in pipeline::run(&opts)? {
+    let summaries = pipeline::run(&opts)?;
+    if args.timings {
+        for (stage, secs) in kaohe::timings::report() {
+            eprintln!("timing {stage} {secs:.3}");
+        }
+        eprintln!("timing total {:.3}", started.elapsed().as_secs_f64());
+    }
+    for s in summaries {
         if s.kind == pipeline::AGRI {
             println!("{}: {} 份考核表 → {}", s.programme, s.documents, s.folder.display());
             continue;

@@ -91,7 +91,7 @@ fn run_agri(
     opts: &RunOptions,
 ) -> Result<(PathBuf, usize), RunError> {
     use crate::agri::assess;
-    let results = assess::assess(p).map_err(InputErrors)?;
+    let results = crate::timings::timed("scoring", || assess::assess(p)).map_err(InputErrors)?;
     let year = p.config.programme.year;
     let text = &p.config.text;
     // Titles may name {year} and {region}, and break lines with \n.
@@ -150,10 +150,12 @@ fn run_agri(
         }
     }
     // Render in parallel; one document per unit, each laid out once.
-    let rendered: Vec<Result<crate::render::RenderedPdf, RenderError>> = jobs
-        .par_iter()
-        .map(|job| opts.renderer.render(job.template, &job.data, &format!("{}/{}", p.id, job.rel), p.date))
-        .collect();
+    let rendered: Vec<Result<crate::render::RenderedPdf, RenderError>> = crate::timings::timed("rendering", || {
+        jobs.par_iter()
+            .map(|job| opts.renderer.render(job.template, &job.data, &format!("{}/{}", p.id, job.rel), p.date))
+            .collect()
+    });
+    let writing = std::time::Instant::now();
     let mut staging = Staging::new(&opts.output, &p.id, opts.force)?;
     for (job, pdf) in jobs.iter().zip(rendered) {
         let pdf = pdf?;
@@ -203,7 +205,9 @@ fn run_agri(
         inputs,
         outputs: Vec::new(),
     };
-    Ok((staging.finish(manifest)?, jobs.len()))
+    let folder = staging.finish(manifest)?;
+    crate::timings::add("writing", writing.elapsed());
+    Ok((folder, jobs.len()))
 }
 
 /// The grade bands in words, under the grades table.
@@ -321,6 +325,7 @@ fn roster_files(dir: &Path, display: &str) -> Result<Vec<(PathBuf, String)>, Inp
 
 /// Read and check everything, compute counts, quotas and ranks. All input problems at once.
 pub fn prepare(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Prepared, InputErrors> {
+    let started = std::time::Instant::now();
     let (programme, population, quotas, mut inputs) = plan(dir)?;
     let rosters_display = format!("{}/{}", dir.display, programme.config.inputs.rosters);
     let files = roster_files(&dir.path.join(&programme.config.inputs.rosters), &rosters_display)
@@ -375,7 +380,8 @@ pub fn prepare(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Prepared, I
     if !problems.is_empty() {
         return Err(InputErrors(problems));
     }
-    let counts = metrics::count(&enrollment, &population)
+    crate::timings::add("ingest+validate", started.elapsed());
+    let counts = crate::timings::timed("metrics", || metrics::count(&enrollment, &population))
         .map_err(|e| InputErrors(vec![InputProblem::file(&dir.display, format!("汇总失败：{e}"))]))?;
     let keys = report::rank_keys(&programme, &quotas, &counts);
     let r = &programme.config.ranking;
@@ -446,14 +452,17 @@ pub fn write_outputs(
     progress.set_position(0);
     progress.set_length(jobs.len() as u64);
     let date = prepared.programme.date;
-    let rendered: Vec<Result<crate::render::RenderedPdf, RenderError>> = jobs
-        .par_iter()
-        .map(|job| {
-            let r = renderer.render(job.template, &job.data, &format!("{}/{}", prepared.programme.id, job.rel), date);
-            progress.inc(1);
-            r
-        })
-        .collect();
+    let rendered: Vec<Result<crate::render::RenderedPdf, RenderError>> = crate::timings::timed("rendering", || {
+        jobs.par_iter()
+            .map(|job| {
+                let r =
+                    renderer.render(job.template, &job.data, &format!("{}/{}", prepared.programme.id, job.rel), date);
+                progress.inc(1);
+                r
+            })
+            .collect()
+    });
+    let writing = std::time::Instant::now();
     for (job, pdf) in jobs.iter().zip(rendered) {
         let pdf = pdf?;
         staging.write(&job.rel, job.kind, job.unit.as_deref(), Some(pdf.pages), &pdf.bytes)?;
@@ -472,6 +481,7 @@ pub fn write_outputs(
     for (table, name) in tables.iter().zip(names) {
         staging.write(&format!("csv/{name}.csv"), "table-csv", None, None, &export::csv(table))?;
     }
+    crate::timings::add("writing", writing.elapsed());
     Ok(())
 }
 
@@ -560,7 +570,7 @@ pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, RunError> {
             inputs: p.inputs.clone(),
             outputs: Vec::new(),
         };
-        let folder = staging.finish(manifest)?;
+        let folder = crate::timings::timed("writing", || staging.finish(manifest))?;
         summaries.push(RunSummary {
             programme: p.programme.id.clone(),
             kind: "micro-insurance",

@@ -6,7 +6,7 @@
 //! A broken population file or an unknown town stops the run ([`InputProblem`]); a bad
 //! roster row is data: it is set aside as a [`RowIssue`] for the data-quality report.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -180,7 +180,7 @@ pub fn population(table: &RawTable) -> Result<Population, Vec<InputProblem>> {
     let mut seen: HashMap<(String, String), usize> = HashMap::new();
     for r in 0..table.len() {
         let row = table.rows[r];
-        let cell = |k: usize| table.cells[cols[k]][r].as_str();
+        let cell = |k: usize| &table.cells[cols[k]][r];
         let (town, village) = (cell(0), cell(1));
         if town.is_empty() || village.is_empty() {
             let k = if town.is_empty() { 0 } else { 1 };
@@ -274,22 +274,30 @@ pub fn id_check_char(first17: &[u8]) -> char {
 /// Validate an 18-character resident ID; returns it normalised (upper-case X).
 /// `latest_birth` bounds the birth date (nobody is insured before being born).
 pub fn check_id(raw: &str, latest_birth: NaiveDate) -> Result<String, IdProblem> {
+    id_key(raw, latest_birth).map(id_text)
+}
+
+/// Validate an ID and pack it into a number (17 digits × 11 + check value, X = 10): the
+/// same person has the same key, and 20 million keys take 160 MB instead of gigabytes.
+pub fn id_key(raw: &str, latest_birth: NaiveDate) -> Result<u64, IdProblem> {
     let id = raw.trim();
     if id.is_empty() {
         return Err(IdProblem::Empty);
     }
-    if id.contains("E+") || id.contains("e+") {
-        return Err(IdProblem::ExcelNumber);
-    }
-    let n = id.chars().count();
-    if n != 18 {
-        return Err(IdProblem::Length(n));
-    }
     let b = id.as_bytes();
+    if b.len() != 18 {
+        if id.contains("E+") || id.contains("e+") {
+            return Err(IdProblem::ExcelNumber);
+        }
+        return Err(IdProblem::Length(id.chars().count()));
+    }
     if !b[..17].iter().all(u8::is_ascii_digit) || !(b[17].is_ascii_digit() || b[17] == b'X' || b[17] == b'x') {
+        if id.contains("E+") || id.contains("e+") {
+            return Err(IdProblem::ExcelNumber);
+        }
         return Err(IdProblem::BadChar);
     }
-    let num = |r: std::ops::Range<usize>| id[r].parse::<u32>().unwrap_or(0);
+    let num = |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |n, d| n * 10 + (d - b'0') as u32);
     match NaiveDate::from_ymd_opt(num(6..10) as i32, num(10..12), num(12..14)) {
         Some(d) if d.year_ce().1 >= 1900 && d <= latest_birth => {}
         _ => return Err(IdProblem::BirthDate),
@@ -298,7 +306,17 @@ pub fn check_id(raw: &str, latest_birth: NaiveDate) -> Result<String, IdProblem>
     if (b[17] as char).to_ascii_uppercase() != expected {
         return Err(IdProblem::CheckDigit { expected });
     }
-    Ok(id.to_ascii_uppercase())
+    let digits = b[..17].iter().fold(0u64, |n, d| n * 10 + (d - b'0') as u64);
+    let check = if expected == 'X' { 10 } else { (expected as u8 - b'0') as u64 };
+    Ok(digits * 11 + check)
+}
+
+/// The ID an [`id_key`] was made from.
+pub fn id_text(key: u64) -> String {
+    let check = key % 11;
+    let mut s = format!("{:017}", key / 11);
+    s.push(if check == 10 { 'X' } else { (b'0' + check as u8) as char });
+    s
 }
 
 use chrono::Datelike;
@@ -379,9 +397,9 @@ pub struct FileSummary {
 
 /// A row that passed the per-row checks, before de-duplication.
 struct Candidate {
-    id: String,
+    /// [`id_key`]; the masked ID is made from it only for a duplicate.
+    key: u64,
     row: usize,
-    masked: String,
     person: Insured,
 }
 
@@ -417,7 +435,7 @@ pub fn rosters(
             let mut candidates = Vec::with_capacity(table.len());
             let mut issues = Vec::new();
             for r in 0..table.len() {
-                let cell = |k: usize| table.cells[cols[k]][r].as_str();
+                let cell = |k: usize| &table.cells[cols[k]][r];
                 let row = table.rows[r];
                 let raw_id = cell(0);
                 let issue = |k: usize, problem: String| RowIssue {
@@ -445,8 +463,8 @@ pub fn rosters(
                 if !towns_seen.contains(&(ti as u32)) {
                     towns_seen.push(ti as u32);
                 }
-                let id = match check_id(raw_id, deadline) {
-                    Ok(id) => id,
+                let key = match id_key(raw_id, deadline) {
+                    Ok(key) => key,
                     Err(p) => {
                         let message = p.message();
                         *id_problems.entry(message.clone()).or_default() += 1;
@@ -493,9 +511,8 @@ pub fn rosters(
                     continue;
                 };
                 candidates.push(Candidate {
-                    id,
+                    key,
                     row,
-                    masked: mask_id(raw_id),
                     person: Insured { town: ti, village: vi, late: date > deadline },
                 });
             }
@@ -534,8 +551,9 @@ pub fn rosters(
 
     let mut problems = Vec::new();
     let mut out = Enrollment { towns_with_rows: vec![false; population.towns.len()], ..Enrollment::default() };
-    let mut first_seen: HashMap<String, (usize, usize)> = HashMap::new();
-    let mut seen_ids: HashSet<String> = HashSet::new();
+    // Each person's first (file, row).
+    let total: usize = tables.iter().map(|t| t.len()).sum();
+    let mut first_seen: HashMap<u64, (u32, u32)> = HashMap::with_capacity(total);
     for (fi, (table, result)) in tables.iter().zip(per_file).enumerate() {
         let (candidates, mut issues, towns_seen) = match result {
             Ok(x) => x,
@@ -550,8 +568,8 @@ pub fn rosters(
         let id_col = match_headers(table, &ROSTER_FIELDS).map(|c| table.headers[c[0]].clone()).unwrap_or_default();
         let mut accepted = 0;
         for c in candidates {
-            if seen_ids.contains(&c.id) {
-                let (ffile, frow) = first_seen[&c.id];
+            if let Some(&(ffile, frow)) = first_seen.get(&c.key) {
+                let ffile = ffile as usize;
                 // Rosters sit in one folder: the other file's name is enough.
                 let other = &tables[ffile].file;
                 let place =
@@ -561,12 +579,11 @@ pub fn rosters(
                     row: c.row,
                     column: id_col.clone(),
                     problem: format!("重复参保：与{place}第{frow}行为同一人，不重复计数"),
-                    masked_id: c.masked,
+                    masked_id: mask_id(&id_text(c.key)),
                 });
                 continue;
             }
-            first_seen.insert(c.id.clone(), (fi, c.row));
-            seen_ids.insert(c.id);
+            first_seen.insert(c.key, (fi as u32, c.row as u32));
             out.insured.push(c.person);
             accepted += 1;
         }

@@ -161,7 +161,9 @@ pub fn load(dir: &Path, display: &str) -> Result<AgriProgramme, Vec<InputProblem
     config.assessment.as_of = toml_date(config.assessment.as_of_raw)
         .ok_or_else(|| vec![InputProblem::file(&file, "assessment.as_of 应是日期，如 2013-01-31")])?;
     let crops: Vec<String> = config.crops.keys().cloned().collect();
-    let datasets = data::read(dir, display, &config.datasets, &config.units, &crops, config.assessment.as_of)?;
+    let datasets = crate::timings::timed("ingest+validate", || {
+        data::read(dir, display, &config.datasets, &config.units, &crops, config.assessment.as_of)
+    })?;
 
     // A metric is available when a dataset computes it or a findings file has its column.
     let mut problems = Vec::new();
@@ -206,7 +208,7 @@ pub fn load(dir: &Path, display: &str) -> Result<AgriProgramme, Vec<InputProblem
     if !problems.is_empty() {
         return Err(problems);
     }
-    let metrics = metrics::compute(&datasets, &config.assessment, &config.units)
+    let metrics = crate::timings::timed("metrics", || metrics::compute(&datasets, &config.assessment, &config.units))
         .map_err(|e| vec![InputProblem::file(display, format!("计算考核指标失败：{e}"))])?;
     let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     Ok(AgriProgramme { config, id, date, digest: crate::archive::sha256_hex(&bytes), rubrics, datasets, metrics })
