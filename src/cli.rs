@@ -99,9 +99,16 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// district: the 汉滨区 2015 sample; nantong: the 南通 2012 datasets (about 30,000
-    /// claims); city: the same with a claims ledger of about 200,000 rows.
+    /// claims); city: the same with a claims ledger of about 200,000 rows; province: one
+    /// programme folder per county (100 counties, 1,500 towns, 15,000 villages, 20 million rows).
     #[arg(long, value_enum, default_value_t = Workload::District)]
     pub workload: Workload,
+    /// province only: number of counties.
+    #[arg(long, default_value_t = 100)]
+    pub counties: usize,
+    /// province only: roster rows per county.
+    #[arg(long, default_value_t = 200_000)]
+    pub rows_per_county: usize,
     /// Random seed; the same seed always gives the same bytes.
     #[arg(long, default_value_t = 2015)]
     pub seed: u64,
@@ -113,4 +120,5 @@ pub enum Workload {
     District,
     Nantong,
     City,
+    Province,
 }

@@ -23,3 +23,4 @@ pub mod rubric;
 pub mod sample;
 pub mod timings;
 pub mod validate;
+pub mod workload;

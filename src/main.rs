@@ -184,6 +184,24 @@ fn reconcile_cmd(args: ReconcileArgs) -> Result<ExitCode, RunError> {
 
 fn generate(args: GenerateArgs) -> Result<ExitCode, RunError> {
     use kaohe::cli::Workload;
+    if args.workload == Workload::Province {
+        let shape = kaohe::workload::Shape {
+            counties: args.counties,
+            rows_per_county: args.rows_per_county,
+            ..kaohe::workload::PROVINCE
+        };
+        let s = kaohe::workload::generate(&args.out, args.seed, shape)
+            .map_err(|e| RunError::Usage(format!("无法生成样例：{e}")))?;
+        println!(
+            "{}: {} 个县，{} 个名册文件，{} 行，{} 字节",
+            args.out.display(),
+            s.programmes,
+            s.files,
+            s.rows,
+            s.bytes
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.workload != Workload::District {
         let per_pair = if args.workload == Workload::City { 9_400 } else { 1_400 };
         let s = kaohe::agri::sample::generate(&args.out, args.seed, per_pair)
