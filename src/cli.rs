@@ -26,6 +26,36 @@ pub enum Command {
     Reconcile(ReconcileArgs),
     /// Write a deterministic sample input into a folder (the bundled samples, or a larger workload).
     Generate(GenerateArgs),
+    /// Measurements for bench/run.sh.
+    #[command(hide = true)]
+    Bench(BenchArgs),
+}
+
+/// `kaohe bench`
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub what: BenchWhat,
+}
+
+/// What `kaohe bench` measures.
+#[derive(Debug, Subcommand)]
+pub enum BenchWhat {
+    /// In-process rendering: an empty page and a one-page annex table.
+    Render {
+        #[arg(long, default_value_t = 50)]
+        docs: usize,
+    },
+    /// Write the annex table as a Typst project for `typst compile`.
+    ExportTypst {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The ingest floor: read every roster under --input and count rows.
+    Scan {
+        #[arg(long)]
+        input: PathBuf,
+    },
 }
 
 /// Where the programme folders are.

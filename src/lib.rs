@@ -7,6 +7,7 @@
 
 pub mod agri;
 pub mod archive;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod export;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use kaohe::cli::{CheckArgs, Cli, Command, GenerateArgs, ReconcileArgs, RunArgs, VerifyArgs};
+use kaohe::cli::{BenchArgs, BenchWhat, CheckArgs, Cli, Command, GenerateArgs, ReconcileArgs, RunArgs, VerifyArgs};
 use kaohe::pipeline::{self, RunError, RunOptions};
 use kaohe::render::{default_template_dir, RenderSettings, Renderer};
 use kaohe::{archive, ingest, reconcile};
@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify(args),
         Command::Reconcile(args) => reconcile_cmd(args),
         Command::Generate(args) => generate(args),
+        Command::Bench(args) => bench(args),
     };
     match result {
         Ok(code) => code,
@@ -180,6 +181,24 @@ fn reconcile_cmd(args: ReconcileArgs) -> Result<ExitCode, RunError> {
     }
     println!("{} 行不同。{total}", diffs.len());
     Ok(if diffs.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn bench(args: BenchArgs) -> Result<ExitCode, RunError> {
+    let usage = RunError::Usage;
+    let renderer = || Renderer::new(&RenderSettings { templates: None, font_dirs: Vec::new() });
+    match args.what {
+        BenchWhat::Render { docs } => {
+            for (label, ms, per_second) in kaohe::bench::render(&renderer()?, docs.max(1)).map_err(usage)? {
+                println!("render\t{label}\t{ms:.2} ms/doc (1 core)\t{per_second:.1} docs/s (all cores)");
+            }
+        }
+        BenchWhat::ExportTypst { out } => kaohe::bench::export_typst(&renderer()?, &out).map_err(usage)?,
+        BenchWhat::Scan { input } => {
+            let (files, rows, secs) = kaohe::bench::scan(&input).map_err(usage)?;
+            println!("scan\t{files} files\t{rows} rows\t{secs:.3} s");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn generate(args: GenerateArgs) -> Result<ExitCode, RunError> {

@@ -39,6 +39,9 @@ const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     ("insurer-grades.typ", include_str!("../../report-templates/insurer-grades.typ")),
 ];
 
+/// An empty one-page document, for measuring the cost of rendering itself.
+pub const FLOOR_TEMPLATE: &str = "bench-empty.typ";
+
 /// The Fandol fonts (GPL with font exception), built in so every machine renders the same bytes.
 const BUILTIN_FONTS: &[&[u8]] = &[
     include_bytes!("../../report-templates/fonts/FandolSong-Regular.otf"),
@@ -104,6 +107,12 @@ impl Renderer {
             };
             templates.push((format!("/{name}"), text));
         }
+        // The benchmark's render floor: an empty A4 page (not an office template).
+        templates.push((
+            format!("/{FLOOR_TEMPLATE}"),
+            "#set page(paper: \"a4\")\n#let data = json(\"/data.json\")\n#box()\n".into(),
+        ));
+        let templates = Shared::templates(templates);
         let mut fonts = Vec::new();
         // Office fonts first, so that a family present twice resolves to the office's copy.
         for dir in &settings.font_dirs {
@@ -135,6 +144,17 @@ impl Renderer {
         Ok(Renderer {
             shared: Arc::new(Shared { library: LazyHash::new(library), book: LazyHash::new(book), fonts, templates }),
         })
+    }
+
+    /// A template's text as loaded (for exporting a document to another Typst).
+    pub fn template_text(&self, name: &str) -> Option<String> {
+        let id = world::file_id(&format!("/{name}"));
+        self.shared.templates.iter().find(|(t, _, _)| *t == id).map(|(_, s, _)| s.text().to_string())
+    }
+
+    /// The fonts built into the binary.
+    pub fn builtin_fonts() -> &'static [&'static [u8]] {
+        BUILTIN_FONTS
     }
 
     /// Family names of every loaded font (for messages and tests).

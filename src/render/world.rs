@@ -16,8 +16,22 @@ pub struct Shared {
     pub library: LazyHash<Library>,
     pub book: LazyHash<FontBook>,
     pub fonts: Vec<Font>,
-    /// (virtual path, source text) of every template file.
-    pub templates: Vec<(String, String)>,
+    /// Every template file, parsed once: (id, source, bytes).
+    pub templates: Vec<(FileId, Source, Bytes)>,
+}
+
+impl Shared {
+    /// Parse the templates once for every document of the run.
+    pub fn templates(files: Vec<(String, String)>) -> Vec<(FileId, Source, Bytes)> {
+        files
+            .into_iter()
+            .map(|(path, text)| {
+                let id = file_id(&path);
+                let bytes = Bytes::new(text.clone().into_bytes());
+                (id, Source::new(id, text), bytes)
+            })
+            .collect()
+    }
 }
 
 /// One document being compiled.
@@ -48,12 +62,7 @@ impl World for DocWorld<'_> {
     }
 
     fn source(&self, id: FileId) -> FileResult<Source> {
-        self.shared
-            .templates
-            .iter()
-            .find(|(path, _)| file_id(path) == id)
-            .map(|(_, text)| Source::new(id, text.clone()))
-            .ok_or(FileError::NotSource)
+        self.shared.templates.iter().find(|(t, _, _)| *t == id).map(|(_, s, _)| s.clone()).ok_or(FileError::NotSource)
     }
 
     fn file(&self, id: FileId) -> FileResult<Bytes> {
@@ -63,8 +72,8 @@ impl World for DocWorld<'_> {
         self.shared
             .templates
             .iter()
-            .find(|(path, _)| file_id(path) == id)
-            .map(|(_, text)| Bytes::new(text.clone().into_bytes()))
+            .find(|(t, _, _)| *t == id)
+            .map(|(_, _, b)| b.clone())
             .ok_or(FileError::AccessDenied)
     }
 
