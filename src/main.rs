@@ -11,6 +11,9 @@ use kaohe::pipeline::{self, RunError, RunOptions};
 use kaohe::render::{default_template_dir, RenderSettings, Renderer};
 use kaohe::{archive, ingest, reconcile};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {

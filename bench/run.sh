@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# kaohe's benchmark: builds release, generates the workloads into a scratch folder,
+# runs kaohe on each (median of RUNS), measures the render floor, typst-cli per
+# document and the ingest floor, and prints one table. Public tools only:
+# /usr/bin/time (Debian "time"), typst-cli 0.15.1 from crates.io, python3.
+#
+#   bench/run.sh            # district, city and province (needs ~2 GB of disk)
+#   bench/run.sh --quick    # district and city only
+#
+# Scratch: $KAOHE_BENCH_DIR (default ~/.cache/kaohe-bench). Build: $CARGO_TARGET_DIR
+# (default ~/.cache/kaohe-target, shared with .ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-3}
+QUICK=0
+[[ "${1:-}" == "--quick" ]] && QUICK=1
+SCRATCH=${KAOHE_BENCH_DIR:-$HOME/.cache/kaohe-bench}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/kaohe-target}
+mkdir -p "$SCRATCH"
+
+if [[ ! -x /usr/bin/time ]]; then
+  apt-get install -y -qq time >/dev/null || sudo apt-get install -y -qq time >/dev/null
+fi
+echo "== building kaohe (release)" >&2
+cargo build --release --quiet
+K="$CARGO_TARGET_DIR/release/kaohe"
+TYPST="$SCRATCH/typst-cli/bin/typst"
+if [[ ! -x "$TYPST" ]]; then
+  echo "== installing typst-cli 0.15.1 from crates.io (once; ~15 min on 2 cores)" >&2
+  CARGO_TARGET_DIR="$SCRATCH/typst-target" cargo install typst-cli --version 0.15.1 --locked --quiet --root "$SCRATCH/typst-cli"
+fi
+
+W="$SCRATCH/work"
+mkdir -p "$W"
+echo "== generating workloads in $W" >&2
+if [[ ! -f "$W/district/hanbin-2015-micro/programme.toml" ]]; then
+  "$K" generate --workload district --out "$W/district/hanbin-2015-micro" >&2
+  cp input/hanbin-2015-micro/programme.toml "$W/district/hanbin-2015-micro/"
+fi
+if [[ ! -f "$W/city/nantong-city/programme.toml" ]]; then
+  mkdir -p "$W/city/nantong-city"
+  cp -r input/nantong-2012-agri/programme.toml input/nantong-2012-agri/rubrics "$W/city/nantong-city/"
+  "$K" generate --workload city --out "$W/city/nantong-city/data" >&2
+fi
+WORKLOADS="district city"
+if [[ $QUICK == 0 ]]; then
+  if [[ ! -f "$W/province/county-100/programme.toml" ]]; then
+    rm -rf "$W/province"
+    "$K" generate --workload province --out "$W/province" >&2
+  fi
+  WORKLOADS="district city province"
+fi
+
+R="$SCRATCH/results"
+rm -rf "$R" && mkdir -p "$R"
+for w in $WORKLOADS; do
+  for i in $(seq 1 "$RUNS"); do
+    echo "== $w run $i/$RUNS" >&2
+    rm -rf "$SCRATCH/out-$w"
+    /usr/bin/time -f "rss_kb %M" -o "$R/$w.$i.time" \
+      "$K" run --timings --input "$W/$w" --output "$SCRATCH/out-$w" >"$R/$w.$i.out" 2>"$R/$w.$i.err"
+  done
+  find "$SCRATCH/out-$w" -name '*.pdf' | wc -l >"$R/$w.pdfs"
+  if [[ $w != city ]]; then "$K" bench scan --input "$W/$w" >"$R/$w.scan"; fi
+done
+if [[ -f "$R/city.pdfs" ]]; then
+  python3 -c "
+import glob,csv,io
+n=0
+for f in glob.glob('$W/city/nantong-city/data/理赔台账/*.csv'):
+    b=open(f,'rb').read()
+    try: t=b.decode('utf-8-sig')
+    except UnicodeDecodeError: t=b.decode('gb18030')
+    n+=sum(1 for l in t.splitlines()[1:] if l.strip(', '))
+print(n)" >"$R/city.csvrows"
+fi
+
+echo "== render floor and annex table, in-process" >&2
+"$K" bench render --docs 100 >"$R/render"
+echo "== typst compile, once per document" >&2
+T="$SCRATCH/typst-doc"
+rm -rf "$T" && "$K" bench export-typst --out "$T"
+for i in $(seq 1 21); do
+  s=$(date +%s%N)
+  "$TYPST" compile --root "$T" --font-path "$T/fonts" --ignore-system-fonts "$T/quota-table.typ" "$T/out.pdf"
+  e=$(date +%s%N)
+  echo $(( (e - s) / 1000 )) >>"$R/typst.us"
+done
+
+python3 - "$R" "$WORKLOADS" <<'PY'
+import statistics as st, sys, os, glob, re, platform, subprocess
+R, workloads = sys.argv[1], sys.argv[2].split()
+def med(xs): return st.median(xs)
+rows = []
+print("| workload | stage | wall s (median) | peak RSS | rows/s | PDFs/s |")
+print("| --- | --- | ---: | ---: | ---: | ---: |")
+summary = {}
+for w in workloads:
+    runs = sorted(glob.glob(f"{R}/{w}.*.err"))
+    stages = {}
+    for f in runs:
+        for line in open(f):
+            m = re.match(r"timing (\S+) ([0-9.]+)", line)
+            if m: stages.setdefault(m.group(1), []).append(float(m.group(2)))
+    rss = max(int(open(f).read().split()[-1]) for f in glob.glob(f"{R}/{w}.*.time")) / 1024
+    pdfs = int(open(f"{R}/{w}.pdfs").read())
+    scan = open(f"{R}/{w}.scan").read().split("\t") if os.path.exists(f"{R}/{w}.scan") else None
+    rows_in = int(scan[2].split()[0]) if scan else int(open(f"{R}/{w}.csvrows").read())
+    total = med(stages["total"])
+    for s in ["ingest+validate", "metrics", "scoring", "rendering", "writing"]:
+        v = med(stages.get(s, [0.0]))
+        rps = f"{rows_in / v:,.0f}" if s == "ingest+validate" and v > 0 else ""
+        pps = f"{pdfs / v:,.1f}" if s == "rendering" and v > 0 else ""
+        print(f"| {w} | {s} | {v:.3f} | | {rps} | {pps} |")
+    print(f"| {w} | **total** | **{total:.3f}** | {rss:,.0f} MB | {rows_in / total:,.0f} | {pdfs / total:,.1f} |")
+    summary[w] = (total, rss, med(stages["ingest+validate"]), float(scan[3].split()[0]) if scan else None, rows_in, pdfs)
+print()
+render = [l.rstrip("\n").split("\t") for l in open(f"{R}/render")]
+ms = {r[1]: float(r[2].split()[0]) for r in render}
+dps = {r[1]: float(r[3].split()[0]) for r in render}
+typst_ms = med([int(x) / 1000 for x in open(f"{R}/typst.us")])
+annex = ms["annex table (15 rows)"]
+print("| measurement | value |")
+print("| --- | ---: |")
+print(f"| render floor: empty page, in-process | {ms['empty page']:.2f} ms/doc |")
+print(f"| annex table (15 rows), in-process, one core | {annex:.2f} ms/doc (target ≤ 8) |")
+print(f"| annex table, in-process, all cores | {dps['annex table (15 rows)']:.0f} docs/s |")
+print(f"| annex table, `typst compile` per document (typst-cli 0.15.1) | {typst_ms:.1f} ms/doc |")
+print(f"| embedded vs `typst compile` | {typst_ms / annex:.1f}× faster (target ≥ 10×) |")
+for w, (total, rss, ingest, scan, rows_in, pdfs) in summary.items():
+    if scan:
+        print(f"| {w}: ingest+validate vs bare scan ({scan:.3f} s) | {ingest / scan:.2f}× (target ≤ 2×) |")
+    print(f"| {w}: full run | {total:.2f} s, {rss:,.0f} MB peak, {rows_in:,} rows, {pdfs} PDFs |")
+print()
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+mem = int(next(l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal"))) / 1024 / 1024
+print(f"Machine: {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {platform.platform()}; "
+      f"median of {len(glob.glob(f'{R}/{workloads[0]}.*.err'))} runs per workload.")
+PY
