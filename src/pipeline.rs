@@ -571,6 +571,9 @@ pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, RunError> {
             outputs: Vec::new(),
         };
         let folder = crate::timings::timed("writing", || staging.finish(manifest))?;
+        // Typst memoizes layouts across documents; a province run renders thousands of
+        // them, so let go of what the next programme will not reuse.
+        comemo::evict(10);
         summaries.push(RunSummary {
             programme: p.programme.id.clone(),
             kind: "micro-insurance",
