@@ -110,40 +110,44 @@ fn roster_files(input: &Path) -> Vec<PathBuf> {
 /// file per task like kaohe. Returns (files, rows, seconds).
 pub fn scan(input: &Path) -> Result<(usize, usize, f64), String> {
     let files = roster_files(input);
+    // polars' CSV reader recurses deeply on big files; rayon's default 2 MB stacks overflow.
+    let pool = rayon::ThreadPoolBuilder::new().stack_size(64 << 20).build().map_err(|e| e.to_string())?;
     let start = Instant::now();
-    let rows: Vec<Result<usize, String>> = files
-        .par_iter()
-        .map(|path| {
-            let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
-            let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-            match ext.as_str() {
-                "parquet" => {
-                    let file = std::fs::File::open(path).map_err(|e| err(&e))?;
-                    Ok(ParquetReader::new(file).finish().map_err(|e| err(&e))?.height())
+    let rows: Vec<Result<usize, String>> = pool.install(|| {
+        files
+            .par_iter()
+            .map(|path| {
+                let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+                let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+                match ext.as_str() {
+                    "parquet" => {
+                        let file = std::fs::File::open(path).map_err(|e| err(&e))?;
+                        Ok(ParquetReader::new(file).finish().map_err(|e| err(&e))?.height())
+                    }
+                    "xlsx" | "xls" => {
+                        use calamine::Reader;
+                        let mut book = calamine::open_workbook_auto(path).map_err(|e| err(&e))?;
+                        let range = book.worksheet_range_at(0).ok_or("no sheet")?.map_err(|e| err(&e))?;
+                        Ok(range.height().saturating_sub(1))
+                    }
+                    _ => {
+                        let bytes = std::fs::read(path).map_err(|e| err(&e))?;
+                        let text = match std::str::from_utf8(&bytes) {
+                            Ok(_) => bytes,
+                            Err(_) => encoding_rs::GB18030.decode(&bytes).0.into_owned().into_bytes(),
+                        };
+                        let df = CsvReadOptions::default()
+                            .with_has_header(true)
+                            .with_infer_schema_length(Some(0))
+                            .into_reader_with_file_handle(std::io::Cursor::new(text))
+                            .finish()
+                            .map_err(|e| err(&e))?;
+                        Ok(df.height())
+                    }
                 }
-                "xlsx" | "xls" => {
-                    use calamine::Reader;
-                    let mut book = calamine::open_workbook_auto(path).map_err(|e| err(&e))?;
-                    let range = book.worksheet_range_at(0).ok_or("no sheet")?.map_err(|e| err(&e))?;
-                    Ok(range.height().saturating_sub(1))
-                }
-                _ => {
-                    let bytes = std::fs::read(path).map_err(|e| err(&e))?;
-                    let text = match std::str::from_utf8(&bytes) {
-                        Ok(_) => bytes,
-                        Err(_) => encoding_rs::GB18030.decode(&bytes).0.into_owned().into_bytes(),
-                    };
-                    let df = CsvReadOptions::default()
-                        .with_has_header(true)
-                        .with_infer_schema_length(Some(0))
-                        .into_reader_with_file_handle(std::io::Cursor::new(text))
-                        .finish()
-                        .map_err(|e| err(&e))?;
-                    Ok(df.height())
-                }
-            }
-        })
-        .collect();
+            })
+            .collect()
+    });
     let secs = start.elapsed().as_secs_f64();
     let mut total = 0;
     for r in rows {

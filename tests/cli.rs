@@ -841,3 +841,56 @@ fn sample_ranking_flags_the_bottom_three_and_adds_up() {
     assert_eq!(total[2], "838794");
     assert_eq!(total[3], "407361");
 }
+
+#[test]
+fn province_workload_is_deterministic_and_runs() {
+    // A small province (3 counties × 15 towns × 10 villages, 3,000 rows each): same seed,
+    // same bytes; every county a programme folder kaohe runs as it is.
+    let dir = tempfile::tempdir().unwrap();
+    let gen = |name: &str, seed: &str| {
+        let out = dir.path().join(name);
+        let said = must_succeed(
+            &[
+                "generate",
+                "--workload",
+                "province",
+                "--counties",
+                "3",
+                "--rows-per-county",
+                "3000",
+                "--seed",
+                seed,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            dir.path(),
+        );
+        assert!(said.contains("3 个县，45 个名册文件"), "{said}");
+        out
+    };
+    let (a, b, c) = (gen("a", "7"), gen("b", "7"), gen("c", "8"));
+    let (fa, fb) = (all_files(&a), all_files(&b));
+    assert_eq!(fa.len(), 3 * (2 + 15));
+    for (x, y) in fa.iter().zip(&fb) {
+        assert!(std::fs::read(x).unwrap() == std::fs::read(y).unwrap(), "{} differs between runs", x.display());
+    }
+    let pop = |d: &Path| std::fs::read(d.join("county-001/population.csv")).unwrap();
+    assert_ne!(pop(&a), pop(&c), "another seed gives other data");
+    // GBK, UTF-8 and Parquet rosters, by county.
+    assert!(std::str::from_utf8(&std::fs::read(a.join("county-001/rosters/01-东城镇.csv")).unwrap()).is_err());
+    assert!(a.join("county-002/rosters/01-东城镇.parquet").is_file());
+    let out = dir.path().join("out");
+    let said = must_succeed(
+        &["run", "--timings", "--input", a.to_str().unwrap(), "--output", out.to_str().unwrap()],
+        dir.path(),
+    );
+    for stage in ["timing ingest+validate", "timing rendering", "timing total"] {
+        assert!(said.contains(stage), "{said}");
+    }
+    // 18 PDFs per county: quota table, ranking, data quality and one detail per town.
+    let pdfs = all_files(&out).iter().filter(|p| p.extension().is_some_and(|e| e == "pdf")).count();
+    assert_eq!(pdfs, 3 * 18);
+    // The dirt is reported: each town has at least one short ID and one unknown village.
+    let dq = read_csv(&out.join("county-001/csv/data-quality.csv"));
+    assert!(dq.iter().filter(|r| r.iter().any(|c| c.contains("外来村"))).count() >= 15);
+}
