@@ -379,20 +379,17 @@ fn unknown_keys(text: &str, file: &str) -> Vec<InputProblem> {
                 }
             }
         };
-        match value {
-            toml::Value::Table(t) => {
-                check(t, keys, format!("[{section}] 中"));
-                if let Some(toml::Value::Array(overrides)) = t.get("override") {
-                    for o in overrides.iter().filter_map(|o| o.as_table()) {
-                        check(
-                            o,
-                            SECTIONS.iter().find(|(s, _)| *s == "quota.override").map(|(_, k)| *k).unwrap_or(&[]),
-                            "[[quota.override]] 中".into(),
-                        );
-                    }
+        if let toml::Value::Table(t) = value {
+            check(t, keys, format!("[{section}] 中"));
+            if let Some(toml::Value::Array(overrides)) = t.get("override") {
+                for o in overrides.iter().filter_map(|o| o.as_table()) {
+                    check(
+                        o,
+                        SECTIONS.iter().find(|(s, _)| *s == "quota.override").map(|(_, k)| *k).unwrap_or(&[]),
+                        "[[quota.override]] 中".into(),
+                    );
                 }
             }
-            _ => {}
         }
     }
     problems

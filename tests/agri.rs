@@ -68,18 +68,6 @@ fn results() -> &'static Path {
     })
 }
 
-/// The rows of a CSV whose first columns are `unit` (and `insurer`).
-fn find<'a>(rows: &'a [Vec<String>], key: &[&str]) -> &'a [String] {
-    rows.iter()
-        .find(|r| {
-            key.iter().enumerate().all(|(i, k)| {
-                r.iter().skip(if r[0].parse::<u32>().is_ok() || r[0] == "—" { 1 } else { 0 }).nth(i)
-                    == Some(&k.to_string())
-            })
-        })
-        .unwrap_or_else(|| panic!("no row {key:?}"))
-}
-
 /// (points, reason) of one item of one unit, from the item-scores sheet.
 fn item(rubric: &str, county: &str, insurer: &str, id: &str) -> (String, String) {
     let rows = read_csv(&results().join(format!("csv/item-scores-{rubric}.csv")));
