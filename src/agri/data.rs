@@ -741,14 +741,19 @@ fn check_coverage(d: &Datasets, units: &[String], paths: &DatasetPaths, display:
         }
     }
     for ((c, i), source) in unknown {
-        let mut problem = InputProblem::file(
+        let problem = InputProblem::file(
             &source,
-            format!("有{c}“{i}”的数据，但{}中没有这一承办公司", shown(&paths.insurer_findings)),
+            format!("有{c}“{i}”的数据，但承办公司检查结果（{}）中没有这一承办公司", shown(&paths.insurer_findings)),
         );
-        let known = pairs.iter().filter(|(pc, _)| *pc == c).map(|(_, pi)| *pi);
-        problem = match nearest(i, known) {
-            Some(n) => problem.hint(format!("是否应为“{n}”？")),
-            None => problem.hint("在承办公司检查结果中为它填一行，或改正承办公司名称"),
+        // Names differ in both directions (人保 vs 人保财险): list the county's insurers rather than guess.
+        let known: Vec<&str> = pairs.iter().filter(|(pc, _)| *pc == c).map(|(_, pi)| *pi).collect();
+        let problem = if known.is_empty() {
+            problem.hint(format!("在承办公司检查结果中为{c}“{i}”填一行"))
+        } else {
+            problem.hint(format!(
+                "检查结果中{c}的承办公司为：{}。两处名称须一致；若是另一家公司，在检查结果中为它填一行",
+                known.join("、")
+            ))
         };
         p.push(problem);
     }
