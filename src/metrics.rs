@@ -22,6 +22,16 @@ pub struct EnrollmentCounts {
     pub villages: Vec<Vec<Counts>>,
 }
 
+/// The polars engine for the aggregations: in-memory by default, or the streaming engine
+/// (which processes the persons in batches) with `KAOHE_ENGINE=streaming`. Both give the
+/// same numbers (tested on the district sample).
+pub fn engine() -> Engine {
+    match std::env::var("KAOHE_ENGINE").as_deref() {
+        Ok("streaming") => Engine::Streaming,
+        _ => Engine::InMemory,
+    }
+}
+
 /// Aggregate accepted persons per village and town.
 pub fn count(enrollment: &Enrollment, population: &Population) -> PolarsResult<EnrollmentCounts> {
     let persons = DataFrame::new_infer_height(vec![
@@ -51,7 +61,8 @@ pub fn count(enrollment: &Enrollment, population: &Population) -> PolarsResult<E
         .join(per_village, [col("town"), col("village")], [col("town"), col("village")], JoinArgs::new(JoinType::Left))
         .with_columns([col("on_time").fill_null(lit(0u64)), col("late").fill_null(lit(0u64))])
         .sort(["town", "village"], SortMultipleOptions::default())
-        .collect()?;
+        .collect_with_engine(engine())?
+        .unwrap_single();
 
     let town = joined.column("town")?.u32()?.clone();
     let on_time = joined.column("on_time")?.u64()?.clone();

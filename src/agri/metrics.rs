@@ -258,7 +258,7 @@ pub fn compute(d: &Datasets, settings: &Settings, units: &[String]) -> PolarsRes
 
     county = join_findings(county, &d.county_findings, false)?;
     county_columns.extend(d.county_findings.metrics.iter().cloned());
-    let county_df = county.collect()?;
+    let county_df = county.collect_with_engine(crate::metrics::engine())?.unwrap_single();
 
     // ---- insurer × county table ----
     let order = &d.insurer_findings.order;
@@ -296,7 +296,7 @@ pub fn compute(d: &Datasets, settings: &Settings, units: &[String]) -> PolarsRes
     insurer = join_findings(insurer, &d.insurer_findings, true)?;
     let mut insurer_columns = s(INSURER_COMPUTED);
     insurer_columns.extend(d.insurer_findings.metrics.iter().cloned());
-    let insurer_df = insurer.collect()?;
+    let insurer_df = insurer.collect_with_engine(crate::metrics::engine())?.unwrap_single();
 
     Ok(MetricTables {
         county: rows(&county_df, &county_columns, false)?,
