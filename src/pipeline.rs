@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::archive::{sha256_hex, ArchiveError, InputRecord, Manifest, Staging};
 use crate::config::{self, chinese_date, Programme};
 use crate::export;
-use crate::ingest::{self, RawTable};
+use crate::ingest;
 use crate::metrics::{self, EnrollmentCounts};
 use crate::problem::{nearest, InputErrors, InputProblem};
 use crate::quota::{self, QuotaTable};
@@ -332,26 +332,31 @@ pub fn prepare(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Prepared, I
         .map_err(|p| InputErrors(vec![p]))?;
     progress.set_message("读取名册");
     progress.set_length(files.len() as u64);
-    let read: Vec<Result<(RawTable, InputRecord), InputProblem>> = files
+    // Each file is read, checked and dropped in one task: a programme's rosters never sit
+    // in memory together, only the accepted persons and the set-aside rows do.
+    let lookup = validate::RosterLookup::new(&population, programme.deadline);
+    let read: Vec<Result<(validate::FileCheck, InputRecord), InputProblem>> = files
         .par_iter()
         .map(|(path, display)| {
             let table = ingest::read_table(path, display)?;
+            let check = validate::check_file(&table, &lookup);
+            drop(table);
             progress.inc(1);
-            Ok((table, record(path, display)?))
+            Ok((check, record(path, display)?))
         })
         .collect();
     let mut problems = Vec::new();
-    let mut tables = Vec::new();
+    let mut checks = Vec::new();
     for r in read {
         match r {
-            Ok((t, rec)) => {
-                tables.push(t);
+            Ok((c, rec)) => {
+                checks.push(c);
                 inputs.push(rec);
             }
             Err(p) => problems.push(p),
         }
     }
-    let enrollment = match validate::rosters(&tables, &population, programme.deadline) {
+    let enrollment = match validate::merge(checks, &population) {
         Ok(e) => e,
         Err(p) => {
             problems.extend(p);

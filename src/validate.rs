@@ -403,6 +403,173 @@ struct Candidate {
     person: Insured,
 }
 
+/// What the per-row checks need from the population, built once per programme.
+pub struct RosterLookup<'a> {
+    population: &'a Population,
+    town_names: Vec<&'a str>,
+    villages: HashMap<(&'a str, &'a str), (u32, u32)>,
+    /// A birth after the premium deadline cannot be real.
+    deadline: NaiveDate,
+}
+
+impl<'a> RosterLookup<'a> {
+    pub fn new(population: &'a Population, deadline: NaiveDate) -> RosterLookup<'a> {
+        let villages = population
+            .towns
+            .iter()
+            .enumerate()
+            .flat_map(|(ti, t)| {
+                t.villages
+                    .iter()
+                    .enumerate()
+                    .map(move |(vi, v)| ((t.name.as_str(), v.name.as_str()), (ti as u32, vi as u32)))
+            })
+            .collect();
+        RosterLookup { population, town_names: population.town_names().collect(), villages, deadline }
+    }
+}
+
+type FileResult = Result<(Vec<Candidate>, Vec<RowIssue>, Vec<u32>), Vec<InputProblem>>;
+
+/// One roster file checked row by row; the file's cells can be dropped afterwards (only
+/// the accepted persons, 24 bytes each, and the set-aside rows are kept).
+pub struct FileCheck {
+    file: String,
+    format: String,
+    records: usize,
+    blank_rows: usize,
+    id_col: String,
+    result: FileResult,
+}
+
+/// Check every row of one roster file.
+pub fn check_file(table: &RawTable, lookup: &RosterLookup) -> FileCheck {
+    let id_col = match_headers(table, &ROSTER_FIELDS).map(|c| table.headers[c[0]].clone()).unwrap_or_default();
+    FileCheck {
+        file: table.file.clone(),
+        format: table.format.clone(),
+        records: table.len(),
+        blank_rows: table.blank_rows,
+        id_col,
+        result: check_rows(table, lookup),
+    }
+}
+
+fn check_rows(table: &RawTable, lookup: &RosterLookup) -> FileResult {
+    let RosterLookup { population, town_names, villages, deadline } = lookup;
+    let deadline = *deadline;
+
+    let cols = match_headers(table, &ROSTER_FIELDS)?;
+    let header = |k: usize| table.headers[cols[k]].clone();
+    let mut unknown_towns: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    let mut towns_seen: Vec<u32> = Vec::new();
+    let mut id_problems: BTreeMap<String, usize> = BTreeMap::new();
+    let mut candidates = Vec::with_capacity(table.len());
+    let mut issues = Vec::new();
+    for r in 0..table.len() {
+        let cell = |k: usize| &table.cells[cols[k]][r];
+        let row = table.rows[r];
+        let raw_id = cell(0);
+        let issue = |k: usize, problem: String| RowIssue {
+            file: table.file.clone(),
+            row,
+            column: header(k),
+            problem,
+            masked_id: mask_id(raw_id),
+        };
+        let town = cell(2);
+        // A 合计 row typed under the list, or a row with no town: set aside, not fatal.
+        if (0..6).any(|k| matches!(cell(k), "合计" | "总计" | "小计")) {
+            issues.push(issue(2, "合计行，不计入".into()));
+            continue;
+        }
+        if town.is_empty() {
+            issues.push(issue(2, "镇办为空".into()));
+            continue;
+        }
+        let Some(ti) = town_names.iter().position(|t| *t == town) else {
+            let e = unknown_towns.entry(town).or_insert((row, 0));
+            e.1 += 1;
+            continue;
+        };
+        if !towns_seen.contains(&(ti as u32)) {
+            towns_seen.push(ti as u32);
+        }
+        let key = match id_key(raw_id, deadline) {
+            Ok(key) => key,
+            Err(p) => {
+                let message = p.message();
+                *id_problems.entry(message.clone()).or_default() += 1;
+                issues.push(issue(0, message));
+                continue;
+            }
+        };
+        let date = match parse_date(cell(5)) {
+            Some(d) => d,
+            None if cell(5).is_empty() => {
+                issues.push(issue(5, "缴费日期为空".into()));
+                continue;
+            }
+            None => {
+                issues.push(issue(5, format!("缴费日期“{}”无法识别", cell(5))));
+                continue;
+            }
+        };
+        match cell(4).parse::<f64>() {
+            Ok(p) if p > 0.0 => {}
+            Ok(_) => {
+                issues.push(issue(4, format!("保费应大于0（为{}）", cell(4))));
+                continue;
+            }
+            Err(_) if cell(4).is_empty() => {
+                issues.push(issue(4, "保费为空".into()));
+                continue;
+            }
+            Err(_) => {
+                issues.push(issue(4, format!("保费“{}”不是数字", cell(4))));
+                continue;
+            }
+        }
+        let village = cell(3);
+        let Some(&(ti, vi)) = villages.get(&(town, village)) else {
+            let known =
+                population.towns.iter().find(|t| t.name == town).map(|t| t.villages.iter().map(|v| v.name.as_str()));
+            let hint = known.and_then(|k| nearest(village, k)).map(|n| format!("，是否为“{n}”？")).unwrap_or_default();
+            issues.push(issue(3, format!("{town}没有名为“{village}”的村（人口数据中无此村）{hint}")));
+            continue;
+        };
+        candidates.push(Candidate { key, row, person: Insured { town: ti, village: vi, late: date > deadline } });
+    }
+    if !unknown_towns.is_empty() {
+        let col = header(2);
+        return Err(unknown_towns
+            .into_iter()
+            .map(|(name, (row, n))| {
+                let more = if n > 1 { format!("（共{n}行）") } else { String::new() };
+                let p = InputProblem::at(&table.file, row, Some(&col), format!("镇办“{name}”不在人口数据中{more}"));
+                match nearest(name, town_names.iter().copied()) {
+                    Some(n) if !name.is_empty() => p.hint(format!("是否应为“{n}”？")),
+                    _ => p.hint("镇办名称须与人口数据一致"),
+                }
+            })
+            .collect());
+    }
+    // Most IDs of a file invalid is not a few typos but a broken column (often Excel
+    // having turned IDs into numbers): refuse the file rather than rank its town at 0%.
+    let bad_ids: usize = id_problems.values().sum();
+    if bad_ids * 2 > table.len() {
+        let (worst, n) = id_problems.iter().max_by_key(|(_, n)| **n).map(|(m, n)| (m.clone(), *n)).unwrap_or_default();
+        return Err(vec![InputProblem::at(
+            &table.file,
+            1,
+            Some(&header(0)),
+            format!("{}行中有{bad_ids}行身份证号无效（{n}行为：{worst}），整列可能已损坏", table.len()),
+        )
+        .hint("在 Excel 中把身份证号列设为“文本”格式后重新录入或从原始系统重新导出")]);
+    }
+    Ok((candidates, issues, towns_seen))
+}
+
 /// Validate every roster (in parallel, one file per task), then de-duplicate persons in
 /// file order: a person counts once, in the first file and row where they appear.
 pub fn rosters(
@@ -410,152 +577,20 @@ pub fn rosters(
     population: &Population,
     deadline: NaiveDate,
 ) -> Result<Enrollment, Vec<InputProblem>> {
-    let town_names: Vec<&str> = population.town_names().collect();
-    let villages: HashMap<(&str, &str), (u32, u32)> = population
-        .towns
-        .iter()
-        .enumerate()
-        .flat_map(|(ti, t)| {
-            t.villages
-                .iter()
-                .enumerate()
-                .map(move |(vi, v)| ((t.name.as_str(), v.name.as_str()), (ti as u32, vi as u32)))
-        })
-        .collect();
-    // A birth after the premium deadline cannot be real.
-    type FileResult = Result<(Vec<Candidate>, Vec<RowIssue>, Vec<u32>), Vec<InputProblem>>;
-    let per_file: Vec<FileResult> = tables
-        .par_iter()
-        .map(|table| {
-            let cols = match_headers(table, &ROSTER_FIELDS)?;
-            let header = |k: usize| table.headers[cols[k]].clone();
-            let mut unknown_towns: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-            let mut towns_seen: Vec<u32> = Vec::new();
-            let mut id_problems: BTreeMap<String, usize> = BTreeMap::new();
-            let mut candidates = Vec::with_capacity(table.len());
-            let mut issues = Vec::new();
-            for r in 0..table.len() {
-                let cell = |k: usize| &table.cells[cols[k]][r];
-                let row = table.rows[r];
-                let raw_id = cell(0);
-                let issue = |k: usize, problem: String| RowIssue {
-                    file: table.file.clone(),
-                    row,
-                    column: header(k),
-                    problem,
-                    masked_id: mask_id(raw_id),
-                };
-                let town = cell(2);
-                // A 合计 row typed under the list, or a row with no town: set aside, not fatal.
-                if (0..6).any(|k| matches!(cell(k), "合计" | "总计" | "小计")) {
-                    issues.push(issue(2, "合计行，不计入".into()));
-                    continue;
-                }
-                if town.is_empty() {
-                    issues.push(issue(2, "镇办为空".into()));
-                    continue;
-                }
-                let Some(ti) = town_names.iter().position(|t| *t == town) else {
-                    let e = unknown_towns.entry(town).or_insert((row, 0));
-                    e.1 += 1;
-                    continue;
-                };
-                if !towns_seen.contains(&(ti as u32)) {
-                    towns_seen.push(ti as u32);
-                }
-                let key = match id_key(raw_id, deadline) {
-                    Ok(key) => key,
-                    Err(p) => {
-                        let message = p.message();
-                        *id_problems.entry(message.clone()).or_default() += 1;
-                        issues.push(issue(0, message));
-                        continue;
-                    }
-                };
-                let date = match parse_date(cell(5)) {
-                    Some(d) => d,
-                    None if cell(5).is_empty() => {
-                        issues.push(issue(5, "缴费日期为空".into()));
-                        continue;
-                    }
-                    None => {
-                        issues.push(issue(5, format!("缴费日期“{}”无法识别", cell(5))));
-                        continue;
-                    }
-                };
-                match cell(4).parse::<f64>() {
-                    Ok(p) if p > 0.0 => {}
-                    Ok(_) => {
-                        issues.push(issue(4, format!("保费应大于0（为{}）", cell(4))));
-                        continue;
-                    }
-                    Err(_) if cell(4).is_empty() => {
-                        issues.push(issue(4, "保费为空".into()));
-                        continue;
-                    }
-                    Err(_) => {
-                        issues.push(issue(4, format!("保费“{}”不是数字", cell(4))));
-                        continue;
-                    }
-                }
-                let village = cell(3);
-                let Some(&(ti, vi)) = villages.get(&(town, village)) else {
-                    let known = population
-                        .towns
-                        .iter()
-                        .find(|t| t.name == town)
-                        .map(|t| t.villages.iter().map(|v| v.name.as_str()));
-                    let hint =
-                        known.and_then(|k| nearest(village, k)).map(|n| format!("，是否为“{n}”？")).unwrap_or_default();
-                    issues.push(issue(3, format!("{town}没有名为“{village}”的村（人口数据中无此村）{hint}")));
-                    continue;
-                };
-                candidates.push(Candidate {
-                    key,
-                    row,
-                    person: Insured { town: ti, village: vi, late: date > deadline },
-                });
-            }
-            if !unknown_towns.is_empty() {
-                let col = header(2);
-                return Err(unknown_towns
-                    .into_iter()
-                    .map(|(name, (row, n))| {
-                        let more = if n > 1 { format!("（共{n}行）") } else { String::new() };
-                        let p =
-                            InputProblem::at(&table.file, row, Some(&col), format!("镇办“{name}”不在人口数据中{more}"));
-                        match nearest(name, town_names.iter().copied()) {
-                            Some(n) if !name.is_empty() => p.hint(format!("是否应为“{n}”？")),
-                            _ => p.hint("镇办名称须与人口数据一致"),
-                        }
-                    })
-                    .collect());
-            }
-            // Most IDs of a file invalid is not a few typos but a broken column (often Excel
-            // having turned IDs into numbers): refuse the file rather than rank its town at 0%.
-            let bad_ids: usize = id_problems.values().sum();
-            if bad_ids * 2 > table.len() {
-                let (worst, n) =
-                    id_problems.iter().max_by_key(|(_, n)| **n).map(|(m, n)| (m.clone(), *n)).unwrap_or_default();
-                return Err(vec![InputProblem::at(
-                    &table.file,
-                    1,
-                    Some(&header(0)),
-                    format!("{}行中有{bad_ids}行身份证号无效（{n}行为：{worst}），整列可能已损坏", table.len()),
-                )
-                .hint("在 Excel 中把身份证号列设为“文本”格式后重新录入或从原始系统重新导出")]);
-            }
-            Ok((candidates, issues, towns_seen))
-        })
-        .collect();
+    let lookup = RosterLookup::new(population, deadline);
+    merge(tables.par_iter().map(|t| check_file(t, &lookup)).collect(), population)
+}
 
+/// De-duplicate persons across the checked files, in file order.
+pub fn merge(checks: Vec<FileCheck>, population: &Population) -> Result<Enrollment, Vec<InputProblem>> {
     let mut problems = Vec::new();
     let mut out = Enrollment { towns_with_rows: vec![false; population.towns.len()], ..Enrollment::default() };
     // Each person's first (file, row).
-    let total: usize = tables.iter().map(|t| t.len()).sum();
+    let total: usize = checks.iter().map(|c| c.records).sum();
     let mut first_seen: HashMap<u64, (u32, u32)> = HashMap::with_capacity(total);
-    for (fi, (table, result)) in tables.iter().zip(per_file).enumerate() {
-        let (candidates, mut issues, towns_seen) = match result {
+    let files: Vec<String> = checks.iter().map(|c| c.file.clone()).collect();
+    for (fi, check) in checks.into_iter().enumerate() {
+        let (candidates, mut issues, towns_seen) = match check.result {
             Ok(x) => x,
             Err(p) => {
                 problems.extend(p);
@@ -565,17 +600,17 @@ pub fn rosters(
         for ti in towns_seen {
             out.towns_with_rows[ti as usize] = true;
         }
-        let id_col = match_headers(table, &ROSTER_FIELDS).map(|c| table.headers[c[0]].clone()).unwrap_or_default();
+        let id_col = check.id_col;
         let mut accepted = 0;
         for c in candidates {
             if let Some(&(ffile, frow)) = first_seen.get(&c.key) {
                 let ffile = ffile as usize;
                 // Rosters sit in one folder: the other file's name is enough.
-                let other = &tables[ffile].file;
+                let other = &files[ffile];
                 let place =
                     if ffile == fi { String::new() } else { other.rsplit('/').next().unwrap_or(other).to_string() };
                 issues.push(RowIssue {
-                    file: table.file.clone(),
+                    file: check.file.clone(),
                     row: c.row,
                     column: id_col.clone(),
                     problem: format!("重复参保：与{place}第{frow}行为同一人，不重复计数"),
@@ -589,10 +624,10 @@ pub fn rosters(
         }
         issues.sort_by_key(|i| i.row);
         out.files.push(FileSummary {
-            file: table.file.clone(),
-            format: table.format.clone(),
-            records: table.len(),
-            blank_rows: table.blank_rows,
+            file: check.file,
+            format: check.format,
+            records: check.records,
+            blank_rows: check.blank_rows,
             accepted,
             rejected: issues.len(),
         });
