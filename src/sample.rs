@@ -365,7 +365,11 @@ pub fn generate_district(out: &Path, seed: u64) -> Result<SampleSummary, String>
         let headers: Vec<&str> = HEADERS.iter().map(|h| h[ti % h.len()]).collect();
         let bytes = match ti + 1 {
             1..=10 => write_xlsx(&out.join("rosters").join(format!("{file}.xlsx")), &headers, &rows, ti + 1 != 10)?,
-            11..=18 => write_parquet(&out.join("rosters").join(format!("{file}.parquet")), &rows)?,
+            11..=18 => write_parquet(
+                &out.join("rosters").join(format!("{file}.parquet")),
+                &rows,
+                ["id_card", "name", "town", "village", "premium", "pay_date"],
+            )?,
             n => {
                 let style = ti % 3;
                 let mut text = String::new();
@@ -442,8 +446,8 @@ fn write_xlsx(path: &Path, headers: &[&str], rows: &[Row], date_cells: bool) -> 
     Ok(bytes.len() as u64)
 }
 
-fn write_parquet(path: &Path, rows: &[Row]) -> Result<u64, String> {
-    let names = ["id_card", "name", "town", "village", "premium", "pay_date"];
+/// Roster rows as a Parquet file with the given column names.
+pub(crate) fn write_parquet(path: &Path, rows: &[Row], names: [&str; 6]) -> Result<u64, String> {
     let columns: Vec<Column> = names
         .iter()
         .enumerate()

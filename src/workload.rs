@@ -8,7 +8,6 @@
 use std::path::Path;
 
 use chrono::{Duration, NaiveDate};
-use polars::prelude::*;
 
 use crate::sample::Rng;
 use crate::validate::id_check_char;
@@ -23,6 +22,9 @@ const TOWN_STEMS: &[&str] = &[
     "东城", "西城", "南山", "北坪", "河口", "石桥", "新集", "高岭", "平安", "永丰", "太平", "安乐", "长乐", "兴隆",
     "龙门", "金川", "白沙", "黄土", "青龙", "清水", "双河", "三里", "五峰", "七星", "九龙",
 ];
+
+/// Roster headers, as the bureau's template writes them.
+const HEADERS: [&str; 6] = ["身份证号", "姓名", "镇", "村", "保费", "缴费日期"];
 
 /// The shape of a province.
 #[derive(Debug, Clone, Copy)]
@@ -202,7 +204,7 @@ pub fn generate(out: &Path, seed: u64, shape: Shape) -> Result<ProvinceSummary, 
             summary.rows += rows.len();
             let file = dir.join("rosters").join(format!("{:02}-{town}", t + 1));
             summary.bytes += match c % 5 {
-                1 => write_parquet(&file.with_extension("parquet"), &rows)?,
+                1 => crate::sample::write_parquet(&file.with_extension("parquet"), &rows, HEADERS)?,
                 k => write_csv(&file.with_extension("csv"), &rows, k == 0)?,
             };
             summary.files += 1;
@@ -215,7 +217,8 @@ pub fn generate(out: &Path, seed: u64, shape: Shape) -> Result<ProvinceSummary, 
 
 fn write_csv(path: &Path, rows: &[[String; 6]], gbk: bool) -> Result<u64, String> {
     let mut text = String::with_capacity(rows.len() * 64);
-    text += "身份证号,姓名,镇,村,保费,缴费日期\r\n";
+    text += &HEADERS.join(",");
+    text += "\r\n";
     for r in rows {
         text += &r.join(",");
         text += "\r\n";
@@ -231,17 +234,4 @@ fn write_csv(path: &Path, rows: &[[String; 6]], gbk: bool) -> Result<u64, String
     };
     std::fs::write(path, &bytes).map_err(|e| e.to_string())?;
     Ok(bytes.len() as u64)
-}
-
-fn write_parquet(path: &Path, rows: &[[String; 6]]) -> Result<u64, String> {
-    let names = ["身份证号", "姓名", "镇", "村", "保费", "缴费日期"];
-    let columns: Vec<Column> = names
-        .iter()
-        .enumerate()
-        .map(|(k, n)| Column::new((*n).into(), rows.iter().map(|r| r[k].as_str()).collect::<Vec<&str>>()))
-        .collect();
-    let mut df = DataFrame::new_infer_height(columns).map_err(|e| e.to_string())?;
-    let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
-    ParquetWriter::new(file).finish(&mut df).map_err(|e| e.to_string())?;
-    std::fs::metadata(path).map(|m| m.len()).map_err(|e| e.to_string())
 }

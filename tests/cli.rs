@@ -3,25 +3,16 @@
 //! counts), the PDFs (text, fonts, A4, GB/T 9704 geometry), byte-identical reruns, and
 //! that every kind of bad input gives its message and writes nothing.
 
+mod common;
+use common::{all_files, copy_dir, kaohe, repo, text};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 
 use kaohe::validate::id_check_char;
 
 // ---------------------------------------------------------------- helpers
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn kaohe(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kaohe")).args(args).current_dir(cwd).output().expect("kaohe runs")
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
 
 fn must_succeed(args: &[&str], cwd: &Path) -> String {
     let out = kaohe(args, cwd);
@@ -58,33 +49,6 @@ fn pdftotext(pdf: &Path) -> String {
     let out = Command::new(tool("pdftotext")).args(["-layout"]).arg(pdf).arg("-").output().unwrap();
     assert!(out.status.success());
     String::from_utf8(out.stdout).unwrap()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
-}
-
-fn all_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(all_files(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
 }
 
 /// The bundled sample, run once for all tests that read its output.
