@@ -215,6 +215,14 @@ pub struct EnrollmentSection {
     /// Towns known to have no roster this year; any other town without rows is an error.
     #[serde(default)]
     pub no_roster: Vec<String>,
+    /// When this share of a roster file's rows (10 rows at least) fails one column's
+    /// check, the file is refused instead of its town being ranked on what is left.
+    #[serde(default = "default_max_set_aside")]
+    pub max_set_aside: Rate,
+}
+
+fn default_max_set_aside() -> Rate {
+    Rate(200_000)
 }
 
 /// Ranking settings.
@@ -323,7 +331,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ("inputs", &["population", "rosters"]),
     ("quota", &["default_rate", "default_base", "rounding", "level", "override"]),
     ("quota.override", &["unit", "rate", "base"]),
-    ("enrollment", &["deadline", "goal", "no_roster"]),
+    ("enrollment", &["deadline", "goal", "no_roster", "max_set_aside"]),
     ("ranking", &["key", "bottom_n", "bottom_remark", "top_n", "top_remark", "unfinished_remark"]),
     (
         "text",
@@ -408,16 +416,10 @@ pub fn load(dir: &Path, display: &str) -> Result<Programme, Vec<InputProblem>> {
         return Err(unknown);
     }
     let config: ProgrammeConfig = toml::from_str(&text).map_err(|e| {
-        let msg = e.message().to_string();
-        let line = e.span().map(|s| text[..s.start].lines().count().max(1));
-        let mut p = match line {
-            Some(l) => InputProblem::at(&file, l, None, format!("配置有误：{msg}")),
-            None => InputProblem::file(&file, format!("配置有误：{msg}")),
-        };
-        if msg.contains("expected a TOML datetime") || msg.contains("expected a date") {
-            p = p.hint("日期写成 2016-01-30 这样，不加引号");
-        }
-        vec![p]
+        let msg = e.message();
+        let date = msg.contains("expected a TOML datetime") || msg.contains("expected a date");
+        let extra = date.then_some("日期写成 2016-01-30 这样，不加引号");
+        vec![crate::problem::toml_problem(&file, &text, &e, "配置", extra)]
     })?;
     if config.programme.kind != "micro-insurance" {
         return Err(vec![InputProblem::file(&file, format!("programme.kind “{}” 未知", config.programme.kind))

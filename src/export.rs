@@ -5,6 +5,7 @@
 use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
 
+use crate::redact::{csv_text, mask_ids};
 use crate::report::{Cell, Table};
 
 /// results.xlsx as bytes. Dated from the config so reruns give identical files.
@@ -37,8 +38,9 @@ pub fn xlsx(tables: &[&Table], date: NaiveDate) -> Result<Vec<u8>, XlsxError> {
             for (c, cell) in row.iter().enumerate() {
                 let c = c as u16;
                 match cell {
-                    Cell::Text(s) if is_total => sheet.write_string_with_format(r, c, s, &bold)?,
-                    Cell::Text(s) => sheet.write_string(r, c, s)?,
+                    // write_string: a cell starting with = stays text, never a formula.
+                    Cell::Text(s) if is_total => sheet.write_string_with_format(r, c, mask_ids(s), &bold)?,
+                    Cell::Text(s) => sheet.write_string(r, c, mask_ids(s))?,
                     Cell::Int(n) => sheet.write_number(r, c, *n as f64)?,
                     Cell::Pct(p) => sheet.write_number_with_format(r, c, *p, &pct)?,
                     Cell::Points(p) => sheet.write_number(r, c, (p * 100.0).round() / 100.0)?,
@@ -50,14 +52,19 @@ pub fn xlsx(tables: &[&Table], date: NaiveDate) -> Result<Vec<u8>, XlsxError> {
     book.save_to_buffer()
 }
 
-/// A table as CSV: UTF-8 with BOM, CRLF, header row first, 合计 last.
+/// A table as CSV: UTF-8 with BOM, CRLF, header row first, 合计 last; text cells masked
+/// and neutralised ([`csv_text`]).
 pub fn csv(table: &Table) -> Vec<u8> {
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
         let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut out);
         w.write_record(&table.columns).expect("writing to memory");
         for row in table.rows.iter().chain(table.total.iter()) {
-            w.write_record(row.iter().map(Cell::text)).expect("writing to memory");
+            w.write_record(row.iter().map(|cell| match cell {
+                Cell::Text(s) => csv_text(s).into_owned(),
+                other => other.text(),
+            }))
+            .expect("writing to memory");
         }
         w.flush().expect("writing to memory");
     }

@@ -8,9 +8,9 @@
 use std::borrow::Cow;
 use std::io::Cursor;
 use std::ops::Index;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use calamine::{open_workbook_auto, Data, Reader};
+use calamine::{open_workbook_auto, Data, DataType as _, Reader};
 use chrono::{Duration, NaiveDate};
 use polars::prelude::*;
 
@@ -64,6 +64,12 @@ pub struct RawTable {
     pub blank_rows: usize,
     /// "CSV（UTF-8）", "CSV（GBK）", "Excel", "Parquet": shown in the data-quality report.
     pub format: String,
+    /// What was read on the clerk's behalf (merged cells filled down), for the report.
+    pub notes: Vec<String>,
+    /// A workbook's sheet names (only the first is read), for messages about a cover sheet.
+    pub sheets: Vec<String>,
+    /// The first records exactly as read, kept to find a header row typed below a title.
+    pub head: Vec<Vec<String>>,
 }
 
 impl RawTable {
@@ -77,15 +83,29 @@ impl RawTable {
         self.rows.is_empty()
     }
 
-    fn push_row<S: AsRef<str>>(&mut self, row: usize, cells: &[S]) {
+    fn push_row<S: AsRef<str>>(&mut self, row: usize, cells: &[S]) -> Result<(), InputProblem> {
         if cells.iter().all(|c| c.as_ref().is_empty()) {
             self.blank_rows += 1;
-            return;
+            return Ok(());
+        }
+        if let Some(i) = cells.iter().position(|c| c.as_ref().len() > MAX_CELL_BYTES) {
+            let column = self.headers.get(i).cloned().unwrap_or_default();
+            return Err(InputProblem::at(
+                &self.file,
+                row,
+                Some(&column),
+                "单元格内容过长（超过 Excel 单元格的 32767 字的上限），不是名册数据",
+            )
+            .hint("检查该单元格是否粘贴了整段文字或另一个文件的内容"));
+        }
+        if self.head.len() < HEAD_ROWS {
+            self.head.push(cells.iter().map(|c| c.as_ref().to_string()).collect());
         }
         self.rows.push(row);
         for (i, col) in self.cells.iter_mut().enumerate() {
             col.push(cells.get(i).map_or("", |c| c.as_ref()));
         }
+        Ok(())
     }
 
     fn with_headers(file: &str, format: &str, headers: Vec<String>) -> RawTable {
@@ -99,6 +119,14 @@ impl RawTable {
         }
     }
 }
+
+/// The largest cell kaohe reads: Excel's own limit is 32,767 characters (×3 bytes in UTF-8).
+pub const MAX_CELL_BYTES: usize = 32_767 * 3;
+/// The longest line of a CSV file: a real record is a few hundred bytes; a 200 MB line
+/// is not a table, and reading it as one would take gigabytes.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+/// Records kept as read, to look for a header typed below a title row.
+pub const HEAD_ROWS: usize = 10;
 
 /// Read any supported table by its extension.
 pub fn read_table(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
@@ -155,6 +183,11 @@ fn read_csv(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(InputProblem::file(display, "文件是空的"));
     }
+    check_line_lengths(&bytes, display)?;
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"\xD0\xCF\x11\xE0") {
+        return Err(InputProblem::file(display, "扩展名是 .csv，但内容是 Excel 工作簿")
+            .hint("把扩展名改为 .xlsx（或 .xls），或在 Excel 中“另存为”CSV UTF-8（逗号分隔）"));
+    }
     let (text, format) = decode_text(&bytes, display)?;
     // Excel's "Unicode 文本" is tab-separated, and some locales use ';': take the separator
     // the header line uses most.
@@ -194,38 +227,183 @@ fn read_csv(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
                 }
                 table = Some(RawTable::with_headers(display, format, cells.iter().map(|c| c.to_string()).collect()));
             }
-            Some(t) => t.push_row(line, &cells),
+            Some(t) => t.push_row(line, &cells)?,
         }
     }
     table.ok_or_else(|| InputProblem::file(display, "文件是空的"))
 }
 
+/// Refuse a file with a line longer than [`MAX_LINE_BYTES`] before decoding it (the
+/// content is never echoed: it may be anything).
+fn check_line_lengths(bytes: &[u8], display: &str) -> Result<(), InputProblem> {
+    let mut line = 1usize;
+    for chunk in bytes.split(|&b| b == b'\n') {
+        if chunk.len() > MAX_LINE_BYTES {
+            return Err(InputProblem::at(
+                display,
+                line,
+                None,
+                format!("这一行有 {} 字节，超过 1 MB 的上限，不是一行表格数据", chunk.len()),
+            )
+            .hint("文件可能已损坏，或不是表格（如网页、压缩包改了扩展名）；请从原系统重新导出"));
+        }
+        line += 1;
+    }
+    Ok(())
+}
+
+/// Why a workbook cannot be opened, in words a clerk can act on; the library's own text
+/// follows on the hint line.
+fn workbook_problem(path: &Path, display: &str, detail: &str) -> InputProblem {
+    let head: Vec<u8> = std::fs::File::open(path)
+        .and_then(|mut f| {
+            use std::io::Read;
+            let mut buf = vec![0u8; 4096];
+            let n = f.read(&mut buf)?;
+            buf.truncate(n);
+            Ok(buf)
+        })
+        .unwrap_or_default();
+    let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let (message, hint) = if head.is_empty() {
+        ("文件是空的（0 字节）".to_string(), "重新保存或重新导出该文件".to_string())
+    } else if head.starts_with(b"\xD0\xCF\x11\xE0") && ext == "xlsx" {
+        (
+            "这是旧版 .xls 工作簿或设置了打开密码的工作簿，扩展名却是 .xlsx".to_string(),
+            "如有密码，请在 Excel 中取消密码后保存；否则把扩展名改为 .xls，或在 Excel 中另存为 .xlsx".to_string(),
+        )
+    } else if head.starts_with(b"PK\x03\x04") {
+        (
+            "Excel 工作簿已损坏，无法打开".to_string(),
+            "在 Excel 中打开并“另存为”一个新的 .xlsx 文件；打不开时请对方重新发送".to_string(),
+        )
+    } else if std::str::from_utf8(&head[..head.len().saturating_sub(4)]).is_ok()
+        || !encoding_rs::GB18030.decode_without_bom_handling(&head).1
+    {
+        (
+            format!("扩展名是 .{ext}，但文件内容是文本（可能是把 CSV 文件改了扩展名）"),
+            "把扩展名改回 .csv；或在 Excel 中打开后“另存为”Excel 工作簿（.xlsx）".to_string(),
+        )
+    } else {
+        ("不是 Excel 工作簿，或文件已损坏".to_string(), "请确认文件类型，重新导出或另存为 .xlsx".to_string())
+    };
+    InputProblem::file(display, message).hint(format!("{hint}\n  程序信息：{detail}"))
+}
+
 fn read_excel(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
-    let mut book =
-        open_workbook_auto(path).map_err(|e| InputProblem::file(display, format!("无法打开 Excel 文件：{e}")))?;
-    let range = match book.worksheet_range_at(0) {
+    let mut book = open_workbook_auto(path).map_err(|e| workbook_problem(path, display, &e.to_string()))?;
+    let sheets = book.sheet_names();
+    let mut range = match book.worksheet_range_at(0) {
         Some(Ok(r)) => r,
-        Some(Err(e)) => return Err(InputProblem::file(display, format!("无法读取第一个工作表：{e}"))),
+        Some(Err(e)) => return Err(workbook_problem(path, display, &e.to_string())),
         None => return Err(InputProblem::file(display, "工作簿中没有工作表")),
     };
-    let Some((first_row, _)) = range.start() else {
-        return Err(InputProblem::file(display, "文件是空的"));
+    let Some((first_row, first_col)) = range.start() else {
+        return Err(InputProblem::file(display, "第一个工作表是空的").hint(format!(
+            "kaohe 只读第一个工作表；本工作簿的工作表：{}。请把数据放在第一个工作表",
+            sheets.join("、")
+        )));
     };
+    // Cells shown as 40% hold 0.4: read them as the clerk sees them.
+    let percent = percent_cells(&mut book, &sheets[0]);
+    // A merged cell holds its value in its first row only; the rows below read blank.
+    // Finding merges costs a second pass over the sheet: only when there are blanks.
+    let has_blanks = range.rows().skip(1).any(|r| r.iter().any(|c| matches!(c, Data::Empty)));
+    let merges = if has_blanks { vertical_merges(&mut book, &sheets[0]) } else { Vec::new() };
+    for m in &merges {
+        let value = range.get_value(m.start).cloned().unwrap_or(Data::Empty);
+        for r in m.start.0..=m.end.0 {
+            for c in m.start.1..=m.end.1 {
+                if (r, c) != m.start {
+                    range.set_value((r, c), value.clone());
+                }
+            }
+        }
+    }
     let mut table: Option<RawTable> = None;
+    let mut header_row = 0u32;
     for (i, row) in range.rows().enumerate() {
         let line = first_row as usize + i + 1;
-        let cells: Vec<Cow<str>> = row.iter().map(excel_cell_text).collect();
+        let cells: Vec<Cow<str>> = row
+            .iter()
+            .enumerate()
+            .map(|(c, cell)| {
+                let pos = (first_row + i as u32, first_col + c as u32);
+                match cell {
+                    Data::Float(_) | Data::Int(_) if percent.contains(&pos) => {
+                        Cow::Owned(percent_text(cell.as_f64().unwrap_or_default()))
+                    }
+                    _ => excel_cell_text(cell),
+                }
+            })
+            .collect();
         match table.as_mut() {
             None => {
                 if cells.iter().all(|c| c.is_empty()) {
                     continue;
                 }
+                header_row = first_row + i as u32;
                 table = Some(RawTable::with_headers(display, "Excel", cells.iter().map(|c| c.to_string()).collect()));
             }
-            Some(t) => t.push_row(line, &cells),
+            Some(t) => t.push_row(line, &cells)?,
         }
     }
-    table.ok_or_else(|| InputProblem::file(display, "文件是空的"))
+    let mut table = table.ok_or_else(|| InputProblem::file(display, "文件是空的"))?;
+    for m in merges.iter().filter(|m| m.start.0 > header_row) {
+        let c = (m.start.1 - first_col) as usize;
+        let column = table.headers.get(c).cloned().unwrap_or_default();
+        table.notes.push(format!(
+            "“{column}”列第{}–{}行是合并单元格，已按第{}行的内容逐行填充",
+            m.start.0 + 1,
+            m.end.0 + 1,
+            m.start.0 + 1
+        ));
+    }
+    table.sheets = sheets;
+    Ok(table)
+}
+
+/// Cells of the sheet whose number format is a percentage (xlsx only: the other
+/// readers do not expose formats; the datasets' range checks catch what is left).
+fn percent_cells(
+    book: &mut calamine::Sheets<std::io::BufReader<std::fs::File>>,
+    sheet: &str,
+) -> std::collections::HashSet<(u32, u32)> {
+    let mut out = std::collections::HashSet::new();
+    let calamine::Sheets::Xlsx(xlsx) = book else { return out };
+    let is_pct = |st: &calamine::Style| st.number_format.as_ref().is_some_and(|f| f.format_code.contains('%'));
+    // Most workbooks have no percent style at all: then skip the second pass over the sheet.
+    let any = xlsx.worksheet_cells_reader(sheet).map(|r| r.styles().iter().any(is_pct)).unwrap_or(false);
+    if !any {
+        return out;
+    }
+    if let Ok(styles) = xlsx.worksheet_style(sheet) {
+        for (r, c, st) in styles.cells() {
+            if is_pct(st) {
+                out.insert((r, c));
+            }
+        }
+    }
+    out
+}
+
+/// A percent cell's value as Excel shows it: 0.4 → "40%".
+fn percent_text(v: f64) -> String {
+    let pct = (v * 100.0 * 1e9).round() / 1e9;
+    format!("{pct}%")
+}
+
+/// Merged regions spanning more than one row.
+fn vertical_merges(
+    book: &mut calamine::Sheets<std::io::BufReader<std::fs::File>>,
+    sheet: &str,
+) -> Vec<calamine::Dimensions> {
+    let regions = match book {
+        calamine::Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(sheet).unwrap_or_default(),
+        calamine::Sheets::Xls(x) => x.merge_cells_by_sheet_name(sheet).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    regions.into_iter().filter(|d| d.end.0 > d.start.0).collect()
 }
 
 /// A cell as the text a clerk would read in Excel. Dates become YYYY-MM-DD; a huge number
@@ -256,9 +434,10 @@ pub fn excel_serial_date(serial: f64) -> Option<NaiveDate> {
 fn read_parquet(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     let file = std::fs::File::open(path)
         .map_err(|e| InputProblem::file(display, format!("无法读取：{}", crate::problem::io_text(&e))))?;
-    let df = ParquetReader::new(file)
-        .finish()
-        .map_err(|e| InputProblem::file(display, format!("无法读取 Parquet 文件：{e}")))?;
+    let df = ParquetReader::new(file).finish().map_err(|e| {
+        InputProblem::file(display, "Parquet 文件已损坏或不完整，无法读取")
+            .hint(format!("请从原系统重新导出该文件\n  程序信息：{e}"))
+    })?;
     let headers: Vec<String> = df.get_column_names().iter().map(|s| s.trim().to_string()).collect();
     let mut table = RawTable::with_headers(display, "Parquet", headers);
     let mut columns = Vec::with_capacity(df.width());
@@ -273,7 +452,39 @@ fn read_parquet(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     for i in 0..df.height() {
         cells.clear();
         cells.extend(cols.iter().map(|c| c.get(i).unwrap_or("").trim()));
-        table.push_row(i + 2, &cells);
+        table.push_row(i + 2, &cells)?;
     }
     Ok(table)
+}
+
+/// A path named in programme.toml, resolved inside the programme folder `dir`. An
+/// absolute path, a `..`, or a link that leads out of the folder is refused: the
+/// folder is what gets hashed into the manifest and archived, and nothing outside it
+/// may slip into a published table. The refused file is never opened.
+pub fn confined(dir: &Path, rel: &str, setting: &str, toml_file: &str) -> Result<PathBuf, InputProblem> {
+    let p = Path::new(rel);
+    let drive = rel.len() >= 2 && rel.as_bytes()[1] == b':';
+    let outside = p.is_absolute()
+        || rel.starts_with(['/', '\\'])
+        || drive
+        || p.components().any(|c| matches!(c, std::path::Component::ParentDir))
+        || rel.split(['/', '\\']).any(|part| part == "..");
+    if outside {
+        return Err(InputProblem::file(toml_file, format!("{setting} = “{rel}” 指向项目文件夹之外"))
+            .hint("数据文件须放在项目文件夹（programme.toml 所在的文件夹）内，用相对路径，如 \"rosters\" 或 \"data/种植面积.xlsx\""));
+    }
+    let path = dir.join(p);
+    inside(dir, &path, &format!("{setting} = “{rel}”"), toml_file)?;
+    Ok(path)
+}
+
+/// Refuse `path` when it exists and, links followed, lies outside `dir`.
+pub fn inside(dir: &Path, path: &Path, shown: &str, file: &str) -> Result<(), InputProblem> {
+    let Ok(real) = std::fs::canonicalize(path) else { return Ok(()) }; // missing: reported where it is read
+    let root = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if real.starts_with(&root) {
+        return Ok(());
+    }
+    Err(InputProblem::file(file, format!("{shown} 是一个链接（快捷方式），指向项目文件夹之外，未读取"))
+        .hint("把文件本身复制到项目文件夹内，不要用链接"))
 }

@@ -8,6 +8,7 @@
 pub mod agri;
 pub mod archive;
 pub mod bench;
+pub mod cell;
 pub mod cli;
 pub mod config;
 pub mod export;
@@ -18,6 +19,7 @@ pub mod problem;
 pub mod quota;
 pub mod rank;
 pub mod reconcile;
+pub mod redact;
 pub mod render;
 pub mod report;
 pub mod rubric;

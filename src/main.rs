@@ -11,6 +11,14 @@ use kaohe::pipeline::{self, RunError, RunOptions};
 use kaohe::render::{default_template_dir, RenderSettings, Renderer};
 use kaohe::{archive, ingest, reconcile};
 
+/// Everything kaohe prints goes through these: IDs are masked whatever the message quotes.
+macro_rules! out {
+    ($($t:tt)*) => { println!("{}", kaohe::redact::mask_ids(&format!($($t)*))) };
+}
+macro_rules! err {
+    ($($t:tt)*) => { eprintln!("{}", kaohe::redact::mask_ids(&format!($($t)*))) };
+}
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -27,7 +35,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("错误：{e}");
+            err!("错误：{e}");
             match e {
                 RunError::Usage(_) => ExitCode::from(2),
                 _ => ExitCode::from(1),
@@ -57,16 +65,16 @@ fn run(args: RunArgs) -> Result<ExitCode, RunError> {
     let summaries = pipeline::run(&opts)?;
     if args.timings {
         for (stage, secs) in kaohe::timings::report() {
-            eprintln!("timing {stage} {secs:.3}");
+            err!("timing {stage} {secs:.3}");
         }
-        eprintln!("timing total {:.3}", started.elapsed().as_secs_f64());
+        err!("timing total {:.3}", started.elapsed().as_secs_f64());
     }
     for s in summaries {
         if s.kind == pipeline::AGRI {
-            println!("{}: {} 份考核表 → {}", s.programme, s.documents, s.folder.display());
+            out!("{}: {} 份考核表 → {}", s.programme, s.documents, s.folder.display());
             continue;
         }
-        println!(
+        out!(
             "{}: {} 份 PDF → {}；基数人口合计 {}，任务数合计 {}，按时参保 {} 人，剔除 {} 行（见 data-quality.pdf）",
             s.programme,
             s.documents,
@@ -90,7 +98,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, RunError> {
                 Ok(p) => match kaohe::agri::assess::assess(&p) {
                     Ok(_) => {
                         let items: usize = p.rubrics.iter().map(|(_, r)| r.items.len()).sum();
-                        println!(
+                        out!(
                             "{}: {} 个评分表共 {} 项；{} 个县区、{} 个承办公司×县区；理赔台账 {} 行；均可计分",
                             dir.display,
                             p.rubrics.len(),
@@ -109,7 +117,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, RunError> {
         match pipeline::prepare(&dir, &progress) {
             Ok(p) => {
                 let rows: usize = p.enrollment.files.iter().map(|f| f.records).sum();
-                println!(
+                out!(
                     "{}: 人口 {} 个镇办 {} 个村；名册 {} 个文件 {} 行，计入 {} 人，剔除 {} 行；任务数合计 {}",
                     dir.display,
                     p.population.towns.len(),
@@ -123,13 +131,13 @@ fn check(args: CheckArgs) -> Result<ExitCode, RunError> {
                 if args.strict && !p.enrollment.issues.is_empty() {
                     failed = true;
                     for i in p.enrollment.issues.iter().take(20) {
-                        println!("  {} 第{}行 “{}”列：{}（{}）", i.file, i.row, i.column, i.problem, i.masked_id);
+                        out!("  {} 第{}行 “{}”列：{}（{}）", i.file, i.row, i.column, i.problem, i.masked_id);
                     }
                     let rest = p.enrollment.issues.len().saturating_sub(20);
                     if rest > 0 {
-                        println!("  ……另有 {rest} 行未列出；完整清单见 kaohe run 生成的 data-quality.pdf 或 csv/data-quality.csv");
+                        out!("  ……另有 {rest} 行未列出；完整清单见 kaohe run 生成的 data-quality.pdf 或 csv/data-quality.csv");
                     }
-                    println!("--strict：有 {} 行未计入，退出码为 1", p.enrollment.issues.len());
+                    out!("--strict：有 {} 行未计入，退出码为 1", p.enrollment.issues.len());
                 }
             }
             Err(e) => problems.extend(e.0),
@@ -145,16 +153,16 @@ fn check(args: CheckArgs) -> Result<ExitCode, RunError> {
 fn verify(args: VerifyArgs) -> Result<ExitCode, RunError> {
     let v = archive::verify(&args.dir)?;
     for f in &v.changed {
-        println!("已改动：{f}");
+        out!("已改动：{f}");
     }
     for f in &v.missing {
-        println!("已缺失：{f}");
+        out!("已缺失：{f}");
     }
     for f in &v.unexpected {
-        println!("清单外：{f}");
+        out!("清单外：{f}");
     }
     let bad = v.changed.len() + v.missing.len() + v.unexpected.len();
-    println!("{} 个文件与清单一致，{} 个有问题", v.ok, bad);
+    out!("{} 个文件与清单一致，{} 个有问题", v.ok, bad);
     Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
@@ -177,12 +185,12 @@ fn reconcile_cmd(args: ReconcileArgs) -> Result<ExitCode, RunError> {
     let table =
         ingest::read_table(Path::new(&args.published), &shown).map_err(|p| kaohe::problem::InputErrors(vec![p]))?;
     let (diffs, total) = reconcile::compare(&table, &quotas).map_err(kaohe::problem::InputErrors)?;
-    println!("对照 {shown} 与 kaohe（{}）：", quotas.rounding.label());
+    out!("对照 {shown} 与 kaohe（{}）：", quotas.rounding.label());
     for d in &diffs {
         let show = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "—".into());
-        println!("{}\t公布 {}\tkaohe {}\t{}", d.unit, show(d.published), show(d.kaohe), d.why);
+        out!("{}\t公布 {}\tkaohe {}\t{}", d.unit, show(d.published), show(d.kaohe), d.why);
     }
-    println!("{} 行不同。{total}", diffs.len());
+    out!("{} 行不同。{total}", diffs.len());
     Ok(if diffs.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
@@ -192,13 +200,13 @@ fn bench(args: BenchArgs) -> Result<ExitCode, RunError> {
     match args.what {
         BenchWhat::Render { docs } => {
             for (label, ms, per_second) in kaohe::bench::render(&renderer()?, docs.max(1)).map_err(usage)? {
-                println!("render\t{label}\t{ms:.2} ms/doc (1 core)\t{per_second:.1} docs/s (all cores)");
+                out!("render\t{label}\t{ms:.2} ms/doc (1 core)\t{per_second:.1} docs/s (all cores)");
             }
         }
         BenchWhat::ExportTypst { out } => kaohe::bench::export_typst(&renderer()?, &out).map_err(usage)?,
         BenchWhat::Scan { input } => {
             let (files, rows, secs) = kaohe::bench::scan(&input).map_err(usage)?;
-            println!("scan\t{files} files\t{rows} rows\t{secs:.3} s");
+            out!("scan\t{files} files\t{rows} rows\t{secs:.3} s");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -214,26 +222,19 @@ fn generate(args: GenerateArgs) -> Result<ExitCode, RunError> {
         };
         let s = kaohe::workload::generate(&args.out, args.seed, shape)
             .map_err(|e| RunError::Usage(format!("无法生成样例：{e}")))?;
-        println!(
-            "{}: {} 个县，{} 个名册文件，{} 行，{} 字节",
-            args.out.display(),
-            s.programmes,
-            s.files,
-            s.rows,
-            s.bytes
-        );
+        out!("{}: {} 个县，{} 个名册文件，{} 行，{} 字节", args.out.display(), s.programmes, s.files, s.rows, s.bytes);
         return Ok(ExitCode::SUCCESS);
     }
     if args.workload != Workload::District {
         let per_pair = if args.workload == Workload::City { 9_400 } else { 1_400 };
         let s = kaohe::agri::sample::generate(&args.out, args.seed, per_pair)
             .map_err(|e| RunError::Usage(format!("无法生成样例：{e}")))?;
-        println!("{}: {} 个文件，理赔台账 {} 行，{} 字节", args.out.display(), s.files, s.claims, s.bytes);
+        out!("{}: {} 个文件，理赔台账 {} 行，{} 字节", args.out.display(), s.files, s.claims, s.bytes);
         return Ok(ExitCode::SUCCESS);
     }
     let s = kaohe::sample::generate_district(&args.out, args.seed)
         .map_err(|e| RunError::Usage(format!("无法生成样例：{e}")))?;
-    println!(
+    out!(
         "{}: {} 个村，{} 个名册文件，{} 行，{} 字节；无效身份证 {}，文件内重复 {}，跨文件重复 {}，未知村 {}，空白单元格 {}，逾期 {}",
         args.out.display(),
         s.villages,

@@ -89,7 +89,7 @@ fn run_agri(
     dir: &ProgrammeDir,
     p: &crate::agri::AgriProgramme,
     opts: &RunOptions,
-) -> Result<(PathBuf, usize), RunError> {
+) -> Result<(Staging, Manifest, usize), RunError> {
     use crate::agri::assess;
     let results = crate::timings::timed("scoring", || assess::assess(p)).map_err(InputErrors)?;
     let year = p.config.programme.year;
@@ -205,9 +205,8 @@ fn run_agri(
         inputs,
         outputs: Vec::new(),
     };
-    let folder = staging.finish(manifest)?;
     crate::timings::add("writing", writing.elapsed());
-    Ok((folder, jobs.len()))
+    Ok((staging, manifest, jobs.len()))
 }
 
 /// The grade bands in words, under the grades table.
@@ -268,8 +267,10 @@ fn record(path: &Path, display: &str) -> Result<InputRecord, InputProblem> {
 pub fn plan(dir: &ProgrammeDir) -> Result<(Programme, Population, QuotaTable, Vec<InputRecord>), InputErrors> {
     let programme = config::load(&dir.path, &dir.display).map_err(InputErrors)?;
     let pop_display = format!("{}/{}", dir.display, programme.config.inputs.population);
-    let table = ingest::read_table(&dir.path.join(&programme.config.inputs.population), &pop_display)
+    let toml_file = format!("{}/programme.toml", dir.display);
+    let pop_path = ingest::confined(&dir.path, &programme.config.inputs.population, "inputs.population", &toml_file)
         .map_err(|p| InputErrors(vec![p]))?;
+    let table = ingest::read_table(&pop_path, &pop_display).map_err(|p| InputErrors(vec![p]))?;
     let population = validate::population(&table).map_err(InputErrors)?;
     let mut problems = Vec::new();
     for o in &programme.config.quota.overrides {
@@ -291,7 +292,7 @@ pub fn plan(dir: &ProgrammeDir) -> Result<(Programme, Population, QuotaTable, Ve
     let inputs = vec![
         record(&dir.path.join("programme.toml"), &format!("{}/programme.toml", dir.display))
             .map_err(|p| InputErrors(vec![p]))?,
-        record(&dir.path.join(&programme.config.inputs.population), &pop_display).map_err(|p| InputErrors(vec![p]))?,
+        record(&pop_path, &pop_display).map_err(|p| InputErrors(vec![p]))?,
     ];
     Ok((programme, population, quotas, inputs))
 }
@@ -328,13 +329,21 @@ pub fn prepare(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Prepared, I
     let started = std::time::Instant::now();
     let (programme, population, quotas, mut inputs) = plan(dir)?;
     let rosters_display = format!("{}/{}", dir.display, programme.config.inputs.rosters);
-    let files = roster_files(&dir.path.join(&programme.config.inputs.rosters), &rosters_display)
+    let toml_file = format!("{}/programme.toml", dir.display);
+    let rosters_dir = ingest::confined(&dir.path, &programme.config.inputs.rosters, "inputs.rosters", &toml_file)
         .map_err(|p| InputErrors(vec![p]))?;
+    let files = roster_files(&rosters_dir, &rosters_display).map_err(|p| InputErrors(vec![p]))?;
+    let outside: Vec<InputProblem> =
+        files.iter().filter_map(|(path, shown)| ingest::inside(&dir.path, path, shown, shown).err()).collect();
+    if !outside.is_empty() {
+        return Err(InputErrors(outside));
+    }
     progress.set_message("读取名册");
     progress.set_length(files.len() as u64);
     // Each file is read, checked and dropped in one task: a programme's rosters never sit
     // in memory together, only the accepted persons and the set-aside rows do.
-    let lookup = validate::RosterLookup::new(&population, programme.deadline);
+    let lookup =
+        validate::RosterLookup::new(&population, programme.deadline, programme.config.enrollment.max_set_aside.0);
     let read: Vec<Result<(validate::FileCheck, InputRecord), InputProblem>> = files
         .par_iter()
         .map(|(path, display)| {
@@ -364,7 +373,6 @@ pub fn prepare(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Prepared, I
         }
     };
     // A town with no roster rows at all would be ranked last at 0%: refuse unless the config says so.
-    let toml_file = format!("{}/programme.toml", dir.display);
     for name in &programme.config.enrollment.no_roster {
         if population.town_index(name).is_none() {
             problems.push(InputProblem::file(&toml_file, format!("[enrollment] no_roster 中的“{name}”不在人口数据中")));
@@ -561,7 +569,10 @@ pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, RunError> {
             return Err(ArchiveError::Exists(opts.output.join(id)).into());
         }
     }
-    let mut summaries = Vec::new();
+    // Every programme is rendered and written into its staging folder first; only when all
+    // of them succeeded is any moved into place, so a failure in the second programme
+    // leaves no half-done run (and nothing the next run would refuse to overwrite).
+    let mut staged: Vec<(Staging, Manifest, RunSummary)> = Vec::new();
     for (dir, p) in prepared {
         let mut staging = Staging::new(&opts.output, &p.programme.id, opts.force)?;
         write_outputs(dir, &p, &opts.renderer, &mut staging, &progress)?;
@@ -575,11 +586,10 @@ pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, RunError> {
             inputs: p.inputs.clone(),
             outputs: Vec::new(),
         };
-        let folder = crate::timings::timed("writing", || staging.finish(manifest))?;
         // Typst memoizes layouts across documents; a province run renders thousands of
         // them, so let go of what the next programme will not reuse.
         comemo::evict(10);
-        summaries.push(RunSummary {
+        let summary = RunSummary {
             programme: p.programme.id.clone(),
             kind: "micro-insurance",
             documents: 3 + p.quotas.towns.len(),
@@ -587,21 +597,28 @@ pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, RunError> {
             total_quota: p.quotas.total_quota(),
             insured: p.counts.towns.iter().map(|c| c.on_time).sum(),
             rejected_rows: p.enrollment.issues.len(),
-            folder,
-        });
+            folder: opts.output.join(&p.programme.id),
+        };
+        staged.push((staging, manifest, summary));
     }
     for (dir, p) in &agri {
-        let (folder, documents) = run_agri(dir, p, opts)?;
-        summaries.push(RunSummary {
+        let (staging, manifest, documents) = run_agri(dir, p, opts)?;
+        let summary = RunSummary {
             programme: p.id.clone(),
             kind: AGRI,
-            folder,
+            folder: opts.output.join(&p.id),
             documents,
             total_base: 0,
             total_quota: 0,
             insured: 0,
             rejected_rows: 0,
-        });
+        };
+        staged.push((staging, manifest, summary));
+    }
+    let mut summaries = Vec::new();
+    for (staging, manifest, mut summary) in staged {
+        summary.folder = crate::timings::timed("writing", || staging.finish(manifest))?;
+        summaries.push(summary);
     }
     progress.finish_and_clear();
     Ok(summaries)

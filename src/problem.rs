@@ -52,7 +52,21 @@ impl InputProblem {
 }
 
 impl fmt::Display for InputProblem {
+    /// IDs in any part of the message (a cell quoted back, a file name) are masked.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::redact::mask_ids(&self.unmasked()))
+    }
+}
+
+impl InputProblem {
+    fn unmasked(&self) -> String {
+        let mut f = String::new();
+        let _ = self.write_to(&mut f);
+        f
+    }
+
+    fn write_to(&self, f: &mut String) -> fmt::Result {
+        use std::fmt::Write;
         write!(f, "{}", self.file)?;
         if let Some(row) = self.row {
             write!(f, " 第{row}行")?;
@@ -112,4 +126,46 @@ pub fn io_text(e: &std::io::Error) -> String {
         StorageFull => "磁盘已满".into(),
         _ => format!("{e}"),
     }
+}
+
+/// A TOML syntax or type error in words a clerk can act on: where (line and column),
+/// what kind of mistake, what to do — and the parser's own text on the hint line.
+/// `extra` is a hint specific to the file (e.g. how dates are written).
+pub fn toml_problem(file: &str, text: &str, e: &toml::de::Error, what: &str, extra: Option<&str>) -> InputProblem {
+    let detail = e.message().trim().to_string();
+    let at = e.span().map(|s| {
+        let before = &text[..s.start.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, col)
+    });
+    let d = detail.as_str();
+    let kind = if d.contains("string") && (d.contains("invalid") || d.contains("unterminated") || d.contains("eof")) {
+        "字符串有误：可能缺少结尾的英文引号 \"，或用了中文引号“”".to_string()
+    } else if let Some(field) = d.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+        format!("缺少配置项“{field}”")
+    } else if d.starts_with("duplicate key") || d.contains("duplicate") {
+        "同一配置项或同一节写了两次".to_string()
+    } else if let Some(v) = d.strip_prefix("unknown variant `").and_then(|r| r.split('`').next()) {
+        format!("“{v}”不是可用的值")
+    } else if d.starts_with("invalid type") || d.contains("expected a") {
+        "值的类型不对（如数字或日期加了引号，或文字没加引号）".to_string()
+    } else {
+        "格式有误（常见原因：漏了 = 号、引号不成对、节名的方括号不完整）".to_string()
+    };
+    let mut hint = String::new();
+    if let Some(x) = extra {
+        hint.push_str(x);
+        hint.push_str("\n  ");
+    }
+    hint.push_str(&format!("程序信息：{detail}"));
+    let message = match at {
+        Some((_, col)) => format!("{what}第{col}列{kind}"),
+        None => format!("{what}{kind}"),
+    };
+    let p = match at {
+        Some((line, _)) => InputProblem::at(file, line, None, message),
+        None => InputProblem::file(file, message),
+    };
+    p.hint(hint)
 }

@@ -386,6 +386,18 @@ impl Results<'_> {
         table
     }
 
+    /// The note under the per-file summary, with what kaohe read on the clerk's behalf.
+    fn summary_note(&self) -> String {
+        let mut note = "注：“计入”为有效且首次出现的人数（含逾期缴费）；“未计入”为下列各行；空行不计。".to_string();
+        for f in &self.enrollment.files {
+            let name = f.file.rsplit('/').next().unwrap_or(&f.file);
+            for n in &f.notes {
+                note += &format!("\n{name}：{n}。");
+            }
+        }
+        note
+    }
+
     /// 数据校验报告 payload: the per-file summary, then the rows set aside, one table per file.
     pub fn quality_payload(&self) -> Result<Value, String> {
         let c = &self.programme.config;
@@ -416,7 +428,7 @@ impl Results<'_> {
             "subtitle": format!("缴费截止日期{}\n身份证号只显示前六位和末四位", chinese_date(self.programme.deadline)),
             "summary_heading": "一、各镇办名册",
             "summary": short_files(self.files_table().to_json(), 0),
-            "summary_note": "注：“计入”为有效且首次出现的人数（含逾期缴费）；“未计入”为下列各行；空行不计。",
+            "summary_note": self.summary_note(),
             "rows_heading": "二、未计入的行",
             "rows_note": rows_note,
             "groups": groups,

@@ -261,7 +261,7 @@ fn bad_cells_name_the_file_row_and_column() {
             lines[4] = cells.join(",");
             std::fs::write(&f, lines.join("\r\n") + "\r\n").unwrap();
         },
-        &["data/理赔台账/太保财险.csv 第5行 “定损日期”列：不是日期（“2012-13-01”）"],
+        &["data/理赔台账/太保财险.csv 第5行 “定损日期”列：日期“2012-13-01”无法识别"],
     );
     // Areas as a CSV instead of the bundled workbook; a crop typo must not pass as "not grown".
     bad(

@@ -83,7 +83,15 @@ pub fn assess(p: &AgriProgramme) -> Result<Vec<RubricResults<'_>>, Vec<InputProb
                         score::ScoreError::Judged { .. } => "检查评分应在0到该项基本分之间",
                         score::ScoreError::Sample { .. } => "补足电话回访户数后再考核",
                     };
-                    problems.push(InputProblem::file(file, e.to_string()).hint(hint));
+                    // Too small a sample is a fact of the survey: name its file and row.
+                    let survey_line = p.datasets.survey.iter().find(|s| s.county == u.county && s.insurer == u.insurer);
+                    let problem = match (&e, survey_line) {
+                        (score::ScoreError::Sample { .. }, Some(s)) => {
+                            InputProblem::at(&s.source.0, s.source.1, Some(&s.source.2), e.to_string())
+                        }
+                        _ => InputProblem::file(file, e.to_string()),
+                    };
+                    problems.push(problem.hint(hint));
                 }
             }
         }

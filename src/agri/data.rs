@@ -99,6 +99,11 @@ const SURVEY_FIELDS: [Field; 4] = [
 const GRADE_FIELDS: [Field; 3] =
     [COUNTY, INSURER, Field { label: "等级", aliases: &["等级", "考核等级", "上年等级", "grade"] }];
 
+/// What a clerk writes as last year's grade for an insurer that did not take part then.
+pub const FIRST_YEAR: &[&str] = &["无", "首年", "首年承办", "新承办", "上年未承办", "—", "-"];
+/// How such a year is shown.
+pub const FIRST_YEAR_GRADE: &str = "无（上年未承办）";
+
 /// Columns of a findings file that are notes, not metrics.
 const NOTE_COLUMNS: &[&str] = &["备注", "说明", "检查说明", "note"];
 
@@ -191,6 +196,8 @@ pub struct Survey {
     pub insurer: String,
     pub households: f64,
     pub satisfied: f64,
+    /// (file, row, 回访户数 column) of the line, for messages about it.
+    pub source: (String, usize, String),
 }
 
 /// Inspection findings: unit → metric → value, and the metric columns in file order.
@@ -281,19 +288,14 @@ impl<'a> Sheet<'a> {
 
     fn number(&self, f: usize, r: usize, p: &mut Problems) -> Option<f64> {
         let raw = self.text(f, r);
-        let t = raw.replace([',', '，', '%', '％'], "");
-        if t.is_empty() {
-            p.push(self.bad(f, r, format!("“{}”为空", self.labels[f])));
-            return None;
-        }
-        match t.parse::<f64>() {
-            Ok(v) if v.is_finite() && v >= 0.0 => Some(v),
-            Ok(_) => {
-                p.push(self.bad(f, r, format!("不能是负数（{raw}）")));
+        match crate::cell::parse_number(raw, true) {
+            Ok(v) => Some(v),
+            Err(crate::cell::NumberProblem::Empty) => {
+                p.push(self.bad(f, r, format!("“{}”为空", self.labels[f])));
                 None
             }
-            Err(_) => {
-                p.push(self.bad(f, r, format!("不是数字（“{raw}”）")));
+            Err(e) => {
+                p.push(self.bad(f, r, e.message(raw)));
                 None
             }
         }
@@ -312,16 +314,17 @@ impl<'a> Sheet<'a> {
 
     fn date(&self, f: usize, r: usize, p: &mut Problems) -> Option<NaiveDate> {
         let raw = self.text(f, r);
-        let d = parse_date(raw);
-        if d.is_none() {
-            let msg = if raw.is_empty() {
-                format!("“{}”为空", self.labels[f])
-            } else {
-                format!("不是日期（“{raw}”）")
-            };
-            p.push(self.bad(f, r, msg).hint("日期写作 2012-07-05、2012/7/5 或 2012年7月5日"));
+        match parse_date(raw) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                let msg = match e {
+                    crate::cell::DateProblem::Empty => format!("“{}”为空", self.labels[f]),
+                    _ => e.message(raw),
+                };
+                p.push(self.bad(f, r, msg).hint(crate::cell::DATE_HINT));
+                None
+            }
         }
-        d
     }
 
     /// A county name the programme assesses.
@@ -354,19 +357,18 @@ impl<'a> Sheet<'a> {
     }
 }
 
-/// 是/否 and the spellings clerks use for it.
-pub fn parse_flag(raw: &str) -> Option<bool> {
-    match raw.trim().to_lowercase().as_str() {
-        "是" | "有" | "1" | "1.0" | "y" | "yes" | "true" | "√" => Some(true),
-        "否" | "无" | "没有" | "0" | "0.0" | "n" | "no" | "false" | "×" => Some(false),
-        _ => None,
-    }
-}
+pub use crate::cell::parse_flag;
 
 /// The tables of one dataset: a file, or every table in a folder (sorted by name).
 fn tables_at(dir: &Path, display: &str, rel: &str, datasets: &mut Datasets, p: &mut Problems) -> Vec<RawTable> {
-    let path = dir.join(rel);
     let shown = format!("{display}/{rel}");
+    let path = match ingest::confined(dir, rel, "[datasets]", &format!("{display}/programme.toml")) {
+        Ok(path) => path,
+        Err(e) => {
+            p.push(e);
+            return Vec::new();
+        }
+    };
     let files: Vec<(PathBuf, String)> = if path.is_dir() {
         let mut names: Vec<String> = match std::fs::read_dir(&path) {
             Ok(rd) => rd
@@ -392,6 +394,10 @@ fn tables_at(dir: &Path, display: &str, rel: &str, datasets: &mut Datasets, p: &
     };
     let mut out = Vec::new();
     for (path, shown) in files {
+        if let Err(e) = ingest::inside(dir, &path, &shown, &shown) {
+            p.push(e);
+            continue;
+        }
         match ingest::read_table(&path, &shown) {
             Ok(t) => out.push(t),
             Err(e) => p.push(e),
@@ -488,6 +494,7 @@ pub fn read(
         }
     }
 
+    let mut first_subsidy: Option<(String, usize, String)> = None;
     for t in tables_at(dir, display, &paths.subsidies, &mut d, &mut p) {
         let Some(s) = Sheet::open(&t, &SUBSIDY_FIELDS, &mut p) else { continue };
         for r in 0..t.len() {
@@ -508,6 +515,22 @@ pub fn read(
                 continue;
             }
             d.subsidies.push(Subsidy { county, line, share: a + b + c });
+            first_subsidy.get_or_insert((t.file.clone(), t.rows[r], format!("{a}+{b}+{c}")));
+        }
+    }
+    // Shares are percents. Every line under 1% is not a poor county but a scale error:
+    // 40% typed as 0.4 (or a percent cell read without its format).
+    if let Some((file, row, example)) = first_subsidy {
+        if d.subsidies.iter().all(|s| s.share < 1.0) {
+            p.push(
+                InputProblem::at(
+                    &file,
+                    row,
+                    None,
+                    format!("所有行的各级财政补贴合计都不到1%（如第{row}行 {example}），看起来是把百分数写成了小数（40% 写成了 0.4）"),
+                )
+                .hint("补贴比例按百分数填写：40% 填 40 或 40%；改正后重新运行"),
+            );
         }
     }
 
@@ -603,7 +626,8 @@ pub fn read(
                 p.push(s.bad(1, r, format!("{county}{insurer}已在第{first}行填写")));
                 continue;
             }
-            d.survey.push(Survey { county, insurer, households, satisfied });
+            let source = (t.file.clone(), t.rows[r], t.headers[s.cols[2]].clone());
+            d.survey.push(Survey { county, insurer, households, satisfied, source });
         }
     }
 
@@ -619,6 +643,8 @@ pub fn read(
                 else {
                     continue;
                 };
+                // A first-year insurer is declared, not inferred from a missing row.
+                let grade = if FIRST_YEAR.contains(&grade.as_str()) { FIRST_YEAR_GRADE.to_string() } else { grade };
                 d.last_year.insert((county, insurer), grade);
             }
         }
@@ -696,9 +722,7 @@ fn findings(
                     p.push(bad("为空".into()).hint("没有发现问题的填 0 或“否”"));
                     continue;
                 }
-                let v = parse_flag(raw)
-                    .map(|b| b as u8 as f64)
-                    .or_else(|| raw.parse::<f64>().ok().filter(|v| v.is_finite()));
+                let v = parse_flag(raw).map(|b| b as u8 as f64).or_else(|| crate::cell::parse_number(raw, false).ok());
                 match v {
                     Some(v) if v >= 0.0 => {
                         values.insert(t.headers[c].clone(), v);
@@ -729,20 +753,33 @@ fn check_coverage(d: &Datasets, units: &[String], paths: &DatasetPaths, display:
     needs(shown(&paths.subsidies), d.subsidies.iter().map(|a| a.county.as_str()).collect(), p);
     needs(shown(&paths.county_findings), d.county_findings.rows.keys().map(|k| k.0.as_str()).collect(), p);
     let pairs: BTreeSet<(&str, &str)> = d.insurer_findings.rows.keys().map(|(c, i)| (c.as_str(), i.as_str())).collect();
-    let mut unknown: BTreeMap<(&str, &str), String> = BTreeMap::new();
-    for (c, i) in d.claims.county.iter().zip(&d.claims.insurer) {
+    // Every insurer assessed has a survey line: a missing one must not read as "no complaints".
+    let surveyed: BTreeSet<(&str, &str)> = d.survey.iter().map(|s| (s.county.as_str(), s.insurer.as_str())).collect();
+    for (c, i) in &pairs {
+        if !surveyed.contains(&(*c, *i)) {
+            p.push(
+                InputProblem::file(shown(&paths.survey), format!("没有{c}“{i}”的满意度回访数据"))
+                    .hint("每个被考核的承办公司都要有一行回访户数和满意户数"),
+            );
+        }
+    }
+    // (file, row) where each unknown pair first appears.
+    let mut unknown: BTreeMap<(&str, &str), (String, usize)> = BTreeMap::new();
+    for ((c, i), (file, row)) in d.claims.county.iter().zip(&d.claims.insurer).zip(&d.claims.source) {
         if !pairs.contains(&(c.as_str(), i.as_str())) {
-            unknown.entry((c, i)).or_insert_with(|| shown(&paths.claims));
+            unknown.entry((c, i)).or_insert_with(|| (file.clone(), *row));
         }
     }
     for s in &d.survey {
         if !pairs.contains(&(s.county.as_str(), s.insurer.as_str())) {
-            unknown.entry((&s.county, &s.insurer)).or_insert_with(|| shown(&paths.survey));
+            unknown.entry((&s.county, &s.insurer)).or_insert_with(|| (s.source.0.clone(), s.source.1));
         }
     }
-    for ((c, i), source) in unknown {
-        let problem = InputProblem::file(
-            &source,
+    for ((c, i), (file, row)) in unknown {
+        let problem = InputProblem::at(
+            &file,
+            row,
+            None,
             format!("有{c}“{i}”的数据，但承办公司检查结果（{}）中没有这一承办公司", shown(&paths.insurer_findings)),
         );
         // Names differ in both directions (人保 vs 人保财险): list the county's insurers rather than guess.

@@ -147,14 +147,8 @@ pub fn load(dir: &Path, display: &str) -> Result<AgriProgramme, Vec<InputProblem
     let bytes = std::fs::read(dir.join("programme.toml"))
         .map_err(|e| vec![InputProblem::file(&file, format!("无法读取：{}", io_text(&e)))])?;
     let text = String::from_utf8_lossy(&bytes);
-    let mut config: AgriConfig = toml::from_str(&text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start].lines().count().max(1));
-        let msg = format!("配置有误：{}", e.message().trim());
-        vec![match line {
-            Some(l) => InputProblem::at(&file, l, None, msg),
-            None => InputProblem::file(&file, msg),
-        }]
-    })?;
+    let mut config: AgriConfig =
+        toml::from_str(&text).map_err(|e| vec![crate::problem::toml_problem(&file, &text, &e, "配置", None)])?;
     let date = toml_date(config.document.date)
         .ok_or_else(|| vec![InputProblem::file(&file, "document.date 应是日期，如 2012-06-30")])?;
     config.assessment.crops = config.crops.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -192,7 +186,14 @@ pub fn load(dir: &Path, display: &str) -> Result<AgriProgramme, Vec<InputProblem
     let mut rubrics = Vec::new();
     for name in &config.rubrics {
         let shown = format!("{display}/{name}");
-        let text = match std::fs::read_to_string(dir.join(name)) {
+        let path = match crate::ingest::confined(dir, name, "rubrics", &file) {
+            Ok(path) => path,
+            Err(e) => {
+                problems.push(e);
+                continue;
+            }
+        };
+        let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) => {
                 problems.push(InputProblem::file(&shown, format!("无法读取：{}", io_text(&e))));
@@ -203,6 +204,31 @@ pub fn load(dir: &Path, display: &str) -> Result<AgriProgramme, Vec<InputProblem
         match rubric::parse(&text, &shown, &available(assesses)) {
             Ok(r) => rubrics.push((shown, r)),
             Err(p) => problems.extend(p),
+        }
+    }
+    // A two-year rule needs last year's grade of every insurer assessed: a missing row
+    // must not quietly spare an insurer 取消承办资格.
+    let two_year = rubrics.iter().any(|(_, r)| r.grades.iter().any(|g| g.twice.is_some()));
+    if two_year {
+        match &config.datasets.last_year {
+            None => problems.push(
+                InputProblem::file(
+                    &file,
+                    "评分表有连续两年同一等级的规则，但 [datasets] 中没有 last_year（上年考核等级）",
+                )
+                .hint("在 [datasets] 中写 last_year = \"上年等级文件\"；首年承办的公司在该文件中等级填“无”"),
+            ),
+            Some(rel) => {
+                for (county, insurer) in &datasets.insurer_findings.order {
+                    if insurer.is_empty() || datasets.last_year.contains_key(&(county.clone(), insurer.clone())) {
+                        continue;
+                    }
+                    problems.push(
+                        InputProblem::file(format!("{display}/{rel}"), format!("没有{county}“{insurer}”的上年等级"))
+                            .hint("补上该公司上年的等级；上年未承办的，等级填“无”"),
+                    );
+                }
+            }
         }
     }
     if !problems.is_empty() {

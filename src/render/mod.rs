@@ -166,6 +166,8 @@ impl Renderer {
 
     /// Compile `template` (e.g. "quota-table.typ") with `data` as `/data.json`.
     /// `ident` names the document stably (the PDF identifier derives from it).
+    /// Typeset one document. Every string of `data` has its IDs masked first, whatever
+    /// field it sits in: a PDF is printed and archived, and cannot be unsent.
     pub fn render(
         &self,
         template: &str,
@@ -177,7 +179,7 @@ impl Renderer {
         let world = DocWorld {
             shared: &self.shared,
             main: file_id(&format!("/{template}")),
-            data: Bytes::new(serde_json::to_vec(data).expect("JSON values serialize")),
+            data: Bytes::new(serde_json::to_vec(&masked_payload(data)).expect("JSON values serialize")),
             today,
         };
         let Warned { output, warnings: _ } = typst::compile::<PagedDocument>(&world);
@@ -258,5 +260,17 @@ pub fn default_template_dir(explicit: Option<&Path>) -> Option<PathBuf> {
             let p = PathBuf::from("report-templates");
             p.join("lib.typ").is_file().then_some(p)
         }
+    }
+}
+
+/// The payload as typeset: IDs masked in every string (the common case has none, and
+/// then nothing is copied).
+fn masked_payload(data: &serde_json::Value) -> std::borrow::Cow<'_, serde_json::Value> {
+    let mut copy = data.clone();
+    crate::redact::mask_json(&mut copy);
+    if &copy == data {
+        std::borrow::Cow::Borrowed(data)
+    } else {
+        std::borrow::Cow::Owned(copy)
     }
 }

@@ -297,16 +297,10 @@ impl Rule {
 /// Parse a rubric from text and check it against the metrics the datasets provide.
 pub fn parse(text: &str, file: &str, available: &BTreeSet<String>) -> Result<Rubric, Vec<InputProblem>> {
     let rubric: Rubric = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start].lines().count().max(1));
-        let msg = e.message().to_string();
-        let mut p = match line {
-            Some(l) => InputProblem::at(file, l, None, format!("评分表有误：{msg}")),
-            None => InputProblem::file(file, format!("评分表有误：{msg}")),
-        };
-        if msg.starts_with("unknown variant") {
-            p = p.hint("计分规则 kind 可用：all-or-nothing、per-incident、shortfall、deductions、tiered、judged、penalty、bonus");
-        }
-        vec![p]
+        let kinds = e.message().starts_with("unknown variant").then_some(
+            "计分规则 kind 可用：all-or-nothing、per-incident、shortfall、deductions、tiered、judged、penalty、bonus",
+        );
+        vec![crate::problem::toml_problem(file, text, &e, "评分表", kinds)]
     })?;
     let mut problems = Vec::new();
     let mut ids = BTreeSet::new();

@@ -1,0 +1,222 @@
+//! One cell's value, read the way the clerk meant it — and refused when the meaning is
+//! not certain. Shared by every dataset: counts, amounts, dates, 是/否.
+//!
+//! What is unambiguous is read: "20元", "1,200.00", full-width digits "２０",
+//! "２０１５年１２月３日", "25/11/2015". What is not is refused with a reason, never
+//! guessed: "11/5/2015" (5 November or 11 May?), "20万元" (a different scale), an
+//! 18-digit number in an amount column (an ID pasted into the wrong cell).
+
+use std::borrow::Cow;
+
+use chrono::NaiveDate;
+
+/// Full-width ASCII (Ｕ+FF01–FF5E) and the ideographic space as their ASCII forms: what
+/// a Chinese input method types when the clerk forgot to switch to half-width.
+pub fn fold_width(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() || !text.chars().any(|c| ('\u{ff01}'..='\u{ff5e}').contains(&c) || c == '\u{3000}') {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| match c {
+                '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+                '\u{3000}' => ' ',
+                c => c,
+            })
+            .collect(),
+    )
+}
+
+/// Why a cell is not a number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NumberProblem {
+    Empty,
+    /// 15 or more digits: an ID or an account number, not an amount.
+    IdShaped,
+    /// 万/千 change the scale: the clerk must write the number in full.
+    Scale(String),
+    Negative,
+    NotANumber,
+}
+
+impl NumberProblem {
+    /// The reason, with the cell as written (IDs are masked later, at the output).
+    pub fn message(&self, raw: &str) -> String {
+        match self {
+            NumberProblem::Empty => "为空".into(),
+            NumberProblem::IdShaped => format!("“{raw}”有15位以上数字，像身份证号或账号，不是金额或数量"),
+            NumberProblem::Scale(unit) => format!("“{raw}”带有“{unit}”，请写成完整的数（如 20000，不写 2万）"),
+            NumberProblem::Negative => format!("不能是负数（{raw}）"),
+            NumberProblem::NotANumber => format!("不是数字（“{raw}”）"),
+        }
+    }
+}
+
+/// Units clerks type after an amount or a count; they do not change the value.
+const UNIT_SUFFIXES: &[&str] = &["元", "圆", "亩", "户", "人", "个", "件", "笔", "次"];
+/// Words that do change the value.
+const SCALE_WORDS: &[&str] = &["万", "千", "百", "亿"];
+
+/// A non-negative number as a clerk writes it: "20", "20.00", "1,200", "20元", "¥20",
+/// "２０". `percent` also accepts a trailing % (the value is then in percent units).
+pub fn parse_number(raw: &str, percent: bool) -> Result<f64, NumberProblem> {
+    let folded = fold_width(raw.trim());
+    let mut t: &str = folded.trim();
+    if t.is_empty() {
+        return Err(NumberProblem::Empty);
+    }
+    t = t.trim_start_matches(['¥', '￥']).trim();
+    if percent {
+        t = t.strip_suffix('%').unwrap_or(t).trim_end();
+    }
+    for unit in UNIT_SUFFIXES {
+        if let Some(rest) = t.strip_suffix(unit) {
+            t = rest.trim_end();
+            break;
+        }
+    }
+    if let Some(word) = SCALE_WORDS.iter().find(|w| t.ends_with(**w)) {
+        return Err(NumberProblem::Scale(word.to_string()));
+    }
+    let t: String = t.chars().filter(|c| *c != ',' && *c != '，').collect();
+    let digits = t.split('.').next().unwrap_or("").trim_start_matches(['-', '+']);
+    if digits.len() >= 15 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(NumberProblem::IdShaped);
+    }
+    // "6.10902E+17": Excel's look of a long number — an ID turned into a number.
+    if t.contains("E+") || t.contains("e+") {
+        if let Ok(v) = t.parse::<f64>() {
+            if v.abs() >= 1e14 {
+                return Err(NumberProblem::IdShaped);
+            }
+        }
+    }
+    match t.parse::<f64>() {
+        Ok(v) if !v.is_finite() => Err(NumberProblem::NotANumber),
+        Ok(v) if v < 0.0 => Err(NumberProblem::Negative),
+        Ok(v) => Ok(v),
+        Err(_) => Err(NumberProblem::NotANumber),
+    }
+}
+
+/// Why a cell is not a date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DateProblem {
+    Empty,
+    /// Day and month could be either way round (11/5/2015).
+    Ambiguous,
+    Unreadable,
+}
+
+impl DateProblem {
+    pub fn message(&self, raw: &str) -> String {
+        match self {
+            DateProblem::Empty => "日期为空".into(),
+            DateProblem::Ambiguous => format!("日期“{raw}”的月和日无法区分（是几月几日？）"),
+            DateProblem::Unreadable => format!("日期“{raw}”无法识别"),
+        }
+    }
+}
+
+/// How to write a date so that kaohe reads it.
+pub const DATE_HINT: &str = "日期写作 2015-11-05、2015/11/5 或 2015年11月5日（年在前）";
+
+/// The date forms clerks type: 2015-11-03, 2015/11/3, 2015.11.3, 2015年11月3日,
+/// 20151103, an Excel serial number, full-width digits, with or without a time.
+/// Year-last forms are read only when the day is certain (25/11/2015 is 25 November);
+/// 11/5/2015 is refused as [`DateProblem::Ambiguous`].
+pub fn parse_date(raw: &str) -> Result<NaiveDate, DateProblem> {
+    let folded = fold_width(raw.trim());
+    let t = folded.trim();
+    if t.is_empty() {
+        return Err(DateProblem::Empty);
+    }
+    let t = t.split([' ', 'T']).next().unwrap_or(t);
+    if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
+        return NaiveDate::parse_from_str(t, "%Y%m%d").map_err(|_| DateProblem::Unreadable);
+    }
+    if let Ok(serial) = t.parse::<f64>() {
+        return if (20000.0..80000.0).contains(&serial) {
+            crate::ingest::excel_serial_date(serial).ok_or(DateProblem::Unreadable)
+        } else {
+            Err(DateProblem::Unreadable)
+        };
+    }
+    let parts: Vec<&str> = t.split(['-', '/', '.', '年', '月', '日']).filter(|p| !p.is_empty()).collect();
+    if parts.len() != 3 || !parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()) && p.len() <= 4) {
+        return Err(DateProblem::Unreadable);
+    }
+    let n: Vec<u32> = parts.iter().map(|p| p.parse().unwrap_or(0)).collect();
+    let ymd = |y: u32, m: u32, d: u32| NaiveDate::from_ymd_opt(y as i32, m, d).ok_or(DateProblem::Unreadable);
+    if parts[0].len() == 4 {
+        return ymd(n[0], n[1], n[2]);
+    }
+    if parts[2].len() == 4 {
+        let (a, b, y) = (n[0], n[1], n[2]);
+        return match (a <= 12, b <= 12) {
+            (true, true) if a == b => ymd(y, a, b),
+            (true, true) => Err(DateProblem::Ambiguous),
+            (false, true) => ymd(y, b, a),
+            (true, false) => ymd(y, a, b),
+            (false, false) => Err(DateProblem::Unreadable),
+        };
+    }
+    Err(DateProblem::Unreadable)
+}
+
+/// 是/否 and the spellings clerks use for it.
+pub fn parse_flag(raw: &str) -> Option<bool> {
+    match fold_width(raw.trim()).to_lowercase().as_str() {
+        "是" | "有" | "1" | "1.0" | "y" | "yes" | "true" | "√" => Some(true),
+        "否" | "无" | "没有" | "0" | "0.0" | "n" | "no" | "false" | "×" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn amounts_as_clerks_write_them() {
+        for (t, v) in
+            [("20", 20.0), ("20.00", 20.0), ("20元", 20.0), ("２０", 20.0), ("１，２００．５", 1200.5), ("¥20", 20.0)]
+        {
+            assert_eq!(parse_number(t, false), Ok(v), "{t}");
+        }
+        assert_eq!(parse_number("40%", true), Ok(40.0));
+        assert_eq!(parse_number("40%", false), Err(NumberProblem::NotANumber));
+        assert_eq!(parse_number("2万", false), Err(NumberProblem::Scale("万".into())));
+        assert_eq!(parse_number("610902198001011234", false), Err(NumberProblem::IdShaped));
+        assert_eq!(parse_number("6.10902E+17", false), Err(NumberProblem::IdShaped));
+        assert_eq!(parse_number("-5", false), Err(NumberProblem::Negative));
+        assert_eq!(parse_number("", false), Err(NumberProblem::Empty));
+    }
+
+    #[test]
+    fn dates_in_clerk_forms_and_never_a_guess() {
+        for t in [
+            "2016-01-30",
+            "2016/1/30",
+            "2016年1月30日",
+            "2016.1.30",
+            "20160130",
+            "2016-01-30 00:00:00",
+            "42399",
+            "２０１６年１月３０日",
+            "30/1/2016",
+            "1/30/2016",
+        ] {
+            assert_eq!(parse_date(t), Ok(day(2016, 1, 30)), "{t}");
+        }
+        assert_eq!(parse_date("11/5/2015"), Err(DateProblem::Ambiguous));
+        assert_eq!(parse_date("5/5/2015"), Ok(day(2015, 5, 5)));
+        assert_eq!(parse_date("2016-02-30"), Err(DateProblem::Unreadable));
+        assert_eq!(parse_date("明天"), Err(DateProblem::Unreadable));
+        assert_eq!(parse_date(""), Err(DateProblem::Empty));
+    }
+}
