@@ -1,8 +1,8 @@
 //! Helpers shared by the end-to-end tests.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -41,4 +41,24 @@ pub fn all_files(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// The bundled input (every programme under `input/`), run once for every test that
+/// reads its output; returns the output folder holding one subfolder per programme.
+pub fn bundled() -> &'static Path {
+    static OUT: OnceLock<PathBuf> = OnceLock::new();
+    OUT.get_or_init(|| {
+        let out = tempfile::tempdir().unwrap().keep().join("out");
+        let run = kaohe(&["run", "--input", "input", "--output", out.to_str().unwrap()], &repo());
+        assert!(run.status.success(), "the bundled input must run:\n{}", text(&run));
+        out
+    })
+}
+
+/// A CSV written by kaohe (UTF-8 with BOM) as rows of cells.
+pub fn read_csv(path: &Path) -> Vec<Vec<String>> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "{}: CSV has a BOM", path.display());
+    let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&bytes[3..]);
+    r.records().map(|rec| rec.unwrap().iter().map(str::to_string).collect()).collect()
 }

@@ -4,18 +4,12 @@
 //! disqualified county, the grades with their boundaries and the two-year rule, the PDFs,
 //! and the errors for data that cannot be scored.
 
-mod common;
-use common::{all_files, copy_dir, kaohe, repo, text};
+
+use crate::common::{all_files, copy_dir, kaohe, read_csv, repo, text};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
-
-fn read_csv(path: &Path) -> Vec<Vec<String>> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(&bytes[3..]);
-    r.records().map(|rec| rec.unwrap().iter().map(str::to_string).collect()).collect()
-}
 
 fn run(input: &Path, out: &Path) -> Output {
     kaohe(&["run", "--input", input.to_str().unwrap(), "--output", out.to_str().unwrap()], &repo())
@@ -24,12 +18,7 @@ fn run(input: &Path, out: &Path) -> Output {
 /// The bundled 南通 programme, run once for every test that reads its output.
 fn results() -> &'static Path {
     static OUT: OnceLock<PathBuf> = OnceLock::new();
-    OUT.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap().keep();
-        let out = run(&repo().join("input/nantong-2012-agri"), &dir.join("out"));
-        assert!(out.status.success(), "{}", text(&out));
-        dir.join("out/nantong-2012-agri")
-    })
+    OUT.get_or_init(|| crate::common::bundled().join("nantong-2012-agri"))
 }
 
 /// (points, reason) of one item of one unit, from the item-scores sheet.

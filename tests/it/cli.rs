@@ -3,8 +3,8 @@
 //! counts), the PDFs (text, fonts, A4, GB/T 9704 geometry), byte-identical reruns, and
 //! that every kind of bad input gives its message and writes nothing.
 
-mod common;
-use common::{all_files, copy_dir, kaohe, repo, text};
+
+use crate::common::{all_files, copy_dir, kaohe, read_csv, repo, text};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,13 +24,6 @@ fn must_fail(args: &[&str], cwd: &Path, code: i32) -> String {
     let out = kaohe(args, cwd);
     assert_eq!(out.status.code(), Some(code), "kaohe {args:?} should exit {code}:\n{}", text(&out));
     text(&out)
-}
-
-fn read_csv(path: &Path) -> Vec<Vec<String>> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "CSV has a BOM");
-    let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(&bytes[3..]);
-    r.records().map(|rec| rec.unwrap().iter().map(str::to_string).collect()).collect()
 }
 
 fn row<'a>(rows: &'a [Vec<String>], first: &str) -> &'a [String] {
@@ -54,12 +47,7 @@ fn pdftotext(pdf: &Path) -> String {
 /// The bundled sample, run once for all tests that read its output.
 fn sample() -> &'static Path {
     static OUT: OnceLock<PathBuf> = OnceLock::new();
-    OUT.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap().keep();
-        let out = dir.join("out");
-        must_succeed(&["run", "--input", "input", "--output", out.to_str().unwrap()], &repo());
-        out.join("hanbin-2015-micro")
-    })
+    OUT.get_or_init(|| crate::common::bundled().join("hanbin-2015-micro"))
 }
 
 /// A valid resident ID for person `n` (GB 11643 check digit computed).

@@ -8,8 +8,8 @@
 //! fact is not a pass; 4 no full ID anywhere; 5 nothing half-written; 6 formula
 //! injection; 7 inputs stay in the programme folder; 8 messages a clerk can act on.
 
-mod common;
-use common::{all_files, copy_dir, kaohe, repo, text};
+
+use crate::common::{all_files, copy_dir, kaohe, repo, text};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,0 +1,14 @@
+//! kaohe's end-to-end tests: one test binary (one link of polars + typst), one module per topic.
+
+mod common;
+
+/// The bundled 南通 agri assessment: hand-computed units, ranking, grades, evidence, bad inputs.
+mod agri;
+/// The micro-insurance programme on the bundled sample and the hand-computed mini programme.
+mod cli;
+/// Both bundled programmes, every published cell against the capture made before issue 9.
+mod golden;
+/// The bad-input corpus: files as clerks send them, read / refused / set aside as asserted.
+mod messy;
+/// The rubric files against the seed's wording; hand-computed scores for every rule kind.
+mod rubric;
