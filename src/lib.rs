@@ -7,10 +7,10 @@
 
 pub mod agri;
 pub mod archive;
-pub mod bench;
 pub mod cell;
 pub mod cli;
 pub mod config;
+pub mod error;
 pub mod export;
 pub mod ingest;
 pub mod metrics;
@@ -23,7 +23,5 @@ pub mod redact;
 pub mod render;
 pub mod report;
 pub mod rubric;
-pub mod sample;
 pub mod timings;
 pub mod validate;
-pub mod workload;

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::archive::{sha256_hex, ArchiveError, InputRecord, Manifest, Staging};
 use crate::config::{self, chinese_date, Programme};
+use crate::error::Error;
 use crate::export;
 use crate::ingest;
 use crate::metrics::{self, EnrollmentCounts};
@@ -21,19 +22,6 @@ use crate::render::{RenderError, Renderer};
 use crate::report::{self, Results};
 use crate::validate::{self, Enrollment, Population};
 
-/// Why a run stopped.
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    #[error("{0}")]
-    Input(#[from] InputErrors),
-    #[error("{0}")]
-    Render(#[from] RenderError),
-    #[error("{0}")]
-    Archive(#[from] ArchiveError),
-    #[error("{0}")]
-    Usage(String),
-}
-
 /// A programme folder found under the input.
 #[derive(Debug, Clone)]
 pub struct ProgrammeDir {
@@ -43,12 +31,12 @@ pub struct ProgrammeDir {
 }
 
 /// Every folder under `input` holding a programme.toml (or `input` itself), sorted.
-pub fn find_programmes(input: &Path) -> Result<Vec<ProgrammeDir>, RunError> {
+pub fn find_programmes(input: &Path) -> Result<Vec<ProgrammeDir>, Error> {
     // Paths in messages: relative to the working folder when inside it, as a clerk typed them.
     let cwd = std::env::current_dir().unwrap_or_default();
     let shown = |p: &Path| p.strip_prefix(&cwd).unwrap_or(p).to_string_lossy().replace('\\', "/");
     if !input.is_dir() {
-        return Err(RunError::Usage(format!(
+        return Err(Error::Usage(format!(
             "输入目录 {} 不存在\n  hint: 用 --input 指定含 programme.toml 的目录",
             shown(input)
         )));
@@ -57,13 +45,13 @@ pub fn find_programmes(input: &Path) -> Result<Vec<ProgrammeDir>, RunError> {
         return Ok(vec![ProgrammeDir { path: input.to_path_buf(), display: shown(input) }]);
     }
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(input)
-        .map_err(|e| RunError::Usage(format!("无法读取 {}: {e}", shown(input))))?
+        .map_err(|e| Error::Usage(format!("无法读取 {}: {e}", shown(input))))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.join("programme.toml").is_file())
         .collect();
     dirs.sort();
     if dirs.is_empty() {
-        return Err(RunError::Usage(format!(
+        return Err(Error::Usage(format!(
             "{} 下没有找到 programme.toml\n  hint: 每个年度项目一个文件夹，内含 programme.toml、人口数据和名册",
             shown(input)
         )));
@@ -89,7 +77,7 @@ fn run_agri(
     dir: &ProgrammeDir,
     p: &crate::agri::AgriProgramme,
     opts: &RunOptions,
-) -> Result<(Staging, Manifest, usize), RunError> {
+) -> Result<(Staging, Manifest, usize), Error> {
     use crate::agri::assess;
     let results = crate::timings::timed("scoring", || assess::assess(p)).map_err(InputErrors)?;
     let year = p.config.programme.year;
@@ -177,7 +165,7 @@ fn run_agri(
     tables.push(("metrics-insurer".into(), assess::metrics_table("承办公司考核指标", &m.insurer, &m.insurer_columns)));
     tables.push(("evidence".into(), assess::evidence_table(p)));
     let xlsx = export::xlsx(&tables.iter().map(|(_, t)| t).collect::<Vec<_>>(), p.date)
-        .map_err(|e| RunError::Usage(format!("无法生成 results.xlsx：{e}")))?;
+        .map_err(|e| Error::Usage(format!("无法生成 results.xlsx：{e}")))?;
     staging.write("results.xlsx", "results-xlsx", None, None, &xlsx)?;
     for (name, table) in &tables {
         staging.write(&format!("csv/{name}.csv"), "table-csv", None, None, &export::csv(table))?;
@@ -426,9 +414,9 @@ pub fn write_outputs(
     renderer: &Renderer,
     staging: &mut Staging,
     progress: &ProgressBar,
-) -> Result<(), RunError> {
+) -> Result<(), Error> {
     let results = prepared.results();
-    let err = |m: String| RunError::Input(bad_text(dir, m));
+    let err = |m: String| Error::Input(bad_text(dir, m));
     let mut jobs = vec![
         Job {
             rel: "quota-table.pdf".into(),
@@ -488,7 +476,7 @@ pub fn write_outputs(
         results.files_table(),
     ];
     let xlsx = export::xlsx(&tables.iter().collect::<Vec<_>>(), date)
-        .map_err(|e| RunError::Usage(format!("无法生成 results.xlsx：{e}")))?;
+        .map_err(|e| Error::Usage(format!("无法生成 results.xlsx：{e}")))?;
     staging.write("results.xlsx", "results-xlsx", None, None, &xlsx)?;
     let names = ["quota-table", "participation-ranking", "village-detail", "data-quality", "roster-files"];
     for (table, name) in tables.iter().zip(names) {
@@ -536,7 +524,7 @@ pub fn progress_bar() -> ProgressBar {
 
 /// `kaohe run`: every programme under the input into the output.
 /// All programmes are checked before anything is written.
-pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, RunError> {
+pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, Error> {
     let dirs = find_programmes(&opts.input)?;
     let progress = progress_bar();
     let mut prepared = Vec::new();
@@ -561,7 +549,7 @@ pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, RunError> {
     }
     if !problems.is_empty() {
         progress.finish_and_clear();
-        return Err(RunError::Input(InputErrors(problems)));
+        return Err(Error::Input(InputErrors(problems)));
     }
     let ids = prepared.iter().map(|(_, p)| &p.programme.id).chain(agri.iter().map(|(_, p)| &p.id));
     for id in ids {

@@ -6,7 +6,6 @@
 pub mod assess;
 pub mod data;
 pub mod metrics;
-pub mod sample;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

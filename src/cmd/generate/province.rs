@@ -9,15 +9,10 @@ use std::path::Path;
 
 use chrono::{Duration, NaiveDate};
 
-use crate::sample::Rng;
-use crate::validate::id_check_char;
+use kaohe::validate::id_check_char;
 
-const STEMS: &[&str] = &[
-    "王家", "李家", "张家", "刘家", "陈家", "杨家", "黄家", "赵家", "周家", "吴家", "石门", "双庙", "新民", "红旗",
-    "光明", "团结", "和平", "胜利", "东风", "前进", "友谊", "长岭", "柳树", "桃园", "花园", "金星", "龙泉", "青山",
-    "白鹤", "黄荆", "马鞍", "松树", "竹林", "梨树", "枫树", "清泉", "凤凰", "五星", "联合", "大湾",
-];
-const ENDS: &[&str] = &["村", "河村", "沟村", "湾村", "岭村", "坝村", "坪村"];
+use super::{Rng, VILLAGE_ENDS as ENDS, VILLAGE_STEMS as STEMS};
+
 const TOWN_STEMS: &[&str] = &[
     "东城", "西城", "南山", "北坪", "河口", "石桥", "新集", "高岭", "平安", "永丰", "太平", "安乐", "长乐", "兴隆",
     "龙门", "金川", "白沙", "黄土", "青龙", "清水", "双河", "三里", "五峰", "七星", "九龙",
@@ -204,7 +199,7 @@ pub fn generate(out: &Path, seed: u64, shape: Shape) -> Result<ProvinceSummary, 
             summary.rows += rows.len();
             let file = dir.join("rosters").join(format!("{:02}-{town}", t + 1));
             summary.bytes += match c % 5 {
-                1 => crate::sample::write_parquet(&file.with_extension("parquet"), &rows, HEADERS)?,
+                1 => super::district::write_parquet(&file.with_extension("parquet"), &rows, HEADERS)?,
                 k => write_csv(&file.with_extension("csv"), &rows, k == 0)?,
             };
             summary.files += 1;

@@ -14,21 +14,7 @@ use chrono::{Duration, NaiveDate};
 use polars::prelude::*;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Workbook};
 
-use crate::sample::Rng;
-
-/// The ten units of 2012, in the method's order.
-pub const UNITS: [&str; 10] = [
-    "崇川区",
-    "港闸区",
-    "通州区",
-    "海安县",
-    "如东县",
-    "启东市",
-    "如皋市",
-    "海门市",
-    "南通经济技术开发区",
-    "南通滨海园区",
-];
+use super::Rng;
 
 const CROPS: [&str; 5] = ["水稻", "小麦", "玉米", "油菜", "棉花"];
 
@@ -692,7 +678,7 @@ fn write(dir: &Path, name: &str, headers: &[&str], rows: &[Vec<V>], summary: &mu
     let path = dir.join(name.replace(".gbk.csv", ".csv"));
     let text = |v: &V| match v {
         V::T(s) => s.clone(),
-        V::N(n) => crate::rubric::fmt_points(*n),
+        V::N(n) => kaohe::rubric::fmt_points(*n),
     };
     let bytes: Vec<u8> = if name.ends_with(".xlsx") {
         let err = |e: rust_xlsxwriter::XlsxError| e.to_string();

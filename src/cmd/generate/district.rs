@@ -13,7 +13,9 @@ use chrono::{Duration, NaiveDate};
 use polars::prelude::*;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
 
-use crate::validate::id_check_char;
+use kaohe::validate::id_check_char;
+
+use super::{person_name as name, Rng, VILLAGE_ENDS, VILLAGE_STEMS};
 
 /// The circular's annex: town, 户籍总人口（农村）(老城办: 户籍总人口), 参保任务数.
 pub const SEED_TOWNS: [(&str, u64, u64); 34] = [
@@ -53,23 +55,9 @@ pub const SEED_TOWNS: [(&str, u64, u64); 34] = [
     ("中原镇", 15653, 7826),
 ];
 
-const VILLAGE_STEMS: &[&str] = &[
-    "王家", "李家", "张家", "刘家", "陈家", "杨家", "黄家", "赵家", "周家", "吴家", "石门", "双庙", "新民", "红旗",
-    "光明", "团结", "和平", "胜利", "东风", "前进", "友谊", "长岭", "柳树", "桃园", "花园", "金星", "龙泉", "青山",
-    "白鹤", "黄荆", "马鞍", "松树", "竹林", "梨树", "枫树", "清泉", "凤凰", "五星", "联合", "大湾",
-];
-const VILLAGE_ENDS: &[&str] = &["村", "河村", "沟村", "湾村", "岭村", "坝村", "坪村"];
 const COMMUNITIES: &[&str] = &[
     "新华", "建设", "东关", "西关", "南街", "北街", "江滨", "育才", "文昌", "鼓楼", "大桥", "滨江", "兴安", "安澜",
     "香溪", "金州", "共建", "和谐", "幸福", "五一", "红星", "西城", "东城", "北门", "南门",
-];
-const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马",
-    "罗", "梁", "宋", "郑", "谢", "韩", "唐", "冯", "邓", "曹", "彭",
-];
-const GIVEN: &[&str] = &[
-    "明", "华", "军", "平", "芳", "兰", "英", "红", "伟", "强", "丽", "建", "国", "秀", "玉", "成", "文", "春", "海",
-    "云", "东", "林", "新", "志", "德", "永", "梅", "桂", "金", "荣",
 ];
 
 /// Headers per field, rotated per file as different clerks write them.
@@ -95,31 +83,6 @@ pub struct SampleSummary {
     pub unknown_villages: usize,
     pub blank_cells: usize,
     pub late: usize,
-}
-
-/// splitmix64: small, fast, and its output never changes with a crate upgrade.
-pub(crate) struct Rng(pub(crate) u64);
-
-impl Rng {
-    pub(crate) fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    pub(crate) fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    pub(crate) fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.below(hi - lo + 1)
-    }
-    pub(crate) fn chance(&mut self, per_mille: u64) -> bool {
-        self.below(1000) < per_mille
-    }
-    pub(crate) fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
 }
 
 struct SampleVillage {
@@ -218,15 +181,6 @@ fn broken_id(rng: &mut Rng, valid: &str) -> String {
         2 => valid[..17].to_string(),               // one digit short
         _ => format!("{}{}", valid, rng.below(10)), // one digit too many
     }
-}
-
-fn name(rng: &mut Rng) -> String {
-    let n = if rng.chance(700) { 2 } else { 1 };
-    let mut s = rng.pick(SURNAMES).to_string();
-    for _ in 0..n {
-        s.push_str(rng.pick(GIVEN));
-    }
-    s
 }
 
 /// A roster row as text cells: id, name, town, village, premium, date.
@@ -402,7 +356,7 @@ pub fn generate_district(out: &Path, seed: u64) -> Result<SampleSummary, String>
         summary.bytes += bytes;
         summary.files += 1;
         previous_town =
-            rows.iter().filter(|r| crate::validate::check_id(&r[0], deadline).is_ok()).take(2000).cloned().collect();
+            rows.iter().filter(|r| kaohe::validate::check_id(&r[0], deadline).is_ok()).take(2000).cloned().collect();
     }
     summary.bytes += pop.len() as u64;
     Ok(summary)

@@ -10,8 +10,31 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde_json::{json, Value};
+use std::process::ExitCode;
 
-use crate::render::{Renderer, FLOOR_TEMPLATE};
+use kaohe::cli::{BenchArgs, BenchWhat};
+use kaohe::error::Error;
+
+use kaohe::render::{RenderSettings, Renderer, FLOOR_TEMPLATE};
+
+/// Measure what `args` names and print it.
+pub fn bench(args: BenchArgs) -> Result<ExitCode, Error> {
+    let usage = Error::Usage;
+    let renderer = || Renderer::new(&RenderSettings { templates: None, font_dirs: Vec::new() });
+    match args.what {
+        BenchWhat::Render { docs } => {
+            for (label, ms, per_second) in render(&renderer()?, docs.max(1)).map_err(usage)? {
+                out!("render\t{label}\t{ms:.2} ms/doc (1 core)\t{per_second:.1} docs/s (all cores)");
+            }
+        }
+        BenchWhat::ExportTypst { out } => export_typst(&renderer()?, &out).map_err(usage)?,
+        BenchWhat::Scan { input } => {
+            let (files, rows, secs) = scan(&input).map_err(usage)?;
+            out!("scan\t{files} files\t{rows} rows\t{secs:.3} s");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
 /// The one-page annex of the benchmark: a quota table of 15 towns. `k` varies the
 /// figures, so that no document is a copy of another (Typst would reuse the layout).

@@ -1,0 +1,52 @@
+//! `kaohe run`: every programme under the input into the output folder.
+
+use std::process::ExitCode;
+
+use kaohe::cli::RunArgs;
+use kaohe::error::Error;
+use kaohe::pipeline::{self, RunOptions};
+use kaohe::render::{default_template_dir, RenderSettings, Renderer};
+
+pub fn run(args: RunArgs) -> Result<ExitCode, Error> {
+    let started = std::time::Instant::now();
+    if let Some(jobs) = args.jobs {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs.max(1))
+            .build_global()
+            .map_err(|e| Error::Usage(format!("--jobs {jobs}: {e}")))?;
+    }
+    for dir in &args.font_dirs {
+        if !dir.is_dir() {
+            return Err(Error::Usage(format!("--font-dir {} 不是目录", dir.display())));
+        }
+    }
+    let settings =
+        RenderSettings { templates: default_template_dir(args.templates.as_deref()), font_dirs: args.font_dirs };
+    let renderer = Renderer::new(&settings)?;
+    kaohe::timings::add("startup", started.elapsed());
+    let opts = RunOptions { input: args.input.input, output: args.output, force: args.force, renderer };
+    let summaries = pipeline::run(&opts)?;
+    if args.timings {
+        for (stage, secs) in kaohe::timings::report() {
+            err!("timing {stage} {secs:.3}");
+        }
+        err!("timing total {:.3}", started.elapsed().as_secs_f64());
+    }
+    for s in summaries {
+        if s.kind == pipeline::AGRI {
+            out!("{}: {} 份考核表 → {}", s.programme, s.documents, s.folder.display());
+            continue;
+        }
+        out!(
+            "{}: {} 份 PDF → {}；基数人口合计 {}，任务数合计 {}，按时参保 {} 人，剔除 {} 行（见 data-quality.pdf）",
+            s.programme,
+            s.documents,
+            s.folder.display(),
+            s.total_base,
+            s.total_quota,
+            s.insured,
+            s.rejected_rows
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
