@@ -23,6 +23,8 @@ pub enum ArchiveError {
     Exists(PathBuf),
     #[error("无法写入 {}：{}", .0.display(), crate::problem::io_text(.1))]
     Io(PathBuf, std::io::Error),
+    #[error("无法生成 results.xlsx：{0}")]
+    Xlsx(String),
     #[error("{0} 中没有可读的 manifest.json: {1}")]
     Manifest(PathBuf, String),
 }

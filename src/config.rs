@@ -145,6 +145,12 @@ pub struct ProgrammeConfig {
     pub enrollment: EnrollmentSection,
     pub ranking: RankingSection,
     pub text: TextSection,
+    /// `[[pdf]]`: the documents published (default: every one the programme computes).
+    #[serde(default)]
+    pub pdf: Vec<crate::outputs::PdfSpec>,
+    /// `[[table]]`: the tables published as CSV and results.xlsx sheets (default: all).
+    #[serde(default)]
+    pub table: Vec<crate::outputs::TableSpec>,
 }
 
 /// What programme this folder is.
@@ -331,6 +337,8 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ("inputs", &["population", "rosters"]),
     ("quota", &["default_rate", "default_base", "rounding", "level", "override"]),
     ("quota.override", &["unit", "rate", "base"]),
+    ("pdf", &["view", "template", "file"]),
+    ("table", &["view", "file"]),
     ("enrollment", &["deadline", "goal", "no_roster", "max_set_aside"]),
     ("ranking", &["key", "bottom_n", "bottom_remark", "top_n", "top_remark", "unfinished_remark"]),
     (
@@ -387,6 +395,11 @@ fn unknown_keys(text: &str, file: &str) -> Vec<InputProblem> {
                 }
             }
         };
+        if let toml::Value::Array(list) = value {
+            for t in list.iter().filter_map(|t| t.as_table()) {
+                check(t, keys, format!("[[{section}]] 中"));
+            }
+        }
         if let toml::Value::Table(t) = value {
             check(t, keys, format!("[{section}] 中"));
             if let Some(toml::Value::Array(overrides)) = t.get("override") {

@@ -14,6 +14,7 @@ pub mod error;
 pub mod export;
 pub mod ingest;
 pub mod metrics;
+pub mod outputs;
 pub mod pipeline;
 pub mod problem;
 pub mod quota;

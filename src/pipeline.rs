@@ -7,18 +7,17 @@ use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
-use serde_json::Value;
 
 use crate::archive::{sha256_hex, ArchiveError, InputRecord, Manifest, Staging};
 use crate::config::{self, chinese_date, Programme};
 use crate::error::Error;
-use crate::export;
 use crate::ingest;
 use crate::metrics::{self, EnrollmentCounts};
+use crate::outputs::{self, Content, UnitDocument, Views};
 use crate::problem::{nearest, InputErrors, InputProblem};
 use crate::quota::{self, QuotaTable};
 use crate::rank::{self, Standing};
-use crate::render::{RenderError, Renderer};
+use crate::render::Renderer;
 use crate::report::{self, Results};
 use crate::validate::{self, Enrollment, Population};
 
@@ -77,6 +76,7 @@ fn run_agri(
     dir: &ProgrammeDir,
     p: &crate::agri::AgriProgramme,
     opts: &RunOptions,
+    progress: &ProgressBar,
 ) -> Result<(Staging, Manifest, usize), Error> {
     use crate::agri::assess;
     let results = crate::timings::timed("scoring", || assess::assess(p)).map_err(InputErrors)?;
@@ -84,92 +84,82 @@ fn run_agri(
     let text = &p.config.text;
     // Titles may name {year} and {region}, and break lines with \n.
     let prefix = |t: &str| t.replace("{year}", &year.to_string()).replace("{region}", &p.config.programme.region);
-    let mut jobs: Vec<Job> = Vec::new();
+    let mut views = Views::default();
     for (_, r) in &p.rubrics {
-        jobs.push(Job {
-            rel: format!("rubric-form-{}.pdf", r.rubric.id),
-            kind: "rubric-form",
-            unit: Some(r.rubric.label.clone()),
-            template: "rubric-form.typ",
-            data: crate::agri::form_payload(r),
-        });
+        let id = &r.rubric.id;
+        views
+            .document(
+                &format!("rubric-form-{id}"),
+                "rubric-form",
+                &format!("rubric-form-{id}.pdf"),
+                Content::One(crate::agri::form_payload(r)),
+            )
+            .unit = Some(r.rubric.label.clone());
     }
     for res in &results {
-        for (i, o) in res.outcomes.iter().enumerate() {
-            let file = if o.insurer.is_empty() {
-                format!("{:02}-{}", i + 1, file_safe(&o.county))
-            } else {
-                format!("{:02}-{}-{}", i + 1, file_safe(&o.county), file_safe(&o.insurer))
-            };
-            jobs.push(Job {
-                rel: format!("score-sheet/{}/{file}.pdf", res.rubric.rubric.id),
-                kind: "score-sheet",
-                unit: Some(o.name()),
-                template: "score-sheet.typ",
+        let id = &res.rubric.rubric.id;
+        let sheets = res
+            .outcomes
+            .iter()
+            .enumerate()
+            .map(|(i, o)| UnitDocument {
+                unit: o.name(),
+                file_name: if o.insurer.is_empty() { o.county.clone() } else { format!("{}-{}", o.county, o.insurer) },
                 data: res.sheet_payload(i, year),
-            });
-        }
+            })
+            .collect();
+        views.document(
+            &format!("score-sheet-{id}"),
+            "score-sheet",
+            &format!("score-sheet/{id}/{{n}}-{{unit}}.pdf"),
+            Content::PerUnit(sheets),
+        );
         if res.rubric.grades.is_empty() {
-            jobs.push(Job {
-                rel: format!("county-ranking-{}.pdf", res.rubric.rubric.id),
-                kind: "county-ranking",
-                unit: None,
-                template: "county-ranking.typ",
-                data: assess::annex_payload(
-                    &text.ranking_label,
-                    &prefix(&text.ranking_title),
-                    &res.ranking_table(),
-                    &text.ranking_note,
-                ),
-            });
+            let data = assess::annex_payload(
+                &text.ranking_label,
+                &prefix(&text.ranking_title),
+                &res.ranking_table(),
+                &text.ranking_note,
+            );
+            views.document(
+                &format!("county-ranking-{id}"),
+                "county-ranking",
+                &format!("county-ranking-{id}.pdf"),
+                Content::One(data),
+            );
         } else {
-            jobs.push(Job {
-                rel: format!("insurer-grades-{}.pdf", res.rubric.rubric.id),
-                kind: "insurer-grades",
-                unit: None,
-                template: "insurer-grades.typ",
-                data: assess::annex_payload(
-                    &text.grades_label,
-                    &prefix(&text.grades_title),
-                    &res.grades_table(),
-                    &grades_note(res.rubric, &text.grades_note),
-                ),
-            });
+            let data = assess::annex_payload(
+                &text.grades_label,
+                &prefix(&text.grades_title),
+                &res.grades_table(),
+                &grades_note(res.rubric, &text.grades_note),
+            );
+            views.document(
+                &format!("insurer-grades-{id}"),
+                "insurer-grades",
+                &format!("insurer-grades-{id}.pdf"),
+                Content::One(data),
+            );
         }
     }
-    // Render in parallel; one document per unit, each laid out once.
-    let rendered: Vec<Result<crate::render::RenderedPdf, RenderError>> = crate::timings::timed("rendering", || {
-        jobs.par_iter()
-            .map(|job| opts.renderer.render(job.template, &job.data, &format!("{}/{}", p.id, job.rel), p.date))
-            .collect()
-    });
-    let writing = std::time::Instant::now();
-    let mut staging = Staging::new(&opts.output, &p.id, opts.force)?;
-    for (job, pdf) in jobs.iter().zip(rendered) {
-        let pdf = pdf?;
-        staging.write(&job.rel, job.kind, job.unit.as_deref(), Some(pdf.pages), &pdf.bytes)?;
-    }
-
-    let mut tables: Vec<(String, crate::report::Table)> = Vec::new();
     for res in &results {
         let id = &res.rubric.rubric.id;
         if res.rubric.grades.is_empty() {
-            tables.push((format!("county-ranking-{id}"), res.ranking_table()));
+            views.table(&format!("county-ranking-{id}"), res.ranking_table());
         } else {
-            tables.push((format!("insurer-grades-{id}"), res.grades_table()));
+            views.table(&format!("insurer-grades-{id}"), res.grades_table());
         }
-        tables.push((format!("item-scores-{id}"), res.items_table()));
+        views.table(&format!("item-scores-{id}"), res.items_table());
     }
     let m = &p.metrics;
-    tables.push(("metrics-county".into(), assess::metrics_table("县区考核指标", &m.county, &m.county_columns)));
-    tables.push(("metrics-insurer".into(), assess::metrics_table("承办公司考核指标", &m.insurer, &m.insurer_columns)));
-    tables.push(("evidence".into(), assess::evidence_table(p)));
-    let xlsx = export::xlsx(&tables.iter().map(|(_, t)| t).collect::<Vec<_>>(), p.date)
-        .map_err(|e| Error::Usage(format!("无法生成 results.xlsx：{e}")))?;
-    staging.write("results.xlsx", "results-xlsx", None, None, &xlsx)?;
-    for (name, table) in &tables {
-        staging.write(&format!("csv/{name}.csv"), "table-csv", None, None, &export::csv(table))?;
-    }
+    views.table("metrics-county", assess::metrics_table("县区考核指标", &m.county, &m.county_columns));
+    views.table("metrics-insurer", assess::metrics_table("承办公司考核指标", &m.insurer, &m.insurer_columns));
+    views.table("evidence", assess::evidence_table(p));
+    let toml_file = format!("{}/programme.toml", dir.display);
+    let plan = outputs::plan(&views, &p.config.pdf, &p.config.table, &opts.renderer, &toml_file)?;
+    let mut staging = Staging::new(&opts.output, &p.id, opts.force)?;
+    let documents = outputs::write(&plan, &opts.renderer, &p.id, p.date, &mut staging, progress)?;
+    let writing = std::time::Instant::now();
 
     let mut inputs = vec![record(&dir.path.join("programme.toml"), &format!("{}/programme.toml", dir.display))
         .map_err(|e| InputErrors(vec![e]))?];
@@ -194,7 +184,7 @@ fn run_agri(
         outputs: Vec::new(),
     };
     crate::timings::add("writing", writing.elapsed());
-    Ok((staging, manifest, jobs.len()))
+    Ok((staging, manifest, documents))
 }
 
 /// The grade bands in words, under the grades table.
@@ -390,100 +380,45 @@ pub fn prepare(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Prepared, I
     Ok(Prepared { programme, population, enrollment, quotas, counts, standings, inputs })
 }
 
-/// One document to render.
-struct Job {
-    rel: String,
-    kind: &'static str,
-    unit: Option<String>,
-    template: &'static str,
-    data: Value,
-}
-
-fn file_safe(name: &str) -> String {
-    name.chars().map(|c| if "/\\:*?\"<>|".contains(c) || c.is_control() { '_' } else { c }).collect()
-}
-
 fn bad_text(dir: &ProgrammeDir, message: String) -> InputErrors {
     InputErrors(vec![InputProblem::file(format!("{}/programme.toml", dir.display), message)])
 }
 
-/// Render and write every output of one prepared programme into `staging`.
-pub fn write_outputs(
-    dir: &ProgrammeDir,
-    prepared: &Prepared,
-    renderer: &Renderer,
-    staging: &mut Staging,
-    progress: &ProgressBar,
-) -> Result<(), Error> {
+/// Everything a prepared micro-insurance programme can publish.
+fn micro_views(dir: &ProgrammeDir, prepared: &Prepared) -> Result<Views, InputErrors> {
     let results = prepared.results();
-    let err = |m: String| Error::Input(bad_text(dir, m));
-    let mut jobs = vec![
-        Job {
-            rel: "quota-table.pdf".into(),
-            kind: "quota-table",
-            unit: None,
-            template: "quota-table.typ",
-            data: results.quota_payload().map_err(err)?,
-        },
-        Job {
-            rel: "participation-ranking.pdf".into(),
-            kind: "participation-ranking",
-            unit: None,
-            template: "participation-ranking.typ",
-            data: results.ranking_payload().map_err(err)?,
-        },
-        Job {
-            rel: "data-quality.pdf".into(),
-            kind: "data-quality",
-            unit: None,
-            template: "data-quality.typ",
-            data: results.quality_payload().map_err(err)?,
-        },
-    ];
+    let err = |m: String| bad_text(dir, m);
+    let mut views = Views::default();
+    views.document(
+        "quota-table",
+        "quota-table",
+        "quota-table.pdf",
+        Content::One(results.quota_payload().map_err(err)?),
+    );
+    views.document(
+        "participation-ranking",
+        "participation-ranking",
+        "participation-ranking.pdf",
+        Content::One(results.ranking_payload().map_err(err)?),
+    );
+    views.document(
+        "data-quality",
+        "data-quality",
+        "data-quality.pdf",
+        Content::One(results.quality_payload().map_err(err)?),
+    );
+    let mut towns = Vec::new();
     for (ti, town) in prepared.quotas.towns.iter().enumerate() {
-        jobs.push(Job {
-            rel: format!("village-detail/{:02}-{}.pdf", ti + 1, file_safe(&town.name)),
-            kind: "village-detail",
-            unit: Some(town.name.clone()),
-            template: "village-detail.typ",
-            data: results.village_payload(ti).map_err(err)?,
-        });
+        let data = results.village_payload(ti).map_err(err)?;
+        towns.push(UnitDocument { unit: town.name.clone(), file_name: town.name.clone(), data });
     }
-    progress.set_message("生成 PDF");
-    progress.set_position(0);
-    progress.set_length(jobs.len() as u64);
-    let date = prepared.programme.date;
-    let rendered: Vec<Result<crate::render::RenderedPdf, RenderError>> = crate::timings::timed("rendering", || {
-        jobs.par_iter()
-            .map(|job| {
-                let r =
-                    renderer.render(job.template, &job.data, &format!("{}/{}", prepared.programme.id, job.rel), date);
-                progress.inc(1);
-                r
-            })
-            .collect()
-    });
-    let writing = std::time::Instant::now();
-    for (job, pdf) in jobs.iter().zip(rendered) {
-        let pdf = pdf?;
-        staging.write(&job.rel, job.kind, job.unit.as_deref(), Some(pdf.pages), &pdf.bytes)?;
-    }
-    let tables = [
-        results.quota_table(),
-        results.ranking_table(),
-        results.villages_table(),
-        results.issues_table(),
-        results.files_table(),
-    ];
-    let xlsx = export::xlsx(&tables.iter().collect::<Vec<_>>(), date)
-        .map_err(|e| Error::Usage(format!("无法生成 results.xlsx：{e}")))?;
-    staging.write("results.xlsx", "results-xlsx", None, None, &xlsx)?;
-    let names = ["quota-table", "participation-ranking", "village-detail", "data-quality", "roster-files"];
-    for (table, name) in tables.iter().zip(names) {
-        staging.write(&format!("csv/{name}.csv"), "table-csv", None, None, &export::csv(table))?;
-    }
-    crate::timings::add("writing", writing.elapsed());
-    Ok(())
+    views.document("village-detail", "village-detail", "village-detail/{n}-{unit}.pdf", Content::PerUnit(towns));
+    views.table("quota-table", results.quota_table());
+    views.table("participation-ranking", results.ranking_table());
+    views.table("village-detail", results.villages_table());
+    views.table("data-quality", results.issues_table());
+    views.table("roster-files", results.files_table());
+    Ok(views)
 }
 
 /// Settings of a `run`.
@@ -562,8 +497,14 @@ pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, Error> {
     // leaves no half-done run (and nothing the next run would refuse to overwrite).
     let mut staged: Vec<(Staging, Manifest, RunSummary)> = Vec::new();
     for (dir, p) in prepared {
+        let views = micro_views(dir, &p)?;
+        let toml_file = format!("{}/programme.toml", dir.display);
+        let c = &p.programme.config;
+        let plan = outputs::plan(&views, &c.pdf, &c.table, &opts.renderer, &toml_file)?;
         let mut staging = Staging::new(&opts.output, &p.programme.id, opts.force)?;
-        write_outputs(dir, &p, &opts.renderer, &mut staging, &progress)?;
+        let documents =
+            outputs::write(&plan, &opts.renderer, &p.programme.id, p.programme.date, &mut staging, &progress)?;
+        drop(plan);
         let manifest = Manifest {
             tool: "kaohe".into(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -580,7 +521,7 @@ pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, Error> {
         let summary = RunSummary {
             programme: p.programme.id.clone(),
             kind: "micro-insurance",
-            documents: 3 + p.quotas.towns.len(),
+            documents,
             total_base: p.quotas.total_base(),
             total_quota: p.quotas.total_quota(),
             insured: p.counts.towns.iter().map(|c| c.on_time).sum(),
@@ -590,7 +531,7 @@ pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, Error> {
         staged.push((staging, manifest, summary));
     }
     for (dir, p) in &agri {
-        let (staging, manifest, documents) = run_agri(dir, p, opts)?;
+        let (staging, manifest, documents) = run_agri(dir, p, opts, &progress)?;
         let summary = RunSummary {
             programme: p.id.clone(),
             kind: AGRI,

@@ -35,6 +35,12 @@ pub struct AgriConfig {
     pub crops: BTreeMap<String, String>,
     #[serde(default)]
     pub text: AgriText,
+    /// `[[pdf]]`: the documents published (default: every one the programme computes).
+    #[serde(default)]
+    pub pdf: Vec<crate::outputs::PdfSpec>,
+    /// `[[table]]`: the tables published as CSV and results.xlsx sheets (default: all).
+    #[serde(default)]
+    pub table: Vec<crate::outputs::TableSpec>,
 }
 
 /// The figures the datasets are measured against (`[assessment]`).

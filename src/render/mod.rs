@@ -26,18 +26,9 @@ use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
 use world::{file_id, DocWorld, Shared};
 
-/// Templates built into the binary: (file name, text).
-const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
-    ("lib.typ", include_str!("../../report-templates/lib.typ")),
-    ("quota-table.typ", include_str!("../../report-templates/quota-table.typ")),
-    ("participation-ranking.typ", include_str!("../../report-templates/participation-ranking.typ")),
-    ("village-detail.typ", include_str!("../../report-templates/village-detail.typ")),
-    ("data-quality.typ", include_str!("../../report-templates/data-quality.typ")),
-    ("rubric-form.typ", include_str!("../../report-templates/rubric-form.typ")),
-    ("score-sheet.typ", include_str!("../../report-templates/score-sheet.typ")),
-    ("county-ranking.typ", include_str!("../../report-templates/county-ranking.typ")),
-    ("insurer-grades.typ", include_str!("../../report-templates/insurer-grades.typ")),
-];
+/// Templates built into the binary: every `.typ` of report-templates/ (listed by build.rs),
+/// as (file name, text).
+const BUILTIN_TEMPLATES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_templates.rs"));
 
 /// An empty one-page document, for measuring the cost of rendering itself.
 pub const FLOOR_TEMPLATE: &str = "bench-empty.typ";
@@ -93,20 +84,26 @@ pub struct Renderer {
 impl Renderer {
     /// Load templates and fonts once for the whole run.
     pub fn new(settings: &RenderSettings) -> Result<Renderer, RenderError> {
-        let mut templates = Vec::new();
-        for (name, builtin) in BUILTIN_TEMPLATES {
-            let text = match &settings.templates {
-                Some(dir) => {
-                    let path = dir.join(name);
-                    if !path.is_file() {
-                        return Err(RenderError::TemplateMissing(dir.clone(), name.to_string()));
+        // Templates are found by name: every .typ of the folder (or every built-in copy).
+        let mut templates: Vec<(String, String)> = match &settings.templates {
+            Some(dir) => {
+                let mut found = Vec::new();
+                let entries = std::fs::read_dir(dir).map_err(|e| RenderError::TemplateDir(dir.clone(), e))?;
+                for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+                    if path.extension().is_some_and(|e| e == "typ") && path.is_file() {
+                        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+                        let text = std::fs::read_to_string(&path).map_err(|e| RenderError::TemplateDir(path, e))?;
+                        found.push((format!("/{name}"), text));
                     }
-                    std::fs::read_to_string(&path).map_err(|e| RenderError::TemplateDir(path, e))?
                 }
-                None => builtin.to_string(),
-            };
-            templates.push((format!("/{name}"), text));
-        }
+                if !found.iter().any(|(n, _)| n == "/lib.typ") {
+                    return Err(RenderError::TemplateMissing(dir.clone(), "lib.typ".into()));
+                }
+                found
+            }
+            None => BUILTIN_TEMPLATES.iter().map(|(n, t)| (format!("/{n}"), t.to_string())).collect(),
+        };
+        templates.sort();
         // The benchmark's render floor: an empty A4 page (not an office template).
         templates.push((
             format!("/{FLOOR_TEMPLATE}"),
@@ -150,6 +147,25 @@ impl Renderer {
     pub fn template_text(&self, name: &str) -> Option<String> {
         let id = world::file_id(&format!("/{name}"));
         self.shared.templates.iter().find(|(t, _, _)| *t == id).map(|(_, s, _)| s.text().to_string())
+    }
+
+    /// Whether a template of this file name (e.g. "score-sheet.typ") was loaded.
+    pub fn has_template(&self, name: &str) -> bool {
+        let id = world::file_id(&format!("/{name}"));
+        self.shared.templates.iter().any(|(t, _, _)| *t == id)
+    }
+
+    /// The documents' templates loaded, by name without `.typ` (lib.typ, which they all import, left out).
+    pub fn template_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .shared
+            .templates
+            .iter()
+            .map(|(id, _, _)| id.vpath().get_without_slash().trim_end_matches(".typ").to_string())
+            .filter(|n| n != "lib" && format!("{n}.typ") != FLOOR_TEMPLATE)
+            .collect();
+        names.sort();
+        names
     }
 
     /// The fonts built into the binary.

@@ -4,7 +4,6 @@
 //! disqualified county, the grades with their boundaries and the two-year rule, the PDFs,
 //! and the errors for data that cannot be scored.
 
-
 use crate::common::{all_files, copy_dir, kaohe, read_csv, repo, text};
 
 use std::path::{Path, PathBuf};

@@ -3,7 +3,6 @@
 //! counts), the PDFs (text, fonts, A4, GB/T 9704 geometry), byte-identical reruns, and
 //! that every kind of bad input gives its message and writes nothing.
 
-
 use crate::common::{all_files, copy_dir, kaohe, read_csv, repo, text};
 
 use std::path::{Path, PathBuf};

@@ -62,3 +62,18 @@ pub fn read_csv(path: &Path) -> Vec<Vec<String>> {
     let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&bytes[3..]);
     r.records().map(|rec| rec.unwrap().iter().map(str::to_string).collect()).collect()
 }
+
+/// A PDF's text with all white space removed (lines wrap differently than the source).
+pub fn pdf_text(pdf: &Path) -> String {
+    let out = Command::new("pdftotext").arg(pdf).arg("-").output().expect("pdftotext (poppler-utils) is installed");
+    assert!(out.status.success(), "pdftotext {}", pdf.display());
+    String::from_utf8_lossy(&out.stdout).split_whitespace().collect()
+}
+
+/// A copy of a bundled programme folder under `dir/input/`, returned with its programme.toml.
+pub fn bundled_copy(dir: &Path, programme: &str) -> (PathBuf, PathBuf) {
+    let prog = dir.join("input").join(programme);
+    copy_dir(&repo().join("input").join(programme), &prog);
+    let toml = prog.join("programme.toml");
+    (prog, toml)
+}

@@ -10,5 +10,7 @@ mod cli;
 mod golden;
 /// The bad-input corpus: files as clerks send them, read / refused / set aside as asserted.
 mod messy;
+/// `[[pdf]]` and `[[table]]`: declared documents, checked declarations, defaults.
+mod outputs;
 /// The rubric files against the seed's wording; hand-computed scores for every rule kind.
 mod rubric;

@@ -8,7 +8,6 @@
 //! fact is not a pass; 4 no full ID anywhere; 5 nothing half-written; 6 formula
 //! injection; 7 inputs stay in the programme folder; 8 messages a clerk can act on.
 
-
 use crate::common::{all_files, copy_dir, kaohe, repo, text};
 
 use std::path::{Path, PathBuf};

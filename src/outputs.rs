@@ -1,0 +1,273 @@
+//! The documents and tables a programme publishes, declared in its `programme.toml`:
+//!
+//! ```toml
+//! [[pdf]]                                   # one PDF, or one per unit
+//! view = "village-detail"                   # what it shows (a view the programme computes)
+//! template = "village-detail"               # report-templates/village-detail.typ
+//! file = "village-detail/{n}-{unit}.pdf"    # {n}: 01, 02 … in unit order; {unit}: the unit's name
+//!
+//! [[table]]                                 # csv/<file>.csv and a sheet of results.xlsx
+//! view = "quota-table"
+//! file = "quota-table"
+//! ```
+//!
+//! A programme's stages compute named [`Views`]; this stage matches the declarations to
+//! them (a name that does not exist is an error listing those that do, before anything is
+//! rendered), renders the PDFs in parallel and writes everything into the staging folder.
+//! A programme file that declares nothing publishes every view with its default template
+//! and file name — the seed's reading.
+
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::archive::{ArchiveError, Staging};
+use crate::error::Error;
+use crate::export;
+use crate::problem::{nearest, InputErrors, InputProblem};
+use crate::render::{RenderError, RenderedPdf, Renderer};
+use crate::report::Table;
+
+/// `[[pdf]]` in programme.toml.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PdfSpec {
+    pub view: String,
+    /// Template name without `.typ`; default: the view's own template.
+    #[serde(default)]
+    pub template: Option<String>,
+    /// Output path; default: the view's own file name.
+    #[serde(default)]
+    pub file: Option<String>,
+}
+
+/// `[[table]]` in programme.toml.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    pub view: String,
+    /// CSV name (without `.csv`) and sheet position; default: the view's name.
+    #[serde(default)]
+    pub file: Option<String>,
+}
+
+/// What one view holds: one document's data, or one per unit.
+pub enum Content {
+    One(Value),
+    /// (unit as shown, unit as written in a file name, data), in unit order.
+    PerUnit(Vec<UnitDocument>),
+}
+
+/// One unit's document data.
+pub struct UnitDocument {
+    /// As the manifest names it: 通州区 人保财险.
+    pub unit: String,
+    /// As `{unit}` fills a file name: 通州区-人保财险.
+    pub file_name: String,
+    pub data: Value,
+}
+
+/// A document the programme can publish.
+pub struct View {
+    pub name: String,
+    /// Template used when the declaration names none.
+    pub template: String,
+    /// File name pattern used when the declaration names none.
+    pub file: String,
+    /// What the manifest records as the unit of a single document (附件1 for a rubric's form).
+    pub unit: Option<String>,
+    pub content: Content,
+}
+
+/// Everything a programme computed that can be published, by name, in default order.
+#[derive(Default)]
+pub struct Views {
+    pub documents: Vec<View>,
+    pub tables: Vec<(String, Table)>,
+}
+
+impl Views {
+    pub fn document(&mut self, name: &str, template: &str, file: &str, content: Content) -> &mut View {
+        let view = View { name: name.into(), template: template.into(), file: file.into(), unit: None, content };
+        self.documents.push(view);
+        self.documents.last_mut().expect("just pushed")
+    }
+
+    pub fn table(&mut self, name: &str, table: Table) {
+        self.tables.push((name.into(), table));
+    }
+}
+
+/// One PDF to render.
+pub struct Job<'a> {
+    pub rel: String,
+    pub template: String,
+    pub unit: Option<String>,
+    pub data: &'a Value,
+}
+
+/// The declared outputs matched to the views: the PDFs to render and the tables to write.
+pub struct Plan<'a> {
+    pub jobs: Vec<Job<'a>>,
+    pub tables: Vec<(String, &'a Table)>,
+}
+
+fn file_safe(name: &str) -> String {
+    name.chars().map(|c| if "/\\:*?\"<>|".contains(c) || c.is_control() { '_' } else { c }).collect()
+}
+
+/// Match `[[pdf]]` and `[[table]]` to the views (all of them when none is declared).
+/// Every problem is reported at once, naming programme.toml.
+pub fn plan<'a>(
+    views: &'a Views,
+    pdfs: &[PdfSpec],
+    tables: &[TableSpec],
+    renderer: &Renderer,
+    toml_file: &str,
+) -> Result<Plan<'a>, InputErrors> {
+    let pdfs: Vec<PdfSpec> = if pdfs.is_empty() {
+        views.documents.iter().map(|v| PdfSpec { view: v.name.clone(), template: None, file: None }).collect()
+    } else {
+        pdfs.to_vec()
+    };
+    let tables: Vec<TableSpec> = if tables.is_empty() {
+        views.tables.iter().map(|(n, _)| TableSpec { view: n.clone(), file: None }).collect()
+    } else {
+        tables.to_vec()
+    };
+    let mut problems = Vec::new();
+    let unknown = |what: &str, name: &str, known: Vec<&str>| {
+        let p = InputProblem::file(toml_file, format!("[[{what}]] 的 view = \"{name}\" 不是本项目计算出的内容"));
+        match nearest(name, known.iter().copied()) {
+            Some(n) => p.hint(format!("是否应为“{n}”？可用的有：{}", known.join("、"))),
+            None => p.hint(format!("可用的有：{}", known.join("、"))),
+        }
+    };
+    let mut jobs = Vec::new();
+    for spec in &pdfs {
+        let Some(view) = views.documents.iter().find(|v| v.name == spec.view) else {
+            problems.push(unknown("pdf", &spec.view, views.documents.iter().map(|v| v.name.as_str()).collect()));
+            continue;
+        };
+        let template = spec.template.clone().unwrap_or_else(|| view.template.clone());
+        if !renderer.has_template(&format!("{template}.typ")) {
+            problems.push(
+                InputProblem::file(
+                    toml_file,
+                    format!("[[pdf]] 的 template = \"{template}\"：模板目录中没有 {template}.typ"),
+                )
+                .hint(format!("可用的模板有：{}", renderer.template_names().join("、"))),
+            );
+            continue;
+        }
+        let pattern = spec.file.clone().unwrap_or_else(|| view.file.clone());
+        match &view.content {
+            Content::One(data) => {
+                if pattern.contains("{unit}") || pattern.contains("{n}") {
+                    problems.push(InputProblem::file(
+                        toml_file,
+                        format!("[[pdf]] view = \"{}\" 只有一份，file 中不能用 {{unit}} 或 {{n}}", spec.view),
+                    ));
+                    continue;
+                }
+                jobs.push(Job { rel: pattern, template: template.clone(), unit: view.unit.clone(), data });
+            }
+            Content::PerUnit(units) => {
+                if !pattern.contains("{unit}") && !pattern.contains("{n}") {
+                    problems.push(
+                        InputProblem::file(
+                            toml_file,
+                            format!("[[pdf]] view = \"{}\" 每个单位一份，file 须含 {{unit}} 或 {{n}}", spec.view),
+                        )
+                        .hint("例如 file = \"score-sheet/{n}-{unit}.pdf\""),
+                    );
+                    continue;
+                }
+                for (i, u) in units.iter().enumerate() {
+                    let rel =
+                        pattern.replace("{n}", &format!("{:02}", i + 1)).replace("{unit}", &file_safe(&u.file_name));
+                    jobs.push(Job { rel, template: template.clone(), unit: Some(u.unit.clone()), data: &u.data });
+                }
+            }
+        }
+    }
+    let mut chosen = Vec::new();
+    for spec in &tables {
+        match views.tables.iter().find(|(n, _)| *n == spec.view) {
+            Some((name, t)) => chosen.push((spec.file.clone().unwrap_or_else(|| name.clone()), t)),
+            None => problems.push(unknown("table", &spec.view, views.tables.iter().map(|(n, _)| n.as_str()).collect())),
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for rel in jobs.iter().map(|j| j.rel.clone()).chain(chosen.iter().map(|(f, _)| format!("csv/{f}.csv"))) {
+        if !rel.ends_with(".pdf") && !rel.starts_with("csv/") {
+            problems.push(InputProblem::file(toml_file, format!("[[pdf]] 的 file = \"{rel}\" 应以 .pdf 结尾")));
+        }
+        // Outputs stay inside the programme's output folder, and beside the manifest.
+        let path = std::path::Path::new(&rel);
+        let escapes = path.is_absolute()
+            || path.components().any(|c| !matches!(c, std::path::Component::Normal(_)))
+            || rel == "manifest.json"
+            || rel.contains('\\');
+        if escapes {
+            problems.push(InputProblem::file(
+                toml_file,
+                format!("输出文件 {rel} 须是输出文件夹内的相对路径（不能含 ..、开头的 / 或 \\）"),
+            ));
+        }
+        if !seen.insert(rel.clone()) {
+            problems.push(InputProblem::file(toml_file, format!("两个输出都写到 {rel}，后一个会覆盖前一个")));
+        }
+    }
+    if problems.is_empty() {
+        Ok(Plan { jobs, tables: chosen })
+    } else {
+        Err(InputErrors(problems))
+    }
+}
+
+/// Render every PDF of the plan in parallel, then write PDFs, results.xlsx and the CSVs.
+/// Returns the number of PDFs.
+pub fn write(
+    plan: &Plan,
+    renderer: &Renderer,
+    programme_id: &str,
+    date: chrono::NaiveDate,
+    staging: &mut Staging,
+    progress: &ProgressBar,
+) -> Result<usize, Error> {
+    progress.set_message("生成 PDF");
+    progress.set_position(0);
+    progress.set_length(plan.jobs.len() as u64);
+    let rendered: Vec<Result<RenderedPdf, RenderError>> = crate::timings::timed("rendering", || {
+        plan.jobs
+            .par_iter()
+            .map(|job| {
+                let r = renderer.render(
+                    &format!("{}.typ", job.template),
+                    job.data,
+                    &format!("{programme_id}/{}", job.rel),
+                    date,
+                );
+                progress.inc(1);
+                r
+            })
+            .collect()
+    });
+    let writing = std::time::Instant::now();
+    for (job, pdf) in plan.jobs.iter().zip(rendered) {
+        let pdf = pdf?;
+        staging.write(&job.rel, &job.template, job.unit.as_deref(), Some(pdf.pages), &pdf.bytes)?;
+    }
+    if !plan.tables.is_empty() {
+        let tables: Vec<&Table> = plan.tables.iter().map(|(_, t)| *t).collect();
+        let xlsx = export::xlsx(&tables, date).map_err(|e| ArchiveError::Xlsx(e.to_string()))?;
+        staging.write("results.xlsx", "results-xlsx", None, None, &xlsx)?;
+        for (file, table) in &plan.tables {
+            staging.write(&format!("csv/{file}.csv"), "table-csv", None, None, &export::csv(table))?;
+        }
+    }
+    crate::timings::add("writing", writing.elapsed());
+    Ok(plan.jobs.len())
+}
