@@ -7,6 +7,7 @@
 
 pub mod agri;
 pub mod archive;
+pub mod assess;
 pub mod cell;
 pub mod cli;
 pub mod config;

@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::archive::{sha256_hex, ArchiveError, InputRecord, Manifest, Staging};
+use crate::assess;
 use crate::config::{self, chinese_date, Programme};
 use crate::error::Error;
 use crate::ingest;
@@ -78,83 +79,19 @@ fn run_agri(
     opts: &RunOptions,
     progress: &ProgressBar,
 ) -> Result<(Staging, Manifest, usize), Error> {
-    use crate::agri::assess;
-    let results = crate::timings::timed("scoring", || assess::assess(p)).map_err(InputErrors)?;
-    let year = p.config.programme.year;
-    let text = &p.config.text;
-    // Titles may name {year} and {region}, and break lines with \n.
-    let prefix = |t: &str| t.replace("{year}", &year.to_string()).replace("{region}", &p.config.programme.region);
+    let input = crate::agri::assessment_input(p);
+    let results = crate::timings::timed("scoring", || assess::assess(&input)).map_err(InputErrors)?;
+    let c = &p.config;
+    let titles =
+        assess::Titles { text: &c.text, year: c.programme.year, region: &c.programme.region, name: &c.programme.name };
     let mut views = Views::default();
-    for (_, r) in &p.rubrics {
-        let id = &r.rubric.id;
-        views
-            .document(
-                &format!("rubric-form-{id}"),
-                "rubric-form",
-                &format!("rubric-form-{id}.pdf"),
-                Content::One(crate::agri::form_payload(r)),
-            )
-            .unit = Some(r.rubric.label.clone());
-    }
-    for res in &results {
-        let id = &res.rubric.rubric.id;
-        let sheets = res
-            .outcomes
-            .iter()
-            .enumerate()
-            .map(|(i, o)| UnitDocument {
-                unit: o.name(),
-                file_name: if o.insurer.is_empty() { o.county.clone() } else { format!("{}-{}", o.county, o.insurer) },
-                data: res.sheet_payload(i, year),
-            })
-            .collect();
-        views.document(
-            &format!("score-sheet-{id}"),
-            "score-sheet",
-            &format!("score-sheet/{id}/{{n}}-{{unit}}.pdf"),
-            Content::PerUnit(sheets),
-        );
-        if res.rubric.grades.is_empty() {
-            let data = assess::annex_payload(
-                &text.ranking_label,
-                &prefix(&text.ranking_title),
-                &res.ranking_table(),
-                &text.ranking_note,
-            );
-            views.document(
-                &format!("county-ranking-{id}"),
-                "county-ranking",
-                &format!("county-ranking-{id}.pdf"),
-                Content::One(data),
-            );
-        } else {
-            let data = assess::annex_payload(
-                &text.grades_label,
-                &prefix(&text.grades_title),
-                &res.grades_table(),
-                &grades_note(res.rubric, &text.grades_note),
-            );
-            views.document(
-                &format!("insurer-grades-{id}"),
-                "insurer-grades",
-                &format!("insurer-grades-{id}.pdf"),
-                Content::One(data),
-            );
-        }
-    }
-    for res in &results {
-        let id = &res.rubric.rubric.id;
-        if res.rubric.grades.is_empty() {
-            views.table(&format!("county-ranking-{id}"), res.ranking_table());
-        } else {
-            views.table(&format!("insurer-grades-{id}"), res.grades_table());
-        }
-        views.table(&format!("item-scores-{id}"), res.items_table());
-    }
+    assess::views(&mut views, &results, &titles);
+    let keys = &input.key_columns;
+    let (county, insurer) = (&input.units["county"], &input.units["insurer"]);
     let m = &p.metrics;
-    views.table("metrics-county", assess::metrics_table("县区考核指标", &m.county, &m.county_columns));
-    views.table("metrics-insurer", assess::metrics_table("承办公司考核指标", &m.insurer, &m.insurer_columns));
-    views.table("evidence", assess::evidence_table(p));
+    views.table("metrics-county", assess::metrics_table("县区考核指标", keys, county, &m.county_columns));
+    views.table("metrics-insurer", assess::metrics_table("承办公司考核指标", keys, insurer, &m.insurer_columns));
+    views.table("evidence", crate::agri::evidence_table(p));
     let toml_file = format!("{}/programme.toml", dir.display);
     let plan = outputs::plan(&views, &p.config.pdf, &p.config.table, &opts.renderer, &toml_file)?;
     let mut staging = Staging::new(&opts.output, &p.id, opts.force)?;
@@ -185,31 +122,6 @@ fn run_agri(
     };
     crate::timings::add("writing", writing.elapsed());
     Ok((staging, manifest, documents))
-}
-
-/// The grade bands in words, under the grades table.
-fn grades_note(rubric: &crate::rubric::Rubric, extra: &str) -> String {
-    let mut bands: Vec<&crate::rubric::Grade> = rubric.grades.iter().collect();
-    bands.sort_by(|a, b| b.min.total_cmp(&a.min));
-    let mut parts = Vec::new();
-    for (i, g) in bands.iter().enumerate() {
-        let upper = if i == 0 { None } else { Some(bands[i - 1].min) };
-        let fp = crate::rubric::fmt_points;
-        parts.push(match upper {
-            None => format!("{}分及以上为“{}”", fp(g.min), g.grade),
-            Some(u) if g.min > 0.0 => format!("{}分及以上、不足{}分为“{}”", fp(g.min), fp(u), g.grade),
-            Some(u) => format!("不足{}分为“{}”", fp(u), g.grade),
-        });
-    }
-    let twice: Vec<String> = bands.iter().filter_map(|g| g.twice.clone()).collect();
-    let mut note = format!("注：{}。", parts.join("，"));
-    if !twice.is_empty() {
-        note += &format!("{}。", twice.join("；"));
-    }
-    if !extra.is_empty() {
-        note += extra;
-    }
-    note
 }
 
 /// Everything computed for one programme-year, before rendering.
@@ -469,7 +381,7 @@ pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, Error> {
         if kind_of(dir) == AGRI {
             // Scored here too, so that a unit that cannot be scored stops the run before anything is written.
             match crate::agri::load(&dir.path, &dir.display) {
-                Ok(p) => match crate::agri::assess::assess(&p) {
+                Ok(p) => match assess::assess(&crate::agri::assessment_input(&p)) {
                     Ok(_) => agri.push((dir, p)),
                     Err(e) => problems.extend(e),
                 },

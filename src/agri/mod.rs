@@ -3,7 +3,6 @@
 //! ranked and graded ([`assess`]), and the blank forms (附件1, 附件2) as the office
 //! attaches them to the assessment method at the start of the year.
 
-pub mod assess;
 pub mod data;
 pub mod metrics;
 
@@ -12,10 +11,11 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
+use crate::assess::{self, ResultText, Unit};
 use crate::problem::{io_text, InputProblem};
-use crate::rubric::{self, Assesses, Rubric};
+use crate::report::{Cell, Table};
+use crate::rubric::{self, Rubric};
 
 use data::{DatasetPaths, Datasets};
 use metrics::MetricTables;
@@ -34,7 +34,7 @@ pub struct AgriConfig {
     /// Crop name in the areas file → the coverage metric the rubric reads.
     pub crops: BTreeMap<String, String>,
     #[serde(default)]
-    pub text: AgriText,
+    pub text: ResultText,
     /// `[[pdf]]`: the documents published (default: every one the programme computes).
     #[serde(default)]
     pub pdf: Vec<crate::outputs::PdfSpec>,
@@ -83,32 +83,6 @@ impl Settings {
             .iter()
             .find(|s| s.lines.iter().any(|l| l == line))
             .map_or(self.subsidy_default_minimum, |s| s.minimum)
-    }
-}
-
-/// Titles and notes of the result tables (`[text]`), editable by the office.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AgriText {
-    pub ranking_label: String,
-    pub ranking_title: String,
-    pub ranking_note: String,
-    pub grades_label: String,
-    pub grades_title: String,
-    pub grades_note: String,
-}
-
-impl Default for AgriText {
-    fn default() -> Self {
-        AgriText {
-            ranking_label: "附件3".into(),
-            ranking_title: "{year}年{region}农业保险工作\n目标考核结果排名表".into(),
-            ranking_note: "注：总分＝基本项得分＋加分－扣分；得分相同的并列同一名次。取消评比资格的单位不参加排名。"
-                .into(),
-            grades_label: "附件4".into(),
-            grades_title: "{year}年{region}农业保险承办机构\n工作目标考核等级表".into(),
-            grades_note: String::new(),
-        }
     }
 }
 
@@ -181,10 +155,10 @@ pub fn load(dir: &Path, display: &str) -> Result<AgriProgramme, Vec<InputProblem
             );
         }
     }
-    let available = |a: Assesses| -> BTreeSet<String> {
-        let (computed, findings) = match a {
-            Assesses::County => (&computed_county, &datasets.county_findings),
-            Assesses::Insurer => (&computed_insurer, &datasets.insurer_findings),
+    let available = |level: &str| -> BTreeSet<String> {
+        let (computed, findings) = match level {
+            "insurer" => (&computed_insurer, &datasets.insurer_findings),
+            _ => (&computed_county, &datasets.county_findings),
         };
         computed.iter().cloned().chain(findings.metrics.iter().cloned()).collect()
     };
@@ -205,8 +179,18 @@ pub fn load(dir: &Path, display: &str) -> Result<AgriProgramme, Vec<InputProblem
                 continue;
             }
         };
-        let assesses = rubric::assesses(&text);
-        match rubric::parse(&text, &shown, &available(assesses)) {
+        let level = rubric::assesses(&text);
+        if level != "county" && level != "insurer" {
+            problems.push(
+                InputProblem::file(
+                    &shown,
+                    format!("[rubric] assesses = \"{level}\"：本项目只考核 county（县区）或 insurer（承办公司）"),
+                )
+                .hint("删除 assesses（默认 county），或写 assesses = \"insurer\""),
+            );
+            continue;
+        }
+        match rubric::parse(&text, &shown, &available(&level)) {
             Ok(r) => rubrics.push((shown, r)),
             Err(p) => problems.extend(p),
         }
@@ -249,42 +233,36 @@ fn toml_date(d: toml::value::Datetime) -> Option<NaiveDate> {
     d.date.and_then(|d| NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32))
 }
 
-/// The blank form's payload: categories with their items, merged cells spelled out.
-pub fn form_payload(rubric: &Rubric) -> Value {
-    let items = &rubric.items;
-    // The 负责考核部门 cell spans from an item that names a department to the next one that does.
-    let dept_span = |i: usize| -> usize {
-        if items[i].department.is_empty() && i > 0 {
-            return 0;
-        }
-        1 + items[i + 1..].iter().take_while(|it| it.department.is_empty()).count()
+/// The units and facts the scoring stage reads: counties and insurer × county pairs,
+/// keyed by (县（市）区, 承办公司).
+pub fn assessment_input(p: &AgriProgramme) -> assess::Input<'_> {
+    let units = |list: &[metrics::UnitMetrics]| -> Vec<Unit> {
+        list.iter()
+            .map(|u| Unit { keys: vec![u.county.clone(), u.insurer.clone()], values: u.values.clone() })
+            .collect()
     };
-    let categories: Vec<Value> = rubric
-        .categories
-        .iter()
-        .map(|c| {
-            let rows: Vec<Value> = items
-                .iter()
-                .enumerate()
-                .filter(|(_, it)| it.category == c.no)
-                .map(|(i, it)| {
-                    json!({
-                        "indicator": it.indicator,
-                        "base": if it.base > 0.0 { rubric::fmt_points(it.base) } else { String::new() },
-                        "method": it.method,
-                        "department": it.department,
-                        "dept_span": dept_span(i),
-                    })
-                })
-                .collect();
-            json!({ "no": c.no.to_string(), "name": c.name, "items": rows })
-        })
-        .collect();
-    json!({
-        "label": format!("{}：", rubric.rubric.label),
-        "title": rubric.rubric.title,
-        "unit_line": if rubric.rubric.id == "insurer" { "被考核单位：" } else { "" },
-        "columns": ["序号", "考核内容", "考核指标", "基本分", "计分办法", "负责考核部门"],
-        "categories": categories,
-    })
+    assess::Input {
+        rubrics: &p.rubrics,
+        key_columns: vec!["县（市）区".into(), "承办公司".into()],
+        units: [("county".to_string(), units(&p.metrics.county)), ("insurer".to_string(), units(&p.metrics.insurer))]
+            .into(),
+        last_year: p.datasets.last_year.iter().map(|((c, i), g)| (vec![c.clone(), i.clone()], g.clone())).collect(),
+        sample_source: p
+            .datasets
+            .survey
+            .iter()
+            .map(|s| (vec![s.county.clone(), s.insurer.clone()], s.source.clone()))
+            .collect(),
+    }
+}
+
+/// The facts behind lost points (late claims, subsidy lines below standard, ...).
+pub fn evidence_table(p: &AgriProgramme) -> Table {
+    let t = |s: &str| Cell::Text(s.to_string());
+    let mut table =
+        Table::new("考核依据明细", &[("县（市）区", 3), ("承办公司", 3), ("事项", 5), ("明细", 8), ("来源", 6)]);
+    for e in &p.metrics.evidence {
+        table.rows.push(vec![t(&e.county), t(&e.insurer), t(&e.what), t(&e.detail), t(&e.source)]);
+    }
+    table
 }

@@ -13,7 +13,7 @@ pub fn check(args: CheckArgs) -> Result<ExitCode, Error> {
     for dir in pipeline::find_programmes(&args.input.input)? {
         if pipeline::kind_of(&dir) == pipeline::AGRI {
             match kaohe::agri::load(&dir.path, &dir.display) {
-                Ok(p) => match kaohe::agri::assess::assess(&p) {
+                Ok(p) => match kaohe::assess::assess(&kaohe::agri::assessment_input(&p)) {
                     Ok(_) => {
                         let items: usize = p.rubrics.iter().map(|(_, r)| r.items.len()).sum();
                         out!(

@@ -102,22 +102,17 @@ pub struct Rubric {
     pub disqualifications: Vec<Condition>,
 }
 
-/// Who a rubric scores: each county-level unit, or each insurer in each county.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Assesses {
-    #[default]
-    County,
-    Insurer,
-}
-
-/// The `assesses` of a rubric's text, before it is parsed in full (County when unreadable:
-/// parsing then reports the real problem).
-pub fn assesses(text: &str) -> Assesses {
+/// The `assesses` of a rubric's text (the unit level it scores), before it is parsed in
+/// full ("county" when unreadable: parsing then reports the real problem).
+pub fn assesses(text: &str) -> String {
     text.parse::<toml::Table>()
         .ok()
         .and_then(|t| t.get("rubric")?.get("assesses")?.as_str().map(str::to_string))
-        .map_or(Assesses::County, |a| if a == "insurer" { Assesses::Insurer } else { Assesses::County })
+        .unwrap_or_else(default_level)
+}
+
+fn default_level() -> String {
+    "county".into()
 }
 
 /// The rubric's title and totals.
@@ -125,9 +120,10 @@ pub fn assesses(text: &str) -> Assesses {
 #[serde(deny_unknown_fields)]
 pub struct Header {
     pub id: String,
-    /// county (default) or insurer.
-    #[serde(default)]
-    pub assesses: Assesses,
+    /// The unit level it scores, as the programme names its levels (南通: county, the
+    /// default, or insurer; a district: town).
+    #[serde(default = "default_level")]
+    pub assesses: String,
     /// 附件1
     pub label: String,
     pub title: String,

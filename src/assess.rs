@@ -1,0 +1,524 @@
+//! Units scored against rubrics (in parallel), ranked by total (ties share a rank;
+//! disqualified units listed apart, unranked) or graded with the two-year rule — and
+//! the tables and views the outputs are made of. Any programme with rubrics uses this
+//! stage: a unit is a row of key cells (县（市）区 and 承办公司, or 镇办) and its metrics.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde_json::{json, Value};
+
+use crate::outputs::{Content, UnitDocument, Views};
+use crate::problem::InputProblem;
+use crate::rank::{self, Ratio};
+use crate::report::{Cell, Table};
+use crate::rubric::score::{self, Metrics, UnitScore};
+use crate::rubric::{fmt_points, Rubric};
+
+/// One unit's metrics, keyed by its cells in the key columns (empty cells for a level
+/// above the finest: a county unit has no insurer).
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub keys: Vec<String>,
+    pub values: Metrics,
+}
+
+/// Units as named: 通州区 人保财险 (non-empty keys, space-joined).
+pub fn unit_name(keys: &[String]) -> String {
+    keys.iter().filter(|k| !k.is_empty()).cloned().collect::<Vec<_>>().join(" ")
+}
+
+/// One unit's place in the results.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub keys: Vec<String>,
+    pub score: UnitScore,
+    /// Competition rank among the units not disqualified (ranked rubrics only).
+    pub rank: Option<usize>,
+    /// Grade band (graded rubrics only).
+    pub grade: Option<String>,
+    pub last_year: Option<String>,
+    /// e.g. 连续2年考核不合格，取消农业保险承办资格
+    pub consequence: Option<String>,
+}
+
+impl Outcome {
+    /// As named in tables and the manifest: 通州区, or 通州区 人保财险.
+    pub fn name(&self) -> String {
+        unit_name(&self.keys)
+    }
+
+    /// As written in a file name: 通州区-人保财险.
+    pub fn file_name(&self) -> String {
+        self.keys.iter().filter(|k| !k.is_empty()).cloned().collect::<Vec<_>>().join("-")
+    }
+}
+
+/// One rubric's results.
+#[derive(Debug, Clone)]
+pub struct RubricResults<'a> {
+    pub rubric: &'a Rubric,
+    /// The programme's key columns (县（市）区, 承办公司), the first columns of every table.
+    pub key_columns: Vec<String>,
+    /// In unit order.
+    pub outcomes: Vec<Outcome>,
+}
+
+/// What scoring needs: the rubrics, the units of each level a rubric can assess, and the
+/// facts the grade and sample rules read.
+pub struct Input<'a> {
+    /// (file as shown, rubric), in programme order.
+    pub rubrics: &'a [(String, Rubric)],
+    pub key_columns: Vec<String>,
+    /// Level (a rubric's `assesses`) → its units, in table order.
+    pub units: BTreeMap<String, Vec<Unit>>,
+    /// Last year's grade per unit keys (the two-year rule).
+    pub last_year: BTreeMap<Vec<String>, String>,
+    /// Where a unit's survey sample was read (file, row, column), to name it when too small.
+    pub sample_source: BTreeMap<Vec<String>, (String, usize, String)>,
+}
+
+/// Score every unit of every rubric; scoring errors (missing data, a judged score out of
+/// range, a survey too small) are input problems naming the unit and item.
+pub fn assess<'a>(input: &Input<'a>) -> Result<Vec<RubricResults<'a>>, Vec<InputProblem>> {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    let none = Vec::new();
+    for (file, rubric) in input.rubrics {
+        let units: &[Unit] = input.units.get(&rubric.rubric.assesses).unwrap_or(&none);
+        let scored: Vec<Result<UnitScore, score::ScoreError>> =
+            units.par_iter().map(|u| score::score_unit(rubric, &u.keys.concat(), &u.values)).collect();
+        let mut outcomes = Vec::new();
+        for (u, s) in units.iter().zip(scored) {
+            match s {
+                Ok(score) => outcomes.push(Outcome {
+                    keys: u.keys.clone(),
+                    score,
+                    rank: None,
+                    grade: None,
+                    last_year: None,
+                    consequence: None,
+                }),
+                Err(e) => {
+                    let hint = match &e {
+                        score::ScoreError::Missing { .. } => "在检查结果表中为该单位填上这一指标，或检查相应数据集",
+                        score::ScoreError::Judged { .. } => "检查评分应在0到该项基本分之间",
+                        score::ScoreError::Sample { .. } => "补足电话回访户数后再考核",
+                    };
+                    // Too small a sample is a fact of the survey: name its file and row.
+                    let problem = match (&e, input.sample_source.get(&u.keys)) {
+                        (score::ScoreError::Sample { .. }, Some((f, row, col))) => {
+                            InputProblem::at(f, *row, Some(col), e.to_string())
+                        }
+                        _ => InputProblem::file(file, e.to_string()),
+                    };
+                    problems.push(problem.hint(hint));
+                }
+            }
+        }
+        if rubric.grades.is_empty() {
+            rank_units(&mut outcomes);
+        } else {
+            for o in &mut outcomes {
+                let g = score::grade(rubric, o.score.total).map(|g| g.grade.clone());
+                o.last_year = input.last_year.get(&o.keys).cloned();
+                if let Some(g) = &g {
+                    o.consequence = score::consequence(rubric, g, o.last_year.as_deref()).map(str::to_string);
+                }
+                o.grade = g;
+            }
+        }
+        out.push(RubricResults { rubric, key_columns: input.key_columns.clone(), outcomes });
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Competition ranks on totals (exact to the hundredth of a point); disqualified units get none.
+fn rank_units(outcomes: &mut [Outcome]) {
+    let ranked: Vec<usize> = (0..outcomes.len()).filter(|&i| outcomes[i].score.disqualified.is_none()).collect();
+    // Totals carry at most two decimals; shifted so a total below zero still orders.
+    let keys: Vec<Ratio> = ranked
+        .iter()
+        .map(|&i| Ratio { num: ((outcomes[i].score.total + 10_000.0) * 100.0).round() as u64, den: 1 })
+        .collect();
+    for (&i, s) in ranked.iter().zip(rank::rank(&keys, 0, 0)) {
+        outcomes[i].rank = Some(s.rank);
+    }
+}
+
+fn t(s: impl ToString) -> Cell {
+    Cell::Text(s.to_string())
+}
+
+impl RubricResults<'_> {
+    /// Units in table order: ranked by rank then unit order, disqualified after.
+    fn ranking_order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.outcomes.len()).collect();
+        order.sort_by_key(|&i| (self.outcomes[i].rank.unwrap_or(usize::MAX), i));
+        order
+    }
+
+    /// 考核结果排名表.
+    pub fn ranking_table(&self) -> Table {
+        let mut table = Table::new(
+            "考核结果排名",
+            &[
+                ("名次", 2),
+                (&self.rubric.rubric.unit, 6),
+                ("基本项得分", 4),
+                ("加分", 2),
+                ("扣分", 2),
+                ("总分", 2),
+                ("备注", 7),
+            ],
+        );
+        for i in self.ranking_order() {
+            let o = &self.outcomes[i];
+            let s = &o.score;
+            table.rows.push(vec![
+                t(o.rank.map_or("—".to_string(), |r| r.to_string())),
+                t(o.name()),
+                Cell::Points(s.base_points),
+                Cell::Points(s.bonus),
+                Cell::Points(s.penalty),
+                Cell::Points(s.total),
+                t(match &s.disqualified {
+                    Some(why) => format!("取消评比资格：{why}"),
+                    None => self.tie_note(i),
+                }),
+            ]);
+        }
+        table
+    }
+
+    fn tie_note(&self, i: usize) -> String {
+        let r = self.outcomes[i].rank;
+        let tied = self.outcomes.iter().filter(|o| o.rank.is_some() && o.rank == r).count();
+        if tied > 1 {
+            "并列".into()
+        } else {
+            String::new()
+        }
+    }
+
+    /// 承办机构考核等级表.
+    pub fn grades_table(&self) -> Table {
+        let mut columns = self.key_column_widths(&[4, 3]);
+        columns.extend([("总分", 2), ("等级", 2), ("上年等级", 2), ("备注", 6)]);
+        let mut table = Table::new(&format!("{}考核等级", self.rubric.rubric.unit), &columns);
+        for o in &self.outcomes {
+            let mut row: Vec<Cell> = o.keys.iter().map(t).collect();
+            row.extend([
+                Cell::Points(o.score.total),
+                t(o.grade.clone().unwrap_or_default()),
+                t(o.last_year.clone().unwrap_or_else(|| "—".into())),
+                t(o.consequence.clone().unwrap_or_default()),
+            ]);
+            table.rows.push(row);
+        }
+        table
+    }
+
+    /// The key columns with their relative widths (the last width repeats).
+    fn key_column_widths(&self, widths: &[u32]) -> Vec<(&str, u32)> {
+        self.key_columns.iter().enumerate().map(|(i, c)| (c.as_str(), widths[i.min(widths.len() - 1)])).collect()
+    }
+
+    /// Every item of every unit with its points and reason.
+    pub fn items_table(&self) -> Table {
+        let name = format!("{}逐项得分", self.rubric.rubric.label);
+        let mut columns = self.key_column_widths(&[3]);
+        columns.extend([("序号", 1), ("考核指标", 6), ("基本分", 1), ("得分", 1), ("扣分、加分说明", 8)]);
+        let mut table = Table::new(&name, &columns);
+        for o in &self.outcomes {
+            for (item, s) in self.rubric.items.iter().zip(&o.score.items) {
+                let mut row: Vec<Cell> = o.keys.iter().map(t).collect();
+                row.extend([
+                    t(&item.id),
+                    t(&item.indicator),
+                    Cell::Points(item.base),
+                    Cell::Points(s.points),
+                    t(s.reasons.join("；")),
+                ]);
+                table.rows.push(row);
+            }
+        }
+        table
+    }
+
+    /// The filled form of one unit: the rubric's rows with 得分 and 扣分说明, and the totals.
+    pub fn sheet_payload(&self, i: usize, year: i32) -> Value {
+        let o = &self.outcomes[i];
+        let r = self.rubric;
+        let categories: Vec<Value> = r
+            .categories
+            .iter()
+            .map(|c| {
+                let items: Vec<Value> = r
+                    .items
+                    .iter()
+                    .zip(&o.score.items)
+                    .filter(|(it, _)| it.category == c.no)
+                    .map(|(it, s)| {
+                        json!({
+                            "indicator": it.indicator,
+                            "base": if it.base > 0.0 { fmt_points(it.base) } else { String::new() },
+                            "method": it.method,
+                            "points": if it.rule.has_base() || s.points != 0.0 { signed(it, s.points) } else { String::new() },
+                            "reasons": s.reasons.join("；"),
+                        })
+                    })
+                    .collect();
+                json!({ "no": c.no.to_string(), "name": c.name, "items": items })
+            })
+            .collect();
+        let s = &o.score;
+        let mut summary = vec![
+            format!("基本项得分{}分", fmt_points(s.base_points)),
+            format!("加分{}分", fmt_points(s.bonus)),
+            format!("扣分{}分", fmt_points(s.penalty)),
+            format!("总分{}分", fmt_points(s.total)),
+        ];
+        if let Some(rank) = o.rank {
+            summary.push(format!("排名第{rank}名{}", if self.tie_note(i).is_empty() { "" } else { "（并列）" }));
+        }
+        if let Some(g) = &o.grade {
+            summary.push(format!("等级：{g}"));
+        }
+        let mut remarks = Vec::new();
+        if let Some(why) = &s.disqualified {
+            remarks.push(format!("取消评比资格：{why}"));
+        }
+        if let Some(c) = &o.consequence {
+            remarks.push(format!("上年等级{}，{c}", o.last_year.clone().unwrap_or_default()));
+        }
+        json!({
+            "label": format!("{}：", r.rubric.label),
+            "title": r.rubric.title,
+            "unit_line": format!("被考核单位：{}（{}年度）", o.name(), year),
+            "columns": ["序号", "考核内容", "考核指标", "基本分", "计分办法", "得分", "扣分、加分说明"],
+            "categories": categories,
+            "total": { "base": fmt_points(r.rubric.total), "points": fmt_points(s.total) },
+            "summary": summary.join("，"),
+            "remarks": remarks,
+        })
+    }
+}
+
+/// Points as shown in the 得分 column: penalties with a minus, bonuses with a plus.
+fn signed(item: &crate::rubric::Item, points: f64) -> String {
+    if item.rule.has_base() {
+        fmt_points(points)
+    } else if points > 0.0 {
+        format!("+{}", fmt_points(points))
+    } else {
+        fmt_points(points)
+    }
+}
+
+/// An annex table payload (label, title, table, note).
+pub fn annex_payload(label: &str, title: &str, table: &Table, note: &str) -> Value {
+    json!({ "label": label, "title": title, "table": table.to_json(), "note": note })
+}
+
+/// The metrics table as a sheet: one row per unit, one column per metric.
+pub fn metrics_table(name: &str, key_columns: &[String], units: &[Unit], columns: &[String]) -> Table {
+    let mut cols: Vec<(&str, u32)> = key_columns.iter().map(|c| (c.as_str(), 3)).collect();
+    cols.extend(columns.iter().map(|c| (c.as_str(), 2)));
+    let mut table = Table::new(name, &cols);
+    for u in units {
+        let mut row: Vec<Cell> = u.keys.iter().map(t).collect();
+        for c in columns {
+            row.push(match u.values.get(c) {
+                Some(v) if v.is_nan() => t("不适用"),
+                Some(v) => Cell::Points(*v),
+                None => t(""),
+            });
+        }
+        table.rows.push(row);
+    }
+    table
+}
+
+/// Titles and notes of the result tables (`[text]`), editable by the office.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResultText {
+    pub ranking_label: String,
+    pub ranking_title: String,
+    pub ranking_note: String,
+    pub grades_label: String,
+    pub grades_title: String,
+    pub grades_note: String,
+}
+
+impl Default for ResultText {
+    fn default() -> Self {
+        ResultText {
+            ranking_label: "附件3".into(),
+            ranking_title: "{year}年{region}{name}工作\n目标考核结果排名表".into(),
+            ranking_note: "注：总分＝基本项得分＋加分－扣分；得分相同的并列同一名次。取消评比资格的单位不参加排名。"
+                .into(),
+            grades_label: "附件4".into(),
+            grades_title: "{year}年{region}{name}\n考核等级表".into(),
+            grades_note: String::new(),
+        }
+    }
+}
+
+/// Where the views' titles come from: {year}, {region} and {name} in [`ResultText`].
+pub struct Titles<'a> {
+    pub text: &'a ResultText,
+    pub year: i32,
+    pub region: &'a str,
+    pub name: &'a str,
+}
+
+impl Titles<'_> {
+    fn fill(&self, t: &str) -> String {
+        t.replace("{year}", &self.year.to_string()).replace("{region}", self.region).replace("{name}", self.name)
+    }
+}
+
+/// Every view a scored programme can publish: per rubric `X` the blank form
+/// (`rubric-form-X`), one score sheet per unit (`score-sheet-X`), and the ranking
+/// (`county-ranking-X`) or grades (`insurer-grades-X`) with their tables and the
+/// item-by-item scores (`item-scores-X`).
+pub fn views(views: &mut Views, results: &[RubricResults], titles: &Titles) {
+    for res in results {
+        let id = &res.rubric.rubric.id;
+        views
+            .document(
+                &format!("rubric-form-{id}"),
+                "rubric-form",
+                &format!("rubric-form-{id}.pdf"),
+                Content::One(form_payload(res.rubric)),
+            )
+            .unit = Some(res.rubric.rubric.label.clone());
+    }
+    let text = titles.text;
+    for res in results {
+        let id = &res.rubric.rubric.id;
+        let sheets = res
+            .outcomes
+            .iter()
+            .enumerate()
+            .map(|(i, o)| UnitDocument {
+                unit: o.name(),
+                file_name: o.file_name(),
+                data: res.sheet_payload(i, titles.year),
+            })
+            .collect();
+        views.document(
+            &format!("score-sheet-{id}"),
+            "score-sheet",
+            &format!("score-sheet/{id}/{{n}}-{{unit}}.pdf"),
+            Content::PerUnit(sheets),
+        );
+        if res.rubric.grades.is_empty() {
+            let data = annex_payload(
+                &text.ranking_label,
+                &titles.fill(&text.ranking_title),
+                &res.ranking_table(),
+                &text.ranking_note,
+            );
+            views.document(
+                &format!("county-ranking-{id}"),
+                "county-ranking",
+                &format!("county-ranking-{id}.pdf"),
+                Content::One(data),
+            );
+        } else {
+            let data = annex_payload(
+                &text.grades_label,
+                &titles.fill(&text.grades_title),
+                &res.grades_table(),
+                &grades_note(res.rubric, &text.grades_note),
+            );
+            views.document(
+                &format!("insurer-grades-{id}"),
+                "insurer-grades",
+                &format!("insurer-grades-{id}.pdf"),
+                Content::One(data),
+            );
+        }
+    }
+    for res in results {
+        let id = &res.rubric.rubric.id;
+        if res.rubric.grades.is_empty() {
+            views.table(&format!("county-ranking-{id}"), res.ranking_table());
+        } else {
+            views.table(&format!("insurer-grades-{id}"), res.grades_table());
+        }
+        views.table(&format!("item-scores-{id}"), res.items_table());
+    }
+}
+
+/// The grade bands in words, under the grades table.
+fn grades_note(rubric: &Rubric, extra: &str) -> String {
+    let mut bands: Vec<&crate::rubric::Grade> = rubric.grades.iter().collect();
+    bands.sort_by(|a, b| b.min.total_cmp(&a.min));
+    let mut parts = Vec::new();
+    for (i, g) in bands.iter().enumerate() {
+        let upper = if i == 0 { None } else { Some(bands[i - 1].min) };
+        let fp = crate::rubric::fmt_points;
+        parts.push(match upper {
+            None => format!("{}分及以上为“{}”", fp(g.min), g.grade),
+            Some(u) if g.min > 0.0 => format!("{}分及以上、不足{}分为“{}”", fp(g.min), fp(u), g.grade),
+            Some(u) => format!("不足{}分为“{}”", fp(u), g.grade),
+        });
+    }
+    let twice: Vec<String> = bands.iter().filter_map(|g| g.twice.clone()).collect();
+    let mut note = format!("注：{}。", parts.join("，"));
+    if !twice.is_empty() {
+        note += &format!("{}。", twice.join("；"));
+    }
+    if !extra.is_empty() {
+        note += extra;
+    }
+    note
+}
+
+/// The blank form's payload: categories with their items, merged cells spelled out.
+pub fn form_payload(rubric: &Rubric) -> Value {
+    let items = &rubric.items;
+    // The 负责考核部门 cell spans from an item that names a department to the next one that does.
+    let dept_span = |i: usize| -> usize {
+        if items[i].department.is_empty() && i > 0 {
+            return 0;
+        }
+        1 + items[i + 1..].iter().take_while(|it| it.department.is_empty()).count()
+    };
+    let categories: Vec<Value> = rubric
+        .categories
+        .iter()
+        .map(|c| {
+            let rows: Vec<Value> = items
+                .iter()
+                .enumerate()
+                .filter(|(_, it)| it.category == c.no)
+                .map(|(i, it)| {
+                    json!({
+                        "indicator": it.indicator,
+                        "base": if it.base > 0.0 { fmt_points(it.base) } else { String::new() },
+                        "method": it.method,
+                        "department": it.department,
+                        "dept_span": dept_span(i),
+                    })
+                })
+                .collect();
+            json!({ "no": c.no.to_string(), "name": c.name, "items": rows })
+        })
+        .collect();
+    json!({
+        "label": format!("{}：", rubric.rubric.label),
+        "title": rubric.rubric.title,
+        "unit_line": if rubric.rubric.id == "insurer" { "被考核单位：" } else { "" },
+        "columns": ["序号", "考核内容", "考核指标", "基本分", "计分办法", "负责考核部门"],
+        "categories": categories,
+    })
+}
