@@ -15,11 +15,11 @@ use crate::ingest::RawTable;
 use crate::problem::{nearest, InputProblem};
 
 /// A field kaohe reads, with the header spellings it accepts.
-pub struct Field {
+pub struct Field<'a> {
     /// The name used in messages.
-    pub label: &'static str,
+    pub label: &'a str,
     /// Accepted headers (compared after removing spaces, lower-cased, full-width brackets folded).
-    pub aliases: &'static [&'static str],
+    pub aliases: &'a [&'a str],
 }
 
 /// Population file fields, in [`Population`] order: town, village, total, rural.

@@ -263,7 +263,7 @@ struct Sheet<'a> {
 }
 
 impl<'a> Sheet<'a> {
-    fn open(table: &'a RawTable, fields: &[Field], problems: &mut Problems) -> Option<Sheet<'a>> {
+    fn open(table: &'a RawTable, fields: &[Field<'static>], problems: &mut Problems) -> Option<Sheet<'a>> {
         match match_headers(table, fields) {
             Ok(cols) => Some(Sheet { table, cols, labels: fields.iter().map(|f| f.label).collect() }),
             Err(ps) => {

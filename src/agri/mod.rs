@@ -12,7 +12,14 @@ use std::path::Path;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use indicatif::ProgressBar;
+
+use crate::archive::Manifest;
 use crate::assess::{self, ResultText, Unit};
+use crate::config::chinese_date;
+use crate::outputs::Views;
+use crate::pipeline::{record, ProgrammeDir, Ready};
+use crate::problem::InputErrors;
 use crate::problem::{io_text, InputProblem};
 use crate::report::{Cell, Table};
 use crate::rubric::{self, Rubric};
@@ -265,4 +272,64 @@ pub fn evidence_table(p: &AgriProgramme) -> Table {
         table.rows.push(vec![t(&e.county), t(&e.insurer), t(&e.what), t(&e.detail), t(&e.source)]);
     }
     table
+}
+
+/// Read, check and score an agri programme: its forms, score sheets, ranking, grades,
+/// sheets and record. A unit that cannot be scored stops the run before anything is written.
+pub fn prepare(dir: &ProgrammeDir, _progress: &ProgressBar) -> Result<Ready, InputErrors> {
+    let p = load(&dir.path, &dir.display).map_err(InputErrors)?;
+    let input = assessment_input(&p);
+    let results = crate::timings::timed("scoring", || assess::assess(&input)).map_err(InputErrors)?;
+    let c = &p.config;
+    let titles =
+        assess::Titles { text: &c.text, year: c.programme.year, region: &c.programme.region, name: &c.programme.name };
+    let mut views = Views::default();
+    assess::views(&mut views, &results, &titles);
+    let keys = &input.key_columns;
+    let (county, insurer) = (&input.units["county"], &input.units["insurer"]);
+    let m = &p.metrics;
+    views.table("metrics-county", assess::metrics_table("县区考核指标", keys, county, &m.county_columns));
+    views.table("metrics-insurer", assess::metrics_table("承办公司考核指标", keys, insurer, &m.insurer_columns));
+    views.table("evidence", evidence_table(&p));
+    let mut inputs = vec![record(&dir.path.join("programme.toml"), &format!("{}/programme.toml", dir.display))
+        .map_err(|e| InputErrors(vec![e]))?];
+    for (name, (shown, _)) in c.rubrics.iter().zip(&p.rubrics) {
+        inputs.push(record(&dir.path.join(name), shown).map_err(|e| InputErrors(vec![e]))?);
+    }
+    for (path, shown) in &p.datasets.files {
+        inputs.push(record(path, shown).map_err(|e| InputErrors(vec![e]))?);
+    }
+    let items: usize = p.rubrics.iter().map(|(_, r)| r.items.len()).sum();
+    let d = &c.document;
+    Ok(Ready {
+        id: p.id.clone(),
+        date: p.date,
+        check_line: format!(
+            "{}: {} 个评分表共 {} 项；{} 个县区、{} 个承办公司×县区；理赔台账 {} 行；均可计分",
+            dir.display,
+            p.rubrics.len(),
+            items,
+            p.metrics.county.len(),
+            p.metrics.insurer.len(),
+            p.datasets.claims.len()
+        ),
+        run_line: format!("{}: {{documents}} 份考核表 → {{folder}}", p.id),
+        set_aside: Vec::new(),
+        manifest: Manifest {
+            tool: "kaohe".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            programme: p.id.clone(),
+            document_number: match (&d.code, d.serial) {
+                (Some(code), Some(serial)) => format!("{code}〔{}〕{serial}号", c.programme.year),
+                _ => String::new(),
+            },
+            document_date: chinese_date(p.date),
+            config_sha256: p.digest.clone(),
+            inputs,
+            outputs: Vec::new(),
+        },
+        pdf: c.pdf.clone(),
+        table: c.table.clone(),
+        views,
+    })
 }

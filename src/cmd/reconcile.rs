@@ -13,7 +13,7 @@ pub fn reconcile(args: ReconcileArgs) -> Result<ExitCode, Error> {
     // Only programmes with quotas can be reconciled.
     let dirs: Vec<_> = pipeline::find_programmes(&args.input.input)?
         .into_iter()
-        .filter(|d| pipeline::kind_of(d) != pipeline::AGRI)
+        .filter(|d| pipeline::kind_of(d) == "micro-insurance")
         .collect();
     let dir = match &args.programme {
         Some(name) => dirs
@@ -23,7 +23,7 @@ pub fn reconcile(args: ReconcileArgs) -> Result<ExitCode, Error> {
         None if dirs.len() == 1 => &dirs[0],
         None => return Err(Error::Usage("输入中有多个项目，请用 --programme 指定".into())),
     };
-    let (_, _, quotas, _) = pipeline::plan(dir)?;
+    let (_, _, quotas, _) = kaohe::micro::plan(dir)?;
     let shown = args.published.to_string_lossy().to_string();
     let table =
         ingest::read_table(Path::new(&args.published), &shown).map_err(|p| kaohe::problem::InputErrors(vec![p]))?;

@@ -33,20 +33,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, Error> {
         err!("timing total {:.3}", started.elapsed().as_secs_f64());
     }
     for s in summaries {
-        if s.kind == pipeline::AGRI {
-            out!("{}: {} 份考核表 → {}", s.programme, s.documents, s.folder.display());
-            continue;
-        }
-        out!(
-            "{}: {} 份 PDF → {}；基数人口合计 {}，任务数合计 {}，按时参保 {} 人，剔除 {} 行（见 data-quality.pdf）",
-            s.programme,
-            s.documents,
-            s.folder.display(),
-            s.total_base,
-            s.total_quota,
-            s.insured,
-            s.rejected_rows
-        );
+        out!("{}", s.line);
     }
     Ok(ExitCode::SUCCESS)
 }

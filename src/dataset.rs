@@ -1,0 +1,355 @@
+//! Datasets declared in a programme file: which file (or folder of files), which
+//! columns with which types and the header spellings clerks use, and which column names
+//! the unit a row belongs to. Every file is read by [`crate::ingest`] (CSV in any
+//! encoding, Excel, Parquet) and every cell checked against its declared type by
+//! [`crate::cell`]; a bad cell is a problem naming file, row and column — no row is
+//! quietly dropped, since a measure over a dataset missing rows would publish a wrong
+//! score. The result is one polars frame per dataset.
+//!
+//! ```toml
+//! [datasets.claims]
+//! file = "data/理赔台账"                 # a file, or a folder whose every file is read
+//! unit = "镇"                            # the column naming the unit of each row
+//! [datasets.claims.columns]
+//! "镇" = { type = "text", aliases = ["镇办", "乡镇"] }
+//! "报案日期" = "date"
+//! "结案日期" = { type = "date", optional = true }   # blank: not closed yet
+//! "赔款" = "number"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use serde::Deserialize;
+
+use crate::cell::{parse_date, parse_flag, parse_number, DATE_HINT};
+use crate::ingest::{self, RawTable};
+use crate::problem::{nearest, InputProblem};
+use crate::validate::{match_headers, Field};
+
+/// The name of the frame column holding each row's unit, and of its source row.
+pub const UNIT: &str = "__unit";
+pub const ROW: &str = "__row";
+pub const FILE: &str = "__file";
+
+/// What a column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ColumnType {
+    /// Any text (names, case numbers).
+    Text,
+    /// A whole number ≥ 0 (persons, households, cases).
+    Integer,
+    /// A number ≥ 0 (amounts, areas); “20元”, “1,200”, full-width digits read as written.
+    Number,
+    /// A percentage: “85%”, “85” or an Excel percent cell all read as 85.
+    Percent,
+    /// A date, year first (2016-03-05, 2016/3/5, 2016年3月5日, an Excel date).
+    Date,
+    /// 是/否 (also 有/无, √/×, Y/N, 1/0).
+    YesNo,
+    /// A resident ID (GB 11643), checked; kept for distinct counts, never printed.
+    Id,
+}
+
+impl ColumnType {
+    fn label(self) -> &'static str {
+        match self {
+            ColumnType::Text => "文字",
+            ColumnType::Integer => "整数",
+            ColumnType::Number => "数字",
+            ColumnType::Percent => "百分比",
+            ColumnType::Date => "日期",
+            ColumnType::YesNo => "是/否",
+            ColumnType::Id => "身份证号",
+        }
+    }
+}
+
+/// A column: its type alone (`"date"`), or a table with aliases and blank cells allowed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ColumnSpec {
+    Type(ColumnType),
+    Full {
+        #[serde(rename = "type")]
+        kind: ColumnType,
+        #[serde(default)]
+        aliases: Vec<String>,
+        /// Blank cells allowed (a claim not closed yet); they stay empty, not zero.
+        #[serde(default)]
+        optional: bool,
+    },
+}
+
+impl ColumnSpec {
+    pub fn kind(&self) -> ColumnType {
+        match self {
+            ColumnSpec::Type(k) | ColumnSpec::Full { kind: k, .. } => *k,
+        }
+    }
+    fn aliases(&self) -> &[String] {
+        match self {
+            ColumnSpec::Type(_) => &[],
+            ColumnSpec::Full { aliases, .. } => aliases,
+        }
+    }
+    fn optional(&self) -> bool {
+        matches!(self, ColumnSpec::Full { optional: true, .. })
+    }
+}
+
+/// `[datasets.<name>]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetSpec {
+    /// A file, or a folder whose every file is one part of the dataset (relative to the programme folder).
+    pub file: String,
+    /// The column naming the unit a row belongs to (one of `columns`).
+    pub unit: String,
+    /// Column name → type, in the order they are listed.
+    pub columns: BTreeMap<String, ColumnSpec>,
+    /// What the dataset is, for messages and the README (e.g. "理赔台账").
+    #[serde(default)]
+    pub title: String,
+}
+
+/// A dataset read and checked: one polars frame with the unit, source file and row of
+/// every record, and one typed column per declared column (dates as days since 1970-01-01).
+pub struct Dataset {
+    pub frame: DataFrame,
+    /// Each declared column's type, for the measures.
+    pub types: BTreeMap<String, ColumnType>,
+    /// Every file read: (path, as shown), for the manifest.
+    pub files: Vec<(PathBuf, String)>,
+}
+
+/// Days since 1970-01-01: how dates sit in a frame (polars' own date epoch).
+pub fn day_number(d: NaiveDate) -> i32 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")).num_days() as i32
+}
+
+/// One typed cell.
+enum Value {
+    Text(Option<String>),
+    Num(Option<f64>),
+    Day(Option<i32>),
+    Flag(Option<bool>),
+}
+
+/// Problems listed per file before the rest are summed up in one line.
+const LISTED_PER_FILE: usize = 20;
+
+fn files_of(
+    dir: &Path,
+    display: &str,
+    spec: &DatasetSpec,
+    name: &str,
+    toml_file: &str,
+) -> Result<Vec<(PathBuf, String)>, InputProblem> {
+    let path = ingest::confined(dir, &spec.file, &format!("datasets.{name}.file"), toml_file)?;
+    let shown = format!("{display}/{}", spec.file.trim_end_matches('/'));
+    if !path.is_dir() {
+        return Ok(vec![(path, shown)]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
+        .map_err(|e| InputProblem::file(&shown, format!("文件夹无法读取：{}", crate::problem::io_text(&e))))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            let n = p.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+            !n.starts_with('.') && !n.starts_with("~$") && n != "thumbs.db" && n != "desktop.ini"
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(InputProblem::file(&shown, "文件夹是空的").hint("放入数据文件（.xlsx、.csv 或 .parquet）"));
+    }
+    let mut out = Vec::new();
+    for p in files {
+        let n = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let shown_file = format!("{shown}/{n}");
+        ingest::inside(dir, &p, &shown_file, &shown_file)?;
+        out.push((p, shown_file));
+    }
+    Ok(out)
+}
+
+fn check_cell(kind: ColumnType, raw: &str, as_of: NaiveDate) -> Result<Value, String> {
+    Ok(match kind {
+        ColumnType::Text => Value::Text(Some(raw.to_string())),
+        ColumnType::Integer => {
+            let n = parse_number(raw, false).map_err(|p| p.message(raw))?;
+            if n.fract() != 0.0 {
+                return Err(format!("应是整数（“{raw}”）"));
+            }
+            Value::Num(Some(n))
+        }
+        ColumnType::Number => Value::Num(Some(parse_number(raw, false).map_err(|p| p.message(raw))?)),
+        ColumnType::Percent => Value::Num(Some(parse_number(raw, true).map_err(|p| p.message(raw))?)),
+        ColumnType::Date => Value::Day(Some(day_number(parse_date(raw).map_err(|p| p.message(raw))?))),
+        ColumnType::YesNo => Value::Flag(Some(parse_flag(raw).ok_or_else(|| format!("应填“是”或“否”（“{raw}”）"))?)),
+        ColumnType::Id => {
+            let id = crate::validate::check_id(raw, as_of).map_err(|p| p.message())?;
+            Value::Text(Some(id))
+        }
+    })
+}
+
+fn blank(kind: ColumnType) -> Value {
+    match kind {
+        ColumnType::Text | ColumnType::Id => Value::Text(None),
+        ColumnType::Integer | ColumnType::Number | ColumnType::Percent => Value::Num(None),
+        ColumnType::Date => Value::Day(None),
+        ColumnType::YesNo => Value::Flag(None),
+    }
+}
+
+/// Read every file of a declared dataset and check every cell. `units` are the names a
+/// unit cell may hold; `as_of` is the latest birth date an ID may carry.
+pub fn read(
+    dir: &Path,
+    display: &str,
+    name: &str,
+    spec: &DatasetSpec,
+    units: &[String],
+    as_of: NaiveDate,
+) -> Result<Dataset, Vec<InputProblem>> {
+    let toml_file = format!("{display}/programme.toml");
+    if !spec.columns.contains_key(&spec.unit) {
+        return Err(vec![InputProblem::file(
+            &toml_file,
+            format!("[datasets.{name}] 的 unit = \"{}\" 不在它的 columns 中", spec.unit),
+        )
+        .hint(format!("columns 中有：{}", spec.columns.keys().cloned().collect::<Vec<_>>().join("、")))]);
+    }
+    let files = files_of(dir, display, spec, name, &toml_file).map_err(|p| vec![p])?;
+    let names: Vec<&String> = spec.columns.keys().collect();
+    let aliases: Vec<Vec<&str>> = spec
+        .columns
+        .iter()
+        .map(|(n, c)| std::iter::once(n.as_str()).chain(c.aliases().iter().map(String::as_str)).collect())
+        .collect();
+    let fields: Vec<Field> =
+        names.iter().zip(&aliases).map(|(n, a)| Field { label: n.as_str(), aliases: a.as_slice() }).collect();
+    let mut problems = Vec::new();
+    let mut units_col: Vec<String> = Vec::new();
+    let mut rows_col: Vec<u32> = Vec::new();
+    let mut files_col: Vec<String> = Vec::new();
+    let mut values: Vec<Vec<Value>> = names.iter().map(|_| Vec::new()).collect();
+    for (path, shown) in &files {
+        let table: RawTable = match ingest::read_table(path, shown) {
+            Ok(t) => t,
+            Err(p) => {
+                problems.push(p);
+                continue;
+            }
+        };
+        let found = match match_headers(&table, &fields) {
+            Ok(f) => f,
+            Err(p) => {
+                problems.extend(p);
+                continue;
+            }
+        };
+        let unit_index = names.iter().position(|n| **n == spec.unit).expect("checked above");
+        let mut bad = 0usize;
+        let mut report = |p: InputProblem, problems: &mut Vec<InputProblem>| {
+            bad += 1;
+            if bad <= LISTED_PER_FILE {
+                problems.push(p);
+            }
+        };
+        for r in 0..table.len() {
+            let row = table.rows[r];
+            let mut cells = Vec::with_capacity(names.len());
+            let mut row_ok = true;
+            for (c, (&col_name, &at)) in names.iter().zip(&found).enumerate() {
+                let column = &spec.columns[col_name];
+                let raw = &table.cells[at][r];
+                if raw.is_empty() {
+                    if column.optional() {
+                        cells.push(blank(column.kind()));
+                    } else {
+                        row_ok = false;
+                        let p = InputProblem::at(shown, row, Some(col_name), "为空")
+                            .hint(format!("填上{}；这一列不能空着", column.kind().label()));
+                        report(p, &mut problems);
+                    }
+                    continue;
+                }
+                if c == unit_index && !units.iter().any(|u| u == raw) {
+                    row_ok = false;
+                    let p = InputProblem::at(shown, row, Some(col_name), format!("“{raw}”不是 [units] 中的单位"));
+                    let p = match nearest(raw, units.iter().map(String::as_str)) {
+                        Some(n) => p.hint(format!("是否应为“{n}”？")),
+                        None => p.hint(format!("单位有：{}", units.join("、"))),
+                    };
+                    report(p, &mut problems);
+                    continue;
+                }
+                match check_cell(column.kind(), raw, as_of) {
+                    Ok(v) => cells.push(v),
+                    Err(message) => {
+                        row_ok = false;
+                        let hint = match column.kind() {
+                            ColumnType::Date => DATE_HINT.to_string(),
+                            k => format!("这一列应是{}", k.label()),
+                        };
+                        report(InputProblem::at(shown, row, Some(col_name), message).hint(hint), &mut problems);
+                    }
+                }
+            }
+            if row_ok {
+                units_col.push(table.cells[found[unit_index]][r].to_string());
+                rows_col.push(row as u32);
+                files_col.push(shown.clone());
+                for (c, v) in cells.into_iter().enumerate() {
+                    values[c].push(v);
+                }
+            }
+        }
+        if bad > LISTED_PER_FILE {
+            problems.push(InputProblem::file(
+                shown,
+                format!("……另有 {} 处问题未列出（共 {bad} 处）", bad - LISTED_PER_FILE),
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut columns = vec![
+        Column::new(UNIT.into(), units_col),
+        Column::new(ROW.into(), rows_col),
+        Column::new(FILE.into(), files_col),
+    ];
+    for (n, vs) in names.iter().zip(values) {
+        let kind = spec.columns[*n].kind();
+        let column = match kind {
+            ColumnType::Text | ColumnType::Id => Column::new(
+                n.as_str().into(),
+                vs.into_iter().map(|v| if let Value::Text(t) = v { t } else { None }).collect::<Vec<_>>(),
+            ),
+            ColumnType::Integer | ColumnType::Number | ColumnType::Percent => Column::new(
+                n.as_str().into(),
+                vs.into_iter().map(|v| if let Value::Num(x) = v { x } else { None }).collect::<Vec<_>>(),
+            ),
+            ColumnType::Date => Column::new(
+                n.as_str().into(),
+                vs.into_iter().map(|v| if let Value::Day(x) = v { x } else { None }).collect::<Vec<_>>(),
+            ),
+            ColumnType::YesNo => Column::new(
+                n.as_str().into(),
+                vs.into_iter().map(|v| if let Value::Flag(x) = v { x } else { None }).collect::<Vec<_>>(),
+            ),
+        };
+        columns.push(column);
+    }
+    let frame = DataFrame::new_infer_height(columns)
+        .map_err(|e| vec![InputProblem::file(display, format!("数据集 {name} 无法建表：{e}"))])?;
+    let types = spec.columns.iter().map(|(n, c)| (n.clone(), c.kind())).collect();
+    Ok(Dataset { frame, types, files })
+}

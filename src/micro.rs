@@ -1,0 +1,273 @@
+//! The micro-insurance workflow (seed 000, 汉滨区 2015): population and rosters read and
+//! checked, quotas apportioned, participation counted and ranked, and the views published.
+
+use std::path::{Path, PathBuf};
+
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+
+use crate::archive::{InputRecord, Manifest};
+use crate::config::{self, chinese_date, Programme};
+use crate::ingest;
+use crate::metrics::{self, EnrollmentCounts};
+use crate::outputs::{Content, UnitDocument, Views};
+use crate::pipeline::{record, ProgrammeDir, Ready};
+use crate::problem::{nearest, InputErrors, InputProblem};
+use crate::quota::{self, QuotaTable};
+use crate::rank::{self, Standing};
+use crate::report::{self, Results};
+use crate::validate::{self, Enrollment, Population};
+
+/// Everything computed for one programme-year, before rendering.
+pub struct Prepared {
+    pub programme: Programme,
+    pub population: Population,
+    pub enrollment: Enrollment,
+    pub quotas: QuotaTable,
+    pub counts: EnrollmentCounts,
+    pub standings: Vec<Standing>,
+    pub inputs: Vec<InputRecord>,
+}
+
+impl Prepared {
+    /// The report view of the results.
+    pub fn results(&self) -> Results<'_> {
+        Results {
+            programme: &self.programme,
+            quotas: &self.quotas,
+            counts: &self.counts,
+            standings: &self.standings,
+            enrollment: &self.enrollment,
+        }
+    }
+}
+
+/// Config, population and quotas: all that the quota table (and `reconcile`) needs.
+pub fn plan(dir: &ProgrammeDir) -> Result<(Programme, Population, QuotaTable, Vec<InputRecord>), InputErrors> {
+    let programme = config::load(&dir.path, &dir.display).map_err(InputErrors)?;
+    let pop_display = format!("{}/{}", dir.display, programme.config.inputs.population);
+    let toml_file = format!("{}/programme.toml", dir.display);
+    let pop_path = ingest::confined(&dir.path, &programme.config.inputs.population, "inputs.population", &toml_file)
+        .map_err(|p| InputErrors(vec![p]))?;
+    let table = ingest::read_table(&pop_path, &pop_display).map_err(|p| InputErrors(vec![p]))?;
+    let population = validate::population(&table).map_err(InputErrors)?;
+    let mut problems = Vec::new();
+    for o in &programme.config.quota.overrides {
+        if population.town_index(&o.unit).is_none() {
+            let p = InputProblem::file(
+                format!("{}/programme.toml", dir.display),
+                format!("[[quota.override]] 中的单位“{}”不在人口数据中", o.unit),
+            );
+            problems.push(match nearest(&o.unit, population.town_names()) {
+                Some(n) => p.hint(format!("是否应为“{n}”？")),
+                None => p,
+            });
+        }
+    }
+    if !problems.is_empty() {
+        return Err(InputErrors(problems));
+    }
+    let quotas = quota::apportion(&programme, &population);
+    let inputs = vec![
+        record(&dir.path.join("programme.toml"), &format!("{}/programme.toml", dir.display))
+            .map_err(|p| InputErrors(vec![p]))?,
+        record(&pop_path, &pop_display).map_err(|p| InputErrors(vec![p]))?,
+    ];
+    Ok((programme, population, quotas, inputs))
+}
+
+fn roster_files(dir: &Path, display: &str) -> Result<Vec<(PathBuf, String)>, InputProblem> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| InputProblem::file(display, format!("名册目录无法读取：{e}")))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            // Hidden files, Excel lock files and the Windows/macOS folder clutter are not rosters.
+            let junk = ["thumbs.db", "desktop.ini"].contains(&name.to_lowercase().as_str());
+            !name.starts_with('.') && !name.starts_with("~$") && !junk
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(
+            InputProblem::file(display, "名册目录是空的").hint("每个镇办一个名册文件（.xlsx、.csv 或 .parquet）")
+        );
+    }
+    Ok(files
+        .into_iter()
+        .map(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            (p, format!("{display}/{name}"))
+        })
+        .collect())
+}
+
+/// Read and check everything, compute counts, quotas and ranks. All input problems at once.
+pub fn compute(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Prepared, InputErrors> {
+    let started = std::time::Instant::now();
+    let (programme, population, quotas, mut inputs) = plan(dir)?;
+    let rosters_display = format!("{}/{}", dir.display, programme.config.inputs.rosters);
+    let toml_file = format!("{}/programme.toml", dir.display);
+    let rosters_dir = ingest::confined(&dir.path, &programme.config.inputs.rosters, "inputs.rosters", &toml_file)
+        .map_err(|p| InputErrors(vec![p]))?;
+    let files = roster_files(&rosters_dir, &rosters_display).map_err(|p| InputErrors(vec![p]))?;
+    let outside: Vec<InputProblem> =
+        files.iter().filter_map(|(path, shown)| ingest::inside(&dir.path, path, shown, shown).err()).collect();
+    if !outside.is_empty() {
+        return Err(InputErrors(outside));
+    }
+    progress.set_message("读取名册");
+    progress.set_length(files.len() as u64);
+    // Each file is read, checked and dropped in one task: a programme's rosters never sit
+    // in memory together, only the accepted persons and the set-aside rows do.
+    let lookup =
+        validate::RosterLookup::new(&population, programme.deadline, programme.config.enrollment.max_set_aside.0);
+    let read: Vec<Result<(validate::FileCheck, InputRecord), InputProblem>> = files
+        .par_iter()
+        .map(|(path, display)| {
+            let table = ingest::read_table(path, display)?;
+            let check = validate::check_file(&table, &lookup);
+            drop(table);
+            progress.inc(1);
+            Ok((check, record(path, display)?))
+        })
+        .collect();
+    let mut problems = Vec::new();
+    let mut checks = Vec::new();
+    for r in read {
+        match r {
+            Ok((c, rec)) => {
+                checks.push(c);
+                inputs.push(rec);
+            }
+            Err(p) => problems.push(p),
+        }
+    }
+    let enrollment = match validate::merge(checks, &population) {
+        Ok(e) => e,
+        Err(p) => {
+            problems.extend(p);
+            Enrollment::default()
+        }
+    };
+    // A town with no roster rows at all would be ranked last at 0%: refuse unless the config says so.
+    for name in &programme.config.enrollment.no_roster {
+        if population.town_index(name).is_none() {
+            problems.push(InputProblem::file(&toml_file, format!("[enrollment] no_roster 中的“{name}”不在人口数据中")));
+        }
+    }
+    if problems.is_empty() {
+        for (ti, town) in population.towns.iter().enumerate() {
+            if !enrollment.towns_with_rows.get(ti).copied().unwrap_or(false)
+                && !programme.config.enrollment.no_roster.contains(&town.name)
+            {
+                problems.push(
+                    InputProblem::file(&rosters_display, format!("镇办“{}”没有任何名册行（缺少该镇的名册文件，或文件中“镇”列都不是它）", town.name))
+                        .hint(format!("补交该镇名册；如该镇今年确实无人参保，在 programme.toml 的 [enrollment] 中写 no_roster = [\"{}\"]", town.name)),
+                );
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(InputErrors(problems));
+    }
+    crate::timings::add("ingest+validate", started.elapsed());
+    let counts = crate::timings::timed("metrics", || metrics::count(&enrollment, &population))
+        .map_err(|e| InputErrors(vec![InputProblem::file(&dir.display, format!("汇总失败：{e}"))]))?;
+    let keys = report::rank_keys(&programme, &quotas, &counts);
+    let r = &programme.config.ranking;
+    let standings = rank::rank(&keys, r.bottom_n, r.top_n);
+    Ok(Prepared { programme, population, enrollment, quotas, counts, standings, inputs })
+}
+
+fn bad_text(dir: &ProgrammeDir, message: String) -> InputErrors {
+    InputErrors(vec![InputProblem::file(format!("{}/programme.toml", dir.display), message)])
+}
+
+/// Everything a prepared micro-insurance programme can publish.
+fn micro_views(dir: &ProgrammeDir, prepared: &Prepared) -> Result<Views, InputErrors> {
+    let results = prepared.results();
+    let err = |m: String| bad_text(dir, m);
+    let mut views = Views::default();
+    views.document(
+        "quota-table",
+        "quota-table",
+        "quota-table.pdf",
+        Content::One(results.quota_payload().map_err(err)?),
+    );
+    views.document(
+        "participation-ranking",
+        "participation-ranking",
+        "participation-ranking.pdf",
+        Content::One(results.ranking_payload().map_err(err)?),
+    );
+    views.document(
+        "data-quality",
+        "data-quality",
+        "data-quality.pdf",
+        Content::One(results.quality_payload().map_err(err)?),
+    );
+    let mut towns = Vec::new();
+    for (ti, town) in prepared.quotas.towns.iter().enumerate() {
+        let data = results.village_payload(ti).map_err(err)?;
+        towns.push(UnitDocument { unit: town.name.clone(), file_name: town.name.clone(), data });
+    }
+    views.document("village-detail", "village-detail", "village-detail/{n}-{unit}.pdf", Content::PerUnit(towns));
+    views.table("quota-table", results.quota_table());
+    views.table("participation-ranking", results.ranking_table());
+    views.table("village-detail", results.villages_table());
+    views.table("data-quality", results.issues_table());
+    views.table("roster-files", results.files_table());
+    Ok(views)
+}
+
+/// Read, check and compute a micro-insurance programme: what it publishes and its record.
+pub fn prepare(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Ready, InputErrors> {
+    let p = compute(dir, progress)?;
+    let views = micro_views(dir, &p)?;
+    let rows: usize = p.enrollment.files.iter().map(|f| f.records).sum();
+    let set_aside = p
+        .enrollment
+        .issues
+        .iter()
+        .map(|i| format!("{} 第{}行 “{}”列：{}（{}）", i.file, i.row, i.column, i.problem, i.masked_id))
+        .collect();
+    Ok(Ready {
+        id: p.programme.id.clone(),
+        date: p.programme.date,
+        check_line: format!(
+            "{}: 人口 {} 个镇办 {} 个村；名册 {} 个文件 {} 行，计入 {} 人，剔除 {} 行；任务数合计 {}",
+            dir.display,
+            p.population.towns.len(),
+            p.population.towns.iter().map(|t| t.villages.len()).sum::<usize>(),
+            p.enrollment.files.len(),
+            rows,
+            p.enrollment.insured.len(),
+            p.enrollment.issues.len(),
+            p.quotas.total_quota()
+        ),
+        run_line: format!(
+            "{}: {{documents}} 份 PDF → {{folder}}；基数人口合计 {}，任务数合计 {}，按时参保 {} 人，剔除 {} 行（见 data-quality.pdf）",
+            p.programme.id,
+            p.quotas.total_base(),
+            p.quotas.total_quota(),
+            p.counts.towns.iter().map(|c| c.on_time).sum::<u64>(),
+            p.enrollment.issues.len()
+        ),
+        set_aside,
+        manifest: Manifest {
+            tool: "kaohe".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            programme: p.programme.id.clone(),
+            document_number: p.programme.document_number(),
+            document_date: chinese_date(p.programme.date),
+            config_sha256: p.programme.digest.clone(),
+            inputs: p.inputs.clone(),
+            outputs: Vec::new(),
+        },
+        pdf: p.programme.config.pdf.clone(),
+        table: p.programme.config.table.clone(),
+        views,
+    })
+}
