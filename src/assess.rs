@@ -325,10 +325,17 @@ pub fn annex_payload(label: &str, title: &str, table: &Table, note: &str) -> Val
     json!({ "label": label, "title": title, "table": table.to_json(), "note": note })
 }
 
-/// The metrics table as a sheet: one row per unit, one column per metric.
-pub fn metrics_table(name: &str, key_columns: &[String], units: &[Unit], columns: &[String]) -> Table {
+/// The metrics table as a sheet: one row per unit, one column per metric, headed by
+/// `headers` when given (the measures' labels), else by the metric names.
+pub fn metrics_table(
+    name: &str,
+    key_columns: &[String],
+    units: &[Unit],
+    columns: &[String],
+    headers: Option<&[String]>,
+) -> Table {
     let mut cols: Vec<(&str, u32)> = key_columns.iter().map(|c| (c.as_str(), 3)).collect();
-    cols.extend(columns.iter().map(|c| (c.as_str(), 2)));
+    cols.extend(headers.unwrap_or(columns).iter().map(|c| (c.as_str(), 2)));
     let mut table = Table::new(name, &cols);
     for u in units {
         let mut row: Vec<Cell> = u.keys.iter().map(t).collect();

@@ -221,7 +221,9 @@ pub fn prepare(dir: &ProgrammeDir, _progress: &ProgressBar) -> Result<Ready, Inp
     assess::views(&mut views, &results, &titles);
     let columns: Vec<String> = c.measures.keys().cloned().collect();
     let units = &input.units[&c.units.level];
-    views.table("metrics", assess::metrics_table("考核指标", &input.key_columns, units, &columns));
+    let headers: Vec<String> =
+        c.measures.iter().map(|(name, m)| m.label.clone().unwrap_or_else(|| name.clone())).collect();
+    views.table("metrics", assess::metrics_table("考核指标", &input.key_columns, units, &columns, Some(&headers)));
     let mut inputs = vec![record(&dir.path.join("programme.toml"), &format!("{}/programme.toml", dir.display))
         .map_err(|e| InputErrors(vec![e]))?];
     for (name, (shown, _)) in c.rubrics.iter().zip(&p.rubrics) {

@@ -15,6 +15,8 @@
 //! last_report  = { latest = "reports", column = "报送日期", after = 2016-12-31 }  # days after
 //! ```
 //!
+//! Any measure may carry `label = "参保率（%）"`, the header of its column in the metrics sheet.
+//!
 //! `where` keeps the rows whose `column` `is` true/false, `equals` a text, is `at_least`
 //! / `at_most` a number, or is `blank`; `days_between = [from, to]` compares the calendar
 //! days between two date columns (a blank `to` counts up to `[assessment] as_of`).
@@ -68,6 +70,8 @@ pub struct MeasureSpec {
     pub percent: bool,
     /// latest: the date it is measured from (the result is days after it).
     pub after: Option<toml::value::Datetime>,
+    /// The column header in the metrics sheet (default: the measure's name).
+    pub label: Option<String>,
 }
 
 /// One measure's kind, once checked.

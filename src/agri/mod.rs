@@ -288,8 +288,8 @@ pub fn prepare(dir: &ProgrammeDir, _progress: &ProgressBar) -> Result<Ready, Inp
     let keys = &input.key_columns;
     let (county, insurer) = (&input.units["county"], &input.units["insurer"]);
     let m = &p.metrics;
-    views.table("metrics-county", assess::metrics_table("县区考核指标", keys, county, &m.county_columns));
-    views.table("metrics-insurer", assess::metrics_table("承办公司考核指标", keys, insurer, &m.insurer_columns));
+    views.table("metrics-county", assess::metrics_table("县区考核指标", keys, county, &m.county_columns, None));
+    views.table("metrics-insurer", assess::metrics_table("承办公司考核指标", keys, insurer, &m.insurer_columns, None));
     views.table("evidence", evidence_table(&p));
     let mut inputs = vec![record(&dir.path.join("programme.toml"), &format!("{}/programme.toml", dir.display))
         .map_err(|e| InputErrors(vec![e]))?];
