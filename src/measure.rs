@@ -348,12 +348,12 @@ fn per_unit(
                 .column("at")
                 .ok()
                 .and_then(|c| c.list().ok()?.get_as_series(i))
-                .map(|s| s.iter().map(|v| v.to_string()).collect())
+                .map(|s| s.iter().map(|v| format!("第{v}行")).collect())
                 .unwrap_or_default();
             problems.push(
                 InputProblem::file(
                     file.unwrap_or_else(|| dataset.to_string()),
-                    format!("“{unit}”有 {} 行（第{}行），度量 {name} 每个单位只能有一行", at.len(), at.join("、")),
+                    format!("“{unit}”有 {} 行（{}），度量 {name} 每个单位只能有一行", at.len(), at.join("、")),
                 )
                 .hint("删去重复的行，只留一行"),
             );

@@ -6,6 +6,8 @@ mod common;
 mod agri;
 /// The micro-insurance programme on the bundled sample and the hand-computed mini programme.
 mod cli;
+/// Programmes declared in their file: the bundled 岚皋 towns, every measure kind, the messages.
+mod declared;
 /// Both bundled programmes, every published cell against the capture made before issue 9.
 mod golden;
 /// The bad-input corpus: files as clerks send them, read / refused / set aside as asserted.

@@ -1,0 +1,371 @@
+//! Programmes declared entirely in their file (`kind = "assessment"`): the bundled 岚皋
+//! programme scored as a hand count does, its sample rebuilt byte for byte, every measure
+//! of the vocabulary on a programme small enough to count, and the messages for what a
+//! clerk or an office's IT person gets wrong.
+
+use std::path::Path;
+
+use crate::common::{all_files, bundled, kaohe, read_csv, repo, text};
+use kaohe::validate::id_check_char;
+
+const LANGAO: &str = "langao-2016-towns";
+
+fn cell<'a>(rows: &'a [Vec<String>], first: &str, column: &str) -> &'a str {
+    let c = rows[0].iter().position(|h| h == column).unwrap_or_else(|| panic!("no column {column}"));
+    let r = rows.iter().find(|r| r[0] == first || r[1] == first).unwrap_or_else(|| panic!("no row {first}"));
+    &r[c]
+}
+
+/// A data file of the bundled sample as rows (UTF-8 with BOM, or GBK as Excel saves it).
+fn data_rows(rel: &str) -> Vec<Vec<String>> {
+    let bytes = std::fs::read(repo().join("input").join(LANGAO).join(rel)).unwrap();
+    let text = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(utf8) => String::from_utf8(utf8.to_vec()).unwrap(),
+        None => encoding_rs::GBK.decode(&bytes).0.into_owned(),
+    };
+    let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+    r.records().map(|rec| rec.unwrap().iter().map(str::to_string).collect()).collect()
+}
+
+/// A date as the two ledgers write it (2016-03-05, or 2016年3月5日).
+fn date(s: &str) -> chrono::NaiveDate {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(s, "%Y年%m月%d日"))
+        .unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+#[test]
+fn langao_measures_are_what_the_data_files_say() {
+    let metrics = read_csv(&bundled().join(LANGAO).join("csv/metrics.csv"));
+    // 参保率 of 滔河镇, summed over its villages by hand.
+    let enrolment = data_rows("data/参保汇总.csv");
+    let town: Vec<&Vec<String>> = enrolment.iter().filter(|r| r[0] == "滔河镇").collect();
+    let eligible: u64 = town.iter().map(|r| r[2].parse::<u64>().unwrap()).sum();
+    let insured: u64 = town.iter().map(|r| r[3].parse::<u64>().unwrap()).sum();
+    assert_eq!(cell(&metrics, "滔河镇", "应参保人数"), eligible.to_string());
+    assert_eq!(cell(&metrics, "滔河镇", "实际参保人数"), insured.to_string());
+    let coverage = (insured as f64 / eligible as f64 * 10_000.0).round() / 100.0;
+    assert_eq!(cell(&metrics, "滔河镇", "参保率（%）"), format!("{coverage}"));
+    assert_eq!(coverage, 92.3);
+    // 30日内结案率 over both insurers' ledgers (one of them GBK with 2016年3月5日 dates);
+    // an open claim counts its days up to 2016-12-31.
+    let as_of = chrono::NaiveDate::from_ymd_opt(2016, 12, 31).unwrap();
+    let mut claims = data_rows("data/理赔台账/人保财险.csv");
+    claims.extend(data_rows("data/理赔台账/中华联合.csv"));
+    let town: Vec<&Vec<String>> = claims.iter().filter(|r| r[0] == "滔河镇").collect();
+    let quick = town
+        .iter()
+        .filter(|r| {
+            let end = if r[3].is_empty() { as_of } else { date(&r[3]) };
+            (end - date(&r[2])).num_days() <= 30
+        })
+        .count();
+    let open = town.iter().filter(|r| r[3].is_empty()).count();
+    let share = (quick as f64 / town.len() as f64 * 10_000.0).round() / 100.0;
+    assert_eq!(cell(&metrics, "滔河镇", "理赔案件数"), town.len().to_string());
+    assert_eq!(cell(&metrics, "滔河镇", "30日内结案率（%）"), format!("{share}"));
+    assert_eq!(cell(&metrics, "滔河镇", "年末未结案件"), open.to_string());
+    assert_eq!((town.len(), quick, open), (47, 37, 3));
+    // 群众知晓率 typed "86%" is read as 86.
+    assert_eq!(cell(&metrics, "滔河镇", "群众知晓率（%）"), "86");
+    assert_eq!(cell(&metrics, "民主镇", "按时报送（1是0否）"), "0");
+}
+
+/// 滔河镇 by hand, item by item, from its measures (参保率 92.3, 知晓率 86, 30日内结案率
+/// 78.72, 2 verified complaints, 6 sessions, archive score 7, reported on time, 3 open claims):
+///   1.1 95 − 92.3 = 2.7 points short, 不足1个百分点按1个计 → 3 × 2 = 6 off → 24
+///   1.2 (90 − 86) / 2 × 1 = 2 off → 8
+///   2.1 (90 − 78.72) / 5 × 2 = 4.512 off → 15.488 (shown 15.49)
+///   2.2 2 × 2 = 4 off → 6;  3.1 6 sessions → the 4–7 tier → 5;  4.1 judged 7;  4.2 → 5
+///   5.1 penalty 3 × 0.5 = 1.5
+///   base items 70.488, total 68.988 → 68.99; 11th of 12.
+#[test]
+fn langao_scores_and_ranking_are_a_hand_count() {
+    let dir = bundled().join(LANGAO);
+    let items = read_csv(&dir.join("csv/item-scores.csv"));
+    let got: Vec<(&str, &str)> =
+        items.iter().filter(|r| r[0] == "滔河镇").map(|r| (r[1].as_str(), r[4].as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            ("1.1", "24"),
+            ("1.2", "8"),
+            ("2.1", "15.49"),
+            ("2.2", "6"),
+            ("3.1", "5"),
+            ("4.1", "7"),
+            ("4.2", "5"),
+            ("5.1", "-1.5")
+        ]
+    );
+    let reason = |id: &str| items.iter().find(|r| r[0] == "滔河镇" && r[1] == id).unwrap()[5].clone();
+    assert_eq!(reason("1.1"), "参保率92.3%，低于95%，扣6分");
+    assert_eq!(reason("2.1"), "30日内结案率78.72%，低于90%，扣4.51分");
+    assert_eq!(reason("5.1"), "年末未结理赔案件3项，扣1.5分");
+    let ranking = read_csv(&dir.join("csv/ranking.csv"));
+    assert_eq!(ranking[0], ["名次", "镇（办）", "基本项得分", "加分", "扣分", "总分", "备注"]);
+    let row = ranking.iter().find(|r| r[1] == "滔河镇").unwrap();
+    assert_eq!(row[..6], ["11", "滔河镇", "70.49", "0", "1.5", "68.99"]);
+    // 城关镇 and 南宫山镇 tie at 99.5: both second, and nobody third.
+    let ranks: Vec<&str> = ranking[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(ranks, ["1", "2", "2", "4", "5", "6", "7", "8", "9", "10", "11", "12"]);
+    assert_eq!(cell(&ranking, "南宫山镇", "备注"), "并列");
+    // One score sheet per town, in unit order, and the form and ranking as declared.
+    let pdfs: Vec<String> = all_files(&dir)
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "pdf"))
+        .map(|p| p.strip_prefix(&dir).unwrap().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(pdfs.len(), 14);
+    assert!(pdfs.contains(&"score-sheet/03-滔河镇.pdf".to_string()), "{pdfs:?}");
+    let sheet = crate::common::pdf_text(&dir.join("score-sheet/03-滔河镇.pdf"));
+    for needle in ["被考核单位：滔河镇（2016年度）", "总分68.99分", "排名第11名", "参保率92.3%，低于95%，扣6分"]
+    {
+        assert!(sheet.contains(needle), "{needle} not in the score sheet: {sheet}");
+    }
+}
+
+#[test]
+fn langao_sample_is_rebuilt_byte_for_byte_by_its_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = repo().join("input").join(LANGAO).join("sample.py");
+    let out = std::process::Command::new("python3").arg(&script).arg("--out").arg(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bundled_data = repo().join("input").join(LANGAO).join("data");
+    let names = |d: &Path| -> Vec<String> {
+        all_files(d).iter().map(|p| p.strip_prefix(d).unwrap().to_string_lossy().to_string()).collect()
+    };
+    assert_eq!(names(dir.path()), names(&bundled_data));
+    for rel in names(dir.path()) {
+        let same = std::fs::read(dir.path().join(&rel)).unwrap() == std::fs::read(bundled_data.join(&rel)).unwrap();
+        assert!(same, "{rel} differs from the bundled data");
+    }
+}
+
+/// A valid resident ID for person `n`.
+fn id(n: u32) -> String {
+    let first17 = format!("61092119800101{n:03}");
+    format!("{first17}{}", id_check_char(first17.as_bytes()))
+}
+
+/// A programme of three towns small enough to count every measure by hand.
+fn tiny(dir: &Path, rows: &str, inspection: &str, measures: &str, kind: &str) -> std::process::Output {
+    let prog = dir.join("input/tiny");
+    std::fs::create_dir_all(prog.join("rubrics")).unwrap();
+    std::fs::write(
+        prog.join("programme.toml"),
+        format!(
+            r#"rubrics = ["rubrics/r.toml"]
+[programme]
+kind = "{kind}"
+region = "某县"
+year = 2016
+name = "测试"
+[document]
+issuer = "某县办公室"
+date = 2017-01-10
+[units]
+level = "town"
+column = "镇"
+names = ["A镇", "B镇", "C镇"]
+[assessment]
+as_of = 2016-12-31
+[datasets.rows]
+file = "rows.csv"
+unit = "镇"
+[datasets.rows.columns]
+"镇" = "text"
+"身份证号" = "id"
+"金额" = {{ type = "number", aliases = ["金额（元）"] }}
+"日期" = "date"
+"属实" = "yes-no"
+[datasets.inspection]
+file = "inspection.csv"
+unit = "镇"
+[datasets.inspection.columns]
+"镇" = "text"
+"评分" = "number"
+[measures]
+{measures}
+"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        prog.join("rubrics/r.toml"),
+        r#"[rubric]
+id = "r"
+assesses = "town"
+label = "附件"
+title = "测试考核表"
+unit = "镇"
+total = 10
+[[category]]
+no = 1
+name = "日常"
+[[item]]
+id = "1"
+category = 1
+indicator = "检查评分"
+base = 10
+method = "现场评分"
+rule = { kind = "judged", metric = "score" }
+"#,
+    )
+    .unwrap();
+    std::fs::write(prog.join("rows.csv"), rows).unwrap();
+    std::fs::write(prog.join("inspection.csv"), inspection).unwrap();
+    kaohe(&["run", "--input", "input", "--output", "out"], dir)
+}
+
+const MEASURES: &str = r#"n = { count = "rows" }
+persons = { distinct = "rows", column = "身份证号" }
+total = { sum = "rows", column = "金额" }
+avg = { mean = "rows", column = "金额" }
+true_share = { share = "rows", where = { column = "属实", is = true }, percent = true }
+last = { latest = "rows", column = "日期", after = 2016-12-31 }
+big = { count = "rows", where = { column = "金额", at_least = 50 } }
+per_row = { ratio = ["total", "n"] }
+score = { value = "inspection", column = "评分" }"#;
+
+const INSPECTION: &str = "镇,评分\nA镇,8\nB镇,9\nC镇,7\n";
+
+fn rows_csv() -> String {
+    format!(
+        "镇,身份证号,金额（元）,日期,属实\nA镇,{},100,2016-01-10,是\nA镇,{},50,2016-03-05,否\nA镇,{},30,2016-02-01,是\nB镇,{},20元,2016/12/30,否\n",
+        id(1),
+        id(1),
+        id(2),
+        id(3)
+    )
+}
+
+#[test]
+fn every_measure_of_the_vocabulary_counts_as_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = tiny(dir.path(), &rows_csv(), INSPECTION, MEASURES, "assessment");
+    assert!(o.status.success(), "{}", text(&o));
+    let m = read_csv(&dir.path().join("out/tiny/csv/metrics.csv"));
+    let row = |unit: &str| -> Vec<(String, String)> {
+        let r = m.iter().find(|r| r[0] == unit).unwrap();
+        m[0].iter().cloned().zip(r.iter().cloned()).skip(1).collect()
+    };
+    let want = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    };
+    // Columns are the measures by name: avg, big, last, n, per_row, persons, score, total, true_share.
+    // A镇: 3 rows, 2 persons (one paid twice), 180 in all, 60 each, 2 of 3 true (66.67%),
+    // latest 2016-03-05 = 301 days before 2016-12-31, 2 rows of at least 50.
+    assert_eq!(
+        row("A镇"),
+        want(&[
+            ("avg", "60"),
+            ("big", "2"),
+            ("last", "-301"),
+            ("n", "3"),
+            ("per_row", "60"),
+            ("persons", "2"),
+            ("score", "8"),
+            ("total", "180"),
+            ("true_share", "66.67")
+        ])
+    );
+    // B镇: “20元” and 2016/12/30 read as written.
+    assert_eq!(
+        row("B镇"),
+        want(&[
+            ("avg", "20"),
+            ("big", "0"),
+            ("last", "-1"),
+            ("n", "1"),
+            ("per_row", "20"),
+            ("persons", "1"),
+            ("score", "9"),
+            ("total", "20"),
+            ("true_share", "0")
+        ])
+    );
+    // C镇 has no rows: counts and sums 0, means and shares 不适用, no latest date at all.
+    assert_eq!(
+        row("C镇"),
+        want(&[
+            ("avg", "不适用"),
+            ("big", "0"),
+            ("last", ""),
+            ("n", "0"),
+            ("per_row", "不适用"),
+            ("persons", "0"),
+            ("score", "7"),
+            ("total", "0"),
+            ("true_share", "不适用")
+        ])
+    );
+}
+
+#[test]
+fn declared_programme_mistakes_are_named_and_nothing_is_written() {
+    let cases: Vec<(&str, String, &str, String, &str, Vec<&str>)> = vec![
+        (
+            "a bad cell and a town not in [units]",
+            rows_csv().replace(",50,", ",abc,").replace("B镇,", "D镇,"),
+            INSPECTION,
+            MEASURES.to_string(),
+            "assessment",
+            vec![
+                "input/tiny/rows.csv 第3行 “金额”列：不是数字（“abc”）",
+                "input/tiny/rows.csv 第5行 “镇”列：“D镇”不是 [units] 中的单位",
+            ],
+        ),
+        (
+            "two rows where one value is expected",
+            rows_csv(),
+            "镇,评分\nA镇,8\nB镇,9\nC镇,7\nA镇,6\n",
+            MEASURES.to_string(),
+            "assessment",
+            vec!["input/tiny/inspection.csv：“A镇”有 2 行（第2行、第5行），度量 score 每个单位只能有一行"],
+        ),
+        (
+            "a misspelt column and dataset",
+            rows_csv(),
+            INSPECTION,
+            MEASURES
+                .replace("column = \"金额\" }", "column = \"金 额\" }")
+                .replace("{ count = \"rows\" }", "{ count = \"row\" }"),
+            "assessment",
+            vec![
+                "[measures] total：数据集 rows 没有“金 额”列（是否应为“金额”？）",
+                "[measures] n：没有名为 row 的数据集（是否应为 rows？）",
+            ],
+        ),
+        (
+            "an unknown kind",
+            rows_csv(),
+            INSPECTION,
+            MEASURES.to_string(),
+            "asessment",
+            vec!["programme.kind “asessment” 未知", "是否应为“assessment”？"],
+        ),
+    ];
+    for (what, rows, inspection, measures, kind, needles) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let o = tiny(dir.path(), &rows, inspection, &measures, kind);
+        assert_eq!(o.status.code(), Some(1), "{what}: {}", text(&o));
+        for needle in needles {
+            assert!(text(&o).contains(needle), "{what}: missing {needle:?} in\n{}", text(&o));
+        }
+        assert!(!dir.path().join("out").exists(), "{what}: a refused run wrote output");
+    }
+}
+
+#[test]
+fn langao_pdfs_pass_the_gbt9704_geometry_check() {
+    let dir = bundled().join(LANGAO);
+    let mut args = vec![repo().join("tests/gbt9704_check.py")];
+    args.extend(all_files(&dir).into_iter().filter(|p| p.extension().is_some_and(|e| e == "pdf")));
+    let out = std::process::Command::new("python3").args(&args).output().expect("python3");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(!report.contains("No module named"), "pip install pymupdf (.ci/run does this)");
+    let failed: Vec<&str> = report.lines().filter(|l| l.starts_with("FAIL")).collect();
+    assert!(out.status.success(), "GB/T 9704 check failed:\n{}", failed.join("\n"));
+    assert!(report.contains("PASS"), "{report}");
+}
