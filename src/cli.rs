@@ -56,6 +56,21 @@ pub enum BenchWhat {
         #[arg(long)]
         input: PathBuf,
     },
+    /// One view of one programme rendered again and again on one core (ms per document),
+    /// to measure a template change: `bench document --input input/x --view data-quality`.
+    Document {
+        /// One programme folder.
+        #[arg(long)]
+        input: PathBuf,
+        /// The view's name (for a per-unit view, its first unit's document).
+        #[arg(long)]
+        view: String,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Template folder (default: the built-in templates).
+        #[arg(long)]
+        templates: Option<PathBuf>,
+    },
 }
 
 /// Where the programme folders are.

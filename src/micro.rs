@@ -118,7 +118,7 @@ pub fn compute(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Prepared, I
         return Err(InputErrors(outside));
     }
     progress.set_message("读取名册");
-    progress.set_length(files.len() as u64);
+    progress.inc_length(files.len() as u64);
     // Each file is read, checked and dropped in one task: a programme's rosters never sit
     // in memory together, only the accepted persons and the set-aside rows do.
     let lookup =

@@ -227,20 +227,17 @@ pub fn plan<'a>(
     }
 }
 
-/// Render every PDF of the plan in parallel, then write PDFs, results.xlsx and the CSVs.
-/// Returns the number of PDFs.
-pub fn write(
+/// Render every PDF of the plan in parallel, in memory (nothing is written yet).
+pub fn render(
     plan: &Plan,
     renderer: &Renderer,
     programme_id: &str,
     date: chrono::NaiveDate,
-    staging: &mut Staging,
     progress: &ProgressBar,
-) -> Result<usize, Error> {
+) -> Vec<Result<RenderedPdf, RenderError>> {
     progress.set_message("生成 PDF");
-    progress.set_position(0);
-    progress.set_length(plan.jobs.len() as u64);
-    let rendered: Vec<Result<RenderedPdf, RenderError>> = crate::timings::timed("rendering", || {
+    progress.inc_length(plan.jobs.len() as u64);
+    crate::timings::timed("rendering", || {
         plan.jobs
             .par_iter()
             .map(|job| {
@@ -254,7 +251,17 @@ pub fn write(
                 r
             })
             .collect()
-    });
+    })
+}
+
+/// Write the rendered PDFs, results.xlsx and the CSVs of the plan into `staging`.
+/// Returns the number of PDFs.
+pub fn write(
+    plan: &Plan,
+    rendered: Vec<Result<RenderedPdf, RenderError>>,
+    date: chrono::NaiveDate,
+    staging: &mut Staging,
+) -> Result<usize, Error> {
     let writing = std::time::Instant::now();
     for (job, pdf) in plan.jobs.iter().zip(rendered) {
         let pdf = pdf?;

@@ -14,7 +14,8 @@ use crate::archive::{sha256_hex, ArchiveError, InputRecord, Manifest, Staging};
 use crate::error::Error;
 use crate::outputs::{self, PdfSpec, TableSpec, Views};
 use crate::problem::{nearest, InputErrors, InputProblem};
-use crate::render::Renderer;
+use crate::render::{RenderError, RenderedPdf, Renderer};
+use rayon::prelude::*;
 
 /// A programme folder found under the input.
 #[derive(Debug, Clone)]
@@ -144,16 +145,39 @@ pub fn progress_bar() -> ProgressBar {
     }
 }
 
+/// One programme read, checked and rendered in memory: its plan is made again from
+/// `ready` when it is written.
+type Rendered = (Ready, Vec<Result<RenderedPdf, RenderError>>);
+
+/// Prepare one programme, match its declarations and render its PDFs in memory.
+fn prepare_and_render(dir: &ProgrammeDir, opts: &RunOptions, progress: &ProgressBar) -> Result<Rendered, InputErrors> {
+    let ready = prepare(dir, progress)?;
+    let toml_file = format!("{}/programme.toml", dir.display);
+    let plan = outputs::plan(&ready.views, &ready.pdf, &ready.table, &opts.renderer, &toml_file)?;
+    let rendered = outputs::render(&plan, &opts.renderer, &ready.id, ready.date, progress);
+    drop(plan);
+    // Typst memoizes layouts across documents; a province run renders thousands of
+    // them, so let go of what the next programme will not reuse.
+    comemo::evict(10);
+    Ok((ready, rendered))
+}
+
 /// `kaohe run`: every programme under the input into the output.
-/// All programmes are checked before anything is written.
+///
+/// The programmes are read, checked and rendered side by side (one programme's
+/// documents are typeset while another's rosters are still being read), in memory.
+/// Only when every one of them succeeded is anything written: each into its staging
+/// folder, and then all moved into place — a failure anywhere leaves no half-done run.
 pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, Error> {
     let dirs = find_programmes(&opts.input)?;
     let progress = progress_bar();
-    let mut ready = Vec::new();
+    let results: Vec<Result<Rendered, InputErrors>> =
+        dirs.par_iter().map(|dir| prepare_and_render(dir, opts, &progress)).collect();
     let mut problems = Vec::new();
-    for dir in &dirs {
-        match prepare(dir, &progress) {
-            Ok(r) => ready.push((dir, r)),
+    let mut done = Vec::new();
+    for (dir, r) in dirs.iter().zip(results) {
+        match r {
+            Ok(r) => done.push((dir, r)),
             Err(e) => problems.extend(e.0),
         }
     }
@@ -161,34 +185,18 @@ pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, Error> {
         progress.finish_and_clear();
         return Err(Error::Input(InputErrors(problems)));
     }
-    for (_, r) in &ready {
+    for (_, (r, _)) in &done {
         if !opts.force && opts.output.join(&r.id).exists() {
             return Err(ArchiveError::Exists(opts.output.join(&r.id)).into());
         }
     }
-    // What each programme declares is matched to what it computed before anything renders.
-    let mut plans = Vec::new();
-    for (dir, r) in &ready {
-        let toml_file = format!("{}/programme.toml", dir.display);
-        match outputs::plan(&r.views, &r.pdf, &r.table, &opts.renderer, &toml_file) {
-            Ok(p) => plans.push(p),
-            Err(e) => problems.extend(e.0),
-        }
-    }
-    if !problems.is_empty() {
-        progress.finish_and_clear();
-        return Err(Error::Input(InputErrors(problems)));
-    }
-    // Every programme is rendered and written into its staging folder first; only when all
-    // of them succeeded is any moved into place, so a failure in the second programme
-    // leaves no half-done run (and nothing the next run would refuse to overwrite).
     let mut staged = Vec::new();
-    for ((_, r), plan) in ready.iter().zip(&plans) {
+    for (dir, (r, rendered)) in done {
+        let toml_file = format!("{}/programme.toml", dir.display);
+        let plan = outputs::plan(&r.views, &r.pdf, &r.table, &opts.renderer, &toml_file)?;
         let mut staging = Staging::new(&opts.output, &r.id, opts.force)?;
-        let documents = outputs::write(plan, &opts.renderer, &r.id, r.date, &mut staging, &progress)?;
-        // Typst memoizes layouts across documents; a province run renders thousands of
-        // them, so let go of what the next programme will not reuse.
-        comemo::evict(10);
+        let documents = outputs::write(&plan, rendered, r.date, &mut staging)?;
+        drop(plan);
         staged.push((staging, r, documents));
     }
     let mut summaries = Vec::new();
