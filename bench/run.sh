@@ -6,6 +6,8 @@
 #
 #   bench/run.sh            # district, city and province (needs ~2 GB of disk)
 #   bench/run.sh --quick    # district and city only
+#   BEFORE=/path/to/older/kaohe bench/run.sh   # also run an older build on the same
+#                           # workloads, interleaved run by run, and print both
 #
 # Scratch: $KAOHE_BENCH_DIR (default ~/.cache/kaohe-bench). Build: $CARGO_TARGET_DIR
 # (default ~/.cache/kaohe-target, shared with .ci/run).
@@ -35,15 +37,21 @@ fi
 W="$SCRATCH/work"
 mkdir -p "$W"
 echo "== generating workloads in $W" >&2
+# The programme files without their [[pdf]]/[[table]] declarations: the same documents
+# (the defaults), and a file an older kaohe (BEFORE) reads too.
+undeclared() { sed '/^# What this programme publishes/,$d' "$1"; }
 if [[ ! -f "$W/district/hanbin-2015-micro/programme.toml" ]]; then
   "$K" generate --workload district --out "$W/district/hanbin-2015-micro" >&2
-  cp input/hanbin-2015-micro/programme.toml "$W/district/hanbin-2015-micro/"
+  undeclared input/hanbin-2015-micro/programme.toml >"$W/district/hanbin-2015-micro/programme.toml"
 fi
 if [[ ! -f "$W/city/nantong-city/programme.toml" ]]; then
   mkdir -p "$W/city/nantong-city"
-  cp -r input/nantong-2012-agri/programme.toml input/nantong-2012-agri/rubrics "$W/city/nantong-city/"
+  cp -r input/nantong-2012-agri/rubrics "$W/city/nantong-city/"
+  undeclared input/nantong-2012-agri/programme.toml >"$W/city/nantong-city/programme.toml"
   "$K" generate --workload city --out "$W/city/nantong-city/data" >&2
 fi
+# The bundled input as shipped: three programmes of three kinds in one run.
+rm -rf "$W/bundled" && cp -r input "$W/bundled"
 WORKLOADS="district city"
 if [[ $QUICK == 0 ]]; then
   if [[ ! -f "$W/province/county-100/programme.toml" ]]; then
@@ -55,19 +63,37 @@ fi
 
 R="$SCRATCH/results"
 rm -rf "$R" && mkdir -p "$R"
-for w in $WORKLOADS; do
+if [[ -n "${BEFORE:-}" ]]; then cp "$BEFORE" "$SCRATCH/kaohe-before-run"; fi
+for w in $WORKLOADS bundled; do
   for i in $(seq 1 "$RUNS"); do
     echo "== $w run $i/$RUNS" >&2
     rm -rf "$SCRATCH/out-$w"
-    /usr/bin/time -f "rss_kb %M" -o "$R/$w.$i.time" \
+    /usr/bin/time -f "wall %e rss_kb %M" -o "$R/$w.$i.time" \
       "$K" run --timings --input "$W/$w" --output "$SCRATCH/out-$w" >"$R/$w.$i.out" 2>"$R/$w.$i.err"
+    # The older build on the same workload right after, so both see the same machine.
+    if [[ -n "${BEFORE:-}" && $w != bundled ]]; then
+      rm -rf "$SCRATCH/out-before"
+      /usr/bin/time -f "wall %e rss_kb %M" -o "$R/before-$w.$i.time" "$SCRATCH/kaohe-before-run" run --timings \
+        --input "$W/$w" --output "$SCRATCH/out-before" >"$R/before-$w.$i.out" 2>"$R/before-$w.$i.err"
+    fi
   done
+  [[ $w == bundled ]] && continue
   find "$SCRATCH/out-$w" -name '*.pdf' | wc -l >"$R/$w.pdfs"
   if [[ $w != city ]]; then "$K" bench scan --input "$W/$w" >"$R/$w.scan"; fi
 done
 if [[ -f "$R/city.pdfs" ]]; then
   "$K" check --input "$W/city" | sed -n 's/.*理赔台账 \([0-9]*\) 行.*/\1/p' >"$R/city.csvrows"
 fi
+
+# The baseline: the same micro-insurance job as a pandas + typst-py script.
+python3 -c 'import pandas, pyarrow, python_calamine, typst' 2>/dev/null ||
+  python3 -m pip install -q pandas pyarrow python-calamine typst >&2
+for i in $(seq 1 "$RUNS"); do
+  echo "== baseline (pandas + typst-py) run $i/$RUNS" >&2
+  rm -rf "$SCRATCH/out-baseline"
+  /usr/bin/time -f "wall %e" -o "$R/baseline.$i.time" \
+    python3 bench/baseline/micro.py "$W/district/hanbin-2015-micro" "$SCRATCH/out-baseline" >"$R/baseline.$i.out"
+done
 
 echo "== render floor and annex table, in-process" >&2
 "$K" bench render --docs 100 >"$R/render"
@@ -83,9 +109,9 @@ for i in $(seq 1 21); do
   echo $(( (e - s) / 1000 )) >>"$R/typst.us"
 done
 
-python3 - "$R" "$WORKLOADS" <<'PY'
+python3 - "$R" "$WORKLOADS" "${BEFORE:-}" <<'PY'
 import statistics as st, sys, os, glob, re, platform, subprocess
-R, workloads = sys.argv[1], sys.argv[2].split()
+R, workloads, before = sys.argv[1], sys.argv[2].split(), sys.argv[3]
 def med(xs): return st.median(xs)
 rows = []
 print("| workload | stage | wall s (median) | peak RSS | rows/s | PDFs/s |")
@@ -127,6 +153,29 @@ for w, (total, rss, ingest, scan, rows_in, pdfs) in summary.items():
     if scan:
         print(f"| {w}: ingest+validate vs bare scan ({scan:.3f} s) | {ingest / scan:.2f}× (target ≤ 2×) |")
     print(f"| {w}: full run | {total:.2f} s, {rss:,.0f} MB peak, {rows_in:,} rows, {pdfs} PDFs |")
+def totals(prefix):
+    out = []
+    for f in sorted(glob.glob(f"{R}/{prefix}.*.err")):
+        out += [float(m.group(1)) for m in (re.match(r"timing total ([0-9.]+)", l) for l in open(f)) if m]
+    return out
+def peak(prefix):
+    return max(int(open(f).read().split()[-1]) for f in glob.glob(f"{R}/{prefix}.*.time")) / 1024
+base = [float(open(f).read().split()[-1]) for f in sorted(glob.glob(f"{R}/baseline.*.time"))]
+if base and "district" in summary:
+    d = med([float(open(f).read().split()[1]) for f in glob.glob(f"{R}/district.*.time")])
+    print(f"| district, wall clock: pandas + typst-py script (bench/baseline/micro.py) vs kaohe | {med(base):.2f} s vs {d:.2f} s: kaohe {med(base) / d:.1f}× faster (target ≥ 5×) |")
+b = totals("bundled")
+if b:
+    print(f"| bundled input (3 programmes, 3 kinds): full run | {med(b):.2f} s, {peak('bundled'):,.0f} MB peak |")
+if before:
+    print()
+    print(f"Before and after, interleaved run by run (before: `{before}`):")
+    print()
+    print("| workload | before: total s (median) | after | after / before | before RSS | after RSS |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for w in workloads:
+        x, y = med(totals(f"before-{w}")), med(totals(w))
+        print(f"| {w} | {x:.3f} | {y:.3f} | {y / x:.2f} | {peak('before-' + w):,.0f} MB | {peak(w):,.0f} MB |")
 print()
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 mem = int(next(l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal"))) / 1024 / 1024

@@ -309,7 +309,7 @@ fn read_excel(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     // A merged cell holds its value in its first row only; the rows below read blank.
     // Finding merges costs a second pass over the sheet: only when there are blanks.
     let has_blanks = range.rows().skip(1).any(|r| r.iter().any(|c| matches!(c, Data::Empty)));
-    let merges = if has_blanks { vertical_merges(&mut book, &sheets[0]) } else { Vec::new() };
+    let merges = if has_blanks && may_have_merges(path) { vertical_merges(&mut book, &sheets[0]) } else { Vec::new() };
     for m in &merges {
         let value = range.get_value(m.start).cloned().unwrap_or(Data::Empty);
         for r in m.start.0..=m.end.0 {
@@ -391,6 +391,51 @@ fn percent_cells(
 fn percent_text(v: f64) -> String {
     let pct = (v * 100.0 * 1e9).round() / 1e9;
     format!("{pct}%")
+}
+
+/// Whether the workbook may hold merged cells. For .xlsx: inflate each worksheet and
+/// look for the `mergeCell` tag, without parsing the XML (several times cheaper than
+/// calamine's pass that reads the merges); true whenever the file cannot be looked into
+/// this way, so that the full pass decides.
+fn may_have_merges(path: &Path) -> bool {
+    use std::io::Read;
+    let is_xlsx = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    let Some(mut zip) = is_xlsx
+        .then(|| std::fs::File::open(path).ok())
+        .flatten()
+        .and_then(|f| ::zip::ZipArchive::new(std::io::BufReader::new(f)).ok())
+    else {
+        return true;
+    };
+    let finder = memchr::memmem::Finder::new(b"mergeCell");
+    let keep = b"mergeCell".len() - 1;
+    let mut buf = vec![0u8; 256 * 1024];
+    for i in 0..zip.len() {
+        let Ok(mut entry) = zip.by_index(i) else { return true };
+        let Ok(name) = entry.name() else { return true };
+        if !name.starts_with("xl/worksheets/") || !name.ends_with(".xml") {
+            continue;
+        }
+        // The tag can straddle two reads: keep the tail of each read in front of the next.
+        let mut filled = 0;
+        loop {
+            let n = match entry.read(&mut buf[filled..]) {
+                Ok(n) => n,
+                Err(_) => return true,
+            };
+            if n == 0 {
+                break;
+            }
+            let end = filled + n;
+            if finder.find(&buf[..end]).is_some() {
+                return true;
+            }
+            let tail = end.min(keep);
+            buf.copy_within(end - tail..end, 0);
+            filled = tail;
+        }
+    }
+    false
 }
 
 /// Merged regions spanning more than one row.
