@@ -66,6 +66,28 @@ pub struct Manifest {
     pub outputs: Vec<OutputRecord>,
 }
 
+impl Manifest {
+    /// The record of a programme-year before its outputs are written.
+    pub fn new(
+        programme: &str,
+        document_number: String,
+        date: chrono::NaiveDate,
+        config_sha256: &str,
+        inputs: Vec<InputRecord>,
+    ) -> Manifest {
+        Manifest {
+            tool: "kaohe".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            programme: programme.to_string(),
+            document_number,
+            document_date: crate::config::chinese_date(date),
+            config_sha256: config_sha256.to_string(),
+            inputs,
+            outputs: Vec::new(),
+        }
+    }
+}
+
 /// A programme-year's output being written.
 pub struct Staging {
     dir: PathBuf,

@@ -153,11 +153,32 @@ pub struct ProgrammeConfig {
     pub table: Vec<crate::outputs::TableSpec>,
 }
 
+/// `[document]` of a programme that publishes results (an assessment): who issues them,
+/// when, and the 发文字号 only when the method has one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultsDocument {
+    pub issuer: String,
+    pub date: toml::value::Datetime,
+    pub code: Option<String>,
+    pub serial: Option<u32>,
+}
+
+impl ResultsDocument {
+    /// 南政办发〔2012〕12号, or nothing when the document has no number.
+    pub fn number(&self, year: i32) -> String {
+        match (&self.code, self.serial) {
+            (Some(code), Some(serial)) => format!("{code}〔{year}〕{serial}号"),
+            _ => String::new(),
+        }
+    }
+}
+
 /// What programme this folder is.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProgrammeSection {
-    /// Only "micro-insurance" for now.
+    /// The kind of programme: micro-insurance, agri-assessment or assessment (see pipeline::KINDS).
     pub kind: String,
     /// 汉滨区
     pub region: String,

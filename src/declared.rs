@@ -17,12 +17,11 @@ use indicatif::ProgressBar;
 
 use crate::archive::Manifest;
 use crate::assess::{self, ResultText, Unit};
-use crate::config::chinese_date;
 use crate::dataset::{self, Dataset, DatasetSpec};
 use crate::measure::{self, MeasureSpec};
 use crate::outputs::Views;
 use crate::outputs::{PdfSpec, TableSpec};
-use crate::pipeline::{record, ProgrammeDir, Ready};
+use crate::pipeline::{records, ProgrammeDir, Ready};
 use crate::problem::InputErrors;
 use crate::problem::{io_text, InputProblem};
 use crate::rubric::{self, Rubric};
@@ -33,8 +32,8 @@ use crate::rubric::{self, Rubric};
 pub struct DeclaredConfig {
     /// The rubric files, relative to the programme folder.
     pub rubrics: Vec<String>,
-    pub programme: Section,
-    pub document: DocumentSection,
+    pub programme: crate::config::ProgrammeSection,
+    pub document: crate::config::ResultsDocument,
     pub units: UnitsSpec,
     pub assessment: AssessmentSection,
     pub datasets: BTreeMap<String, DatasetSpec>,
@@ -45,26 +44,6 @@ pub struct DeclaredConfig {
     pub pdf: Vec<PdfSpec>,
     #[serde(default)]
     pub table: Vec<TableSpec>,
-}
-
-/// `[programme]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Section {
-    pub kind: String,
-    pub region: String,
-    pub year: i32,
-    pub name: String,
-}
-
-/// `[document]`: who issues the results, when, and the 发文字号 when there is one.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DocumentSection {
-    pub issuer: String,
-    pub date: toml::value::Datetime,
-    pub code: Option<String>,
-    pub serial: Option<u32>,
 }
 
 /// `[units]`: who is assessed.
@@ -224,20 +203,15 @@ pub fn prepare(dir: &ProgrammeDir, _progress: &ProgressBar) -> Result<Ready, Inp
     let headers: Vec<String> =
         c.measures.iter().map(|(name, m)| m.label.clone().unwrap_or_else(|| name.clone())).collect();
     views.table("metrics", assess::metrics_table("考核指标", &input.key_columns, units, &columns, Some(&headers)));
-    let mut inputs = vec![record(&dir.path.join("programme.toml"), &format!("{}/programme.toml", dir.display))
-        .map_err(|e| InputErrors(vec![e]))?];
-    for (name, (shown, _)) in c.rubrics.iter().zip(&p.rubrics) {
-        inputs.push(record(&dir.path.join(name), shown).map_err(|e| InputErrors(vec![e]))?);
-    }
-    let mut rows = 0;
-    for data in p.datasets.values() {
-        rows += data.frame.height();
-        for (path, shown) in &data.files {
-            inputs.push(record(path, shown).map_err(|e| InputErrors(vec![e]))?);
-        }
-    }
+    let rubric_paths: Vec<_> = c.rubrics.iter().map(|name| dir.path.join(name)).collect();
+    let rows: usize = p.datasets.values().map(|d| d.frame.height()).sum();
+    let inputs = records(
+        dir,
+        rubric_paths.iter().zip(&p.rubrics).map(|(path, (shown, _))| (path.as_path(), shown.as_str())).chain(
+            p.datasets.values().flat_map(|d| d.files.iter().map(|(path, shown)| (path.as_path(), shown.as_str()))),
+        ),
+    )?;
     let items: usize = p.rubrics.iter().map(|(_, r)| r.items.len()).sum();
-    let d = &c.document;
     Ok(Ready {
         id: p.id.clone(),
         date: p.date,
@@ -253,19 +227,7 @@ pub fn prepare(dir: &ProgrammeDir, _progress: &ProgressBar) -> Result<Ready, Inp
         ),
         run_line: format!("{}: {{documents}} 份考核表 → {{folder}}", p.id),
         set_aside: Vec::new(),
-        manifest: Manifest {
-            tool: "kaohe".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            programme: p.id.clone(),
-            document_number: match (&d.code, d.serial) {
-                (Some(code), Some(serial)) => format!("{code}〔{}〕{serial}号", c.programme.year),
-                _ => String::new(),
-            },
-            document_date: chinese_date(p.date),
-            config_sha256: p.digest.clone(),
-            inputs,
-            outputs: Vec::new(),
-        },
+        manifest: Manifest::new(&p.id, c.document.number(c.programme.year), p.date, &p.digest, inputs),
         pdf: c.pdf.clone(),
         table: c.table.clone(),
         views,

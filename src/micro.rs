@@ -7,7 +7,7 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 
 use crate::archive::{InputRecord, Manifest};
-use crate::config::{self, chinese_date, Programme};
+use crate::config::{self, Programme};
 use crate::ingest;
 use crate::metrics::{self, EnrollmentCounts};
 use crate::outputs::{Content, UnitDocument, Views};
@@ -256,16 +256,13 @@ pub fn prepare(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Ready, Inpu
             p.enrollment.issues.len()
         ),
         set_aside,
-        manifest: Manifest {
-            tool: "kaohe".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            programme: p.programme.id.clone(),
-            document_number: p.programme.document_number(),
-            document_date: chinese_date(p.programme.date),
-            config_sha256: p.programme.digest.clone(),
-            inputs: p.inputs.clone(),
-            outputs: Vec::new(),
-        },
+        manifest: Manifest::new(
+            &p.programme.id,
+            p.programme.document_number(),
+            p.programme.date,
+            &p.programme.digest,
+            p.inputs.clone(),
+        ),
         pdf: p.programme.config.pdf.clone(),
         table: p.programme.config.table.clone(),
         views,

@@ -108,6 +108,18 @@ pub fn prepare(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Ready, Inpu
     prepare(dir, progress)
 }
 
+/// The records of programme.toml and of `files` (as shown), for the manifest.
+pub fn records<'a>(
+    dir: &ProgrammeDir,
+    files: impl IntoIterator<Item = (&'a Path, &'a str)>,
+) -> Result<Vec<InputRecord>, InputErrors> {
+    let toml = record(&dir.path.join("programme.toml"), &format!("{}/programme.toml", dir.display));
+    std::iter::once(toml)
+        .chain(files.into_iter().map(|(path, shown)| record(path, shown)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| InputErrors(vec![e]))
+}
+
 /// One input file's record for the manifest.
 pub fn record(path: &Path, display: &str) -> Result<InputRecord, InputProblem> {
     let bytes = std::fs::read(path).map_err(|e| InputProblem::file(display, format!("无法读取：{e}")))?;

@@ -16,9 +16,8 @@ use indicatif::ProgressBar;
 
 use crate::archive::Manifest;
 use crate::assess::{self, ResultText, Unit};
-use crate::config::chinese_date;
 use crate::outputs::Views;
-use crate::pipeline::{record, ProgrammeDir, Ready};
+use crate::pipeline::{records, ProgrammeDir, Ready};
 use crate::problem::InputErrors;
 use crate::problem::{io_text, InputProblem};
 use crate::report::{Cell, Table};
@@ -31,8 +30,8 @@ use metrics::MetricTables;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgriConfig {
-    pub programme: AgriSection,
-    pub document: AgriDocument,
+    pub programme: crate::config::ProgrammeSection,
+    pub document: crate::config::ResultsDocument,
     pub rubrics: Vec<String>,
     /// The assessed county-level units, in the order tables list them.
     pub units: Vec<String>,
@@ -91,26 +90,6 @@ impl Settings {
             .find(|s| s.lines.iter().any(|l| l == line))
             .map_or(self.subsidy_default_minimum, |s| s.minimum)
     }
-}
-
-/// The method document; a 发文字号 only when it has one.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AgriDocument {
-    pub issuer: String,
-    pub date: toml::value::Datetime,
-    pub code: Option<String>,
-    pub serial: Option<u32>,
-}
-
-/// What programme this folder is.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AgriSection {
-    pub kind: String,
-    pub region: String,
-    pub year: i32,
-    pub name: String,
 }
 
 /// A loaded agri programme.
@@ -291,16 +270,16 @@ pub fn prepare(dir: &ProgrammeDir, _progress: &ProgressBar) -> Result<Ready, Inp
     views.table("metrics-county", assess::metrics_table("县区考核指标", keys, county, &m.county_columns, None));
     views.table("metrics-insurer", assess::metrics_table("承办公司考核指标", keys, insurer, &m.insurer_columns, None));
     views.table("evidence", evidence_table(&p));
-    let mut inputs = vec![record(&dir.path.join("programme.toml"), &format!("{}/programme.toml", dir.display))
-        .map_err(|e| InputErrors(vec![e]))?];
-    for (name, (shown, _)) in c.rubrics.iter().zip(&p.rubrics) {
-        inputs.push(record(&dir.path.join(name), shown).map_err(|e| InputErrors(vec![e]))?);
-    }
-    for (path, shown) in &p.datasets.files {
-        inputs.push(record(path, shown).map_err(|e| InputErrors(vec![e]))?);
-    }
+    let rubric_paths: Vec<_> = c.rubrics.iter().map(|name| dir.path.join(name)).collect();
+    let inputs = records(
+        dir,
+        rubric_paths
+            .iter()
+            .zip(&p.rubrics)
+            .map(|(path, (shown, _))| (path.as_path(), shown.as_str()))
+            .chain(p.datasets.files.iter().map(|(path, shown)| (path.as_path(), shown.as_str()))),
+    )?;
     let items: usize = p.rubrics.iter().map(|(_, r)| r.items.len()).sum();
-    let d = &c.document;
     Ok(Ready {
         id: p.id.clone(),
         date: p.date,
@@ -315,19 +294,7 @@ pub fn prepare(dir: &ProgrammeDir, _progress: &ProgressBar) -> Result<Ready, Inp
         ),
         run_line: format!("{}: {{documents}} 份考核表 → {{folder}}", p.id),
         set_aside: Vec::new(),
-        manifest: Manifest {
-            tool: "kaohe".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            programme: p.id.clone(),
-            document_number: match (&d.code, d.serial) {
-                (Some(code), Some(serial)) => format!("{code}〔{}〕{serial}号", c.programme.year),
-                _ => String::new(),
-            },
-            document_date: chinese_date(p.date),
-            config_sha256: p.digest.clone(),
-            inputs,
-            outputs: Vec::new(),
-        },
+        manifest: Manifest::new(&p.id, c.document.number(c.programme.year), p.date, &p.digest, inputs),
         pdf: c.pdf.clone(),
         table: c.table.clone(),
         views,
