@@ -76,6 +76,27 @@ pub struct DeclaredProgramme {
     pub datasets: BTreeMap<String, Dataset>,
     /// Unit → measure name → value.
     pub metrics: BTreeMap<String, rubric::score::Metrics>,
+    /// The measures in the order programme.toml lists them (the metrics sheet's columns).
+    pub measure_order: Vec<String>,
+}
+
+/// The names of `[measures]` in the order the file writes them (serde's map is sorted);
+/// any name not found this way goes last, in name order.
+fn measure_order(text: &str, measures: &BTreeMap<String, MeasureSpec>) -> Vec<String> {
+    let mut order: Vec<String> = Vec::new();
+    let mut inside = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            inside = line == "[measures]";
+            continue;
+        }
+        let name = line.split('=').next().unwrap_or("").trim().trim_matches('"');
+        if inside && line.contains('=') && measures.contains_key(name) && !order.iter().any(|o| o == name) {
+            order.push(name.to_string());
+        }
+    }
+    order.extend(measures.keys().filter(|k| !order.contains(k)).cloned().collect::<Vec<_>>());
+    order
 }
 
 fn date_of(d: toml::value::Datetime, file: &str, key: &str) -> Result<NaiveDate, InputProblem> {
@@ -166,7 +187,9 @@ pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputPro
         return Err(problems);
     }
     let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    Ok(DeclaredProgramme { config, id, date, digest: crate::archive::sha256_hex(&bytes), rubrics, datasets, metrics })
+    let measure_order = measure_order(&text, &config.measures);
+    let digest = crate::archive::sha256_hex(&bytes);
+    Ok(DeclaredProgramme { config, id, date, digest, rubrics, datasets, metrics, measure_order })
 }
 
 /// The units and their measures, as the scoring stage reads them.
@@ -198,11 +221,11 @@ pub fn prepare(dir: &ProgrammeDir, _progress: &ProgressBar) -> Result<Ready, Inp
         assess::Titles { text: &c.text, year: c.programme.year, region: &c.programme.region, name: &c.programme.name };
     let mut views = Views::default();
     assess::views(&mut views, &results, &titles);
-    let columns: Vec<String> = c.measures.keys().cloned().collect();
+    let columns = &p.measure_order;
     let units = &input.units[&c.units.level];
     let headers: Vec<String> =
-        c.measures.iter().map(|(name, m)| m.label.clone().unwrap_or_else(|| name.clone())).collect();
-    views.table("metrics", assess::metrics_table("考核指标", &input.key_columns, units, &columns, Some(&headers)));
+        columns.iter().map(|name| c.measures[name].label.clone().unwrap_or_else(|| name.clone())).collect();
+    views.table("metrics", assess::metrics_table("考核指标", &input.key_columns, units, columns, Some(&headers)));
     let rubric_paths: Vec<_> = c.rubrics.iter().map(|name| dir.path.join(name)).collect();
     let rows: usize = p.datasets.values().map(|d| d.frame.height()).sum();
     let inputs = records(
