@@ -76,6 +76,8 @@ pub struct DeclaredProgramme {
     pub datasets: BTreeMap<String, Dataset>,
     /// Unit → measure name → value.
     pub metrics: BTreeMap<String, rubric::score::Metrics>,
+    /// The rows behind measures declared with `evidence = true`.
+    pub evidence: Vec<measure::Evidence>,
     /// The measures in the order programme.toml lists them (the metrics sheet's columns).
     pub measure_order: Vec<String>,
 }
@@ -144,7 +146,7 @@ pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputPro
     if !problems.is_empty() {
         return Err(problems);
     }
-    let metrics =
+    let measure::Measured { metrics, evidence } =
         crate::timings::timed("metrics", || measure::compute(&config.measures, &datasets, units, as_of, &file))?;
     let available: BTreeSet<String> = config.measures.keys().cloned().collect();
     let mut rubrics = Vec::new();
@@ -189,7 +191,7 @@ pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputPro
     let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let measure_order = measure_order(&text, &config.measures);
     let digest = crate::archive::sha256_hex(&bytes);
-    Ok(DeclaredProgramme { config, id, date, digest, rubrics, datasets, metrics, measure_order })
+    Ok(DeclaredProgramme { config, id, date, digest, rubrics, datasets, metrics, evidence, measure_order })
 }
 
 /// The units and their measures, as the scoring stage reads them.
@@ -226,6 +228,9 @@ pub fn prepare(dir: &ProgrammeDir, _progress: &ProgressBar) -> Result<Ready, Inp
     let headers: Vec<String> =
         columns.iter().map(|name| c.measures[name].label.clone().unwrap_or_else(|| name.clone())).collect();
     views.table("metrics", assess::metrics_table("考核指标", &input.key_columns, units, columns, Some(&headers)));
+    if c.measures.values().any(|m| m.evidence) {
+        views.table("evidence", evidence_table(&c.units.column, &p.evidence));
+    }
     let rubric_paths: Vec<_> = c.rubrics.iter().map(|name| dir.path.join(name)).collect();
     let rows: usize = p.datasets.values().map(|d| d.frame.height()).sum();
     let inputs = records(
@@ -255,4 +260,15 @@ pub fn prepare(dir: &ProgrammeDir, _progress: &ProgressBar) -> Result<Ready, Inp
         table: c.table.clone(),
         views,
     })
+}
+
+/// The rows behind the measures that asked for evidence: unit, measure, values, file and row.
+fn evidence_table(unit_column: &str, evidence: &[measure::Evidence]) -> crate::report::Table {
+    use crate::report::{Cell, Table};
+    let mut table = Table::new("考核依据明细", &[(unit_column, 3), ("事项", 4), ("明细", 8), ("来源", 6)]);
+    for e in evidence {
+        let t = |s: &str| Cell::Text(s.to_string());
+        table.rows.push(vec![t(&e.unit), t(&e.measure), t(&e.detail), t(&e.source)]);
+    }
+    table
 }

@@ -13,7 +13,13 @@
 //! verified     = { count = "complaints", where = { column = "是否属实", is = true } }
 //! archive      = { value = "inspection", column = "档案管理" }         # one row per unit
 //! last_report  = { latest = "reports", column = "报送日期", after = 2016-12-31 }  # days after
+//! all_on_time  = { all = "claims", where = { days_between = ["定损日期", "赔付日期"], at_most = 20 }, evidence = true }
 //! ```
+//!
+//! `all` is 1 when every row of the unit matches `where`, else 0. With `evidence = true`
+//! the rows that cost the unit its point (for `all`, those that do not match; for
+//! `count` with `where`, those that do) are listed with file, row and the values read, in
+//! the programme's `evidence` table: every deducted point says why.
 //!
 //! Any measure may carry `label = "参保率（%）"`, the header of its column in the metrics sheet.
 //!
@@ -59,6 +65,11 @@ pub struct MeasureSpec {
     pub share: Option<String>,
     pub value: Option<String>,
     pub latest: Option<String>,
+    /// 1 when every row of the unit matches `where`, else 0.
+    pub all: Option<String>,
+    /// List the rows behind the value in the evidence table (`all` and `count` with `where`).
+    #[serde(default)]
+    pub evidence: bool,
     /// Two other measures: the first divided by the second.
     pub ratio: Option<[String; 2]>,
     /// The column read by distinct, sum, mean, value and latest.
@@ -74,6 +85,24 @@ pub struct MeasureSpec {
     pub label: Option<String>,
 }
 
+/// A row behind a measure's value: a late claim, a verified complaint.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub unit: String,
+    /// The measure's label (or name).
+    pub measure: String,
+    /// The values read, e.g. 报案日期 2016-03-01，结案日期 2016-04-20，相隔50天.
+    pub detail: String,
+    /// File and row, as a clerk finds it.
+    pub source: String,
+}
+
+/// Every measure of every unit, and the evidence rows asked for.
+pub struct Measured {
+    pub metrics: BTreeMap<String, Metrics>,
+    pub evidence: Vec<Evidence>,
+}
+
 /// One measure's kind, once checked.
 enum Kind<'a> {
     Count(&'a str),
@@ -83,6 +112,7 @@ enum Kind<'a> {
     Share(&'a str),
     Value(&'a str),
     Latest(&'a str),
+    All(&'a str),
     Ratio(&'a str, &'a str),
 }
 
@@ -96,6 +126,7 @@ impl MeasureSpec {
             self.share.as_deref().map(Kind::Share),
             self.value.as_deref().map(Kind::Value),
             self.latest.as_deref().map(Kind::Latest),
+            self.all.as_deref().map(Kind::All),
             self.ratio.as_ref().map(|[a, b]| Kind::Ratio(a, b)),
         ]
         .into_iter()
@@ -110,7 +141,7 @@ impl MeasureSpec {
 }
 
 /// The vocabulary, for hints.
-const KINDS: &str = "count、distinct、sum、mean、share、value、latest、ratio";
+const KINDS: &str = "count、distinct、sum、mean、share、value、latest、all、ratio";
 
 /// Compute every measure for every unit. Problems (an unknown dataset or column, a column
 /// of the wrong type, a unit with two rows where one value is expected) name
@@ -121,8 +152,9 @@ pub fn compute(
     units: &[String],
     as_of: NaiveDate,
     toml_file: &str,
-) -> Result<BTreeMap<String, Metrics>, Vec<InputProblem>> {
+) -> Result<Measured, Vec<InputProblem>> {
     let mut problems = Vec::new();
+    let mut evidence = Vec::new();
     let mut out: BTreeMap<String, Metrics> = units.iter().map(|u| (u.clone(), Metrics::new())).collect();
     let bad = |name: &str, message: String| InputProblem::file(toml_file, format!("[measures] {name}：{message}"));
     // Dataset measures first, then ratios of them.
@@ -139,6 +171,19 @@ pub fn compute(
             ratios.push((name, a, b, spec.percent));
             continue;
         }
+        if spec.evidence {
+            let label = spec.label.clone().unwrap_or_else(|| name.clone());
+            let rows = match (&kind, &spec.filter) {
+                (Kind::All(d), Some(w)) => evidence_rows(&label, w, datasets.get(*d), d, as_of, false),
+                (Kind::Count(d), Some(w)) => evidence_rows(&label, w, datasets.get(*d), d, as_of, true),
+                _ => Err(Problem::Config("evidence = true 只用于 all，和带 where 的 count".into())),
+            };
+            match rows {
+                Ok(rows) => evidence.extend(rows),
+                Err(Problem::Config(m)) => problems.push(bad(name, m)),
+                Err(Problem::Data(p)) => problems.extend(p),
+            }
+        }
         match per_unit(name, spec, &kind, datasets, as_of) {
             Ok(values) => {
                 for (unit, v) in values {
@@ -149,7 +194,7 @@ pub fn compute(
                 // Units without rows: 0 for counts and sums, 不适用 for shares and means.
                 let absent = match kind {
                     Kind::Count(_) | Kind::Distinct(_) | Kind::Sum(_) => Some(0.0),
-                    Kind::Share(_) | Kind::Mean(_) => Some(f64::NAN),
+                    Kind::Share(_) | Kind::Mean(_) | Kind::All(_) => Some(f64::NAN),
                     _ => None,
                 };
                 if let Some(a) = absent {
@@ -189,6 +234,72 @@ pub fn compute(
                 *v = (*v * 100.0).round() / 100.0;
             }
         }
+    }
+    Ok(Measured { metrics: out, evidence })
+}
+
+/// The rows of `dataset` that match `w` (or, with `matching` false, that do not), as evidence.
+fn evidence_rows(
+    label: &str,
+    w: &Where,
+    data: Option<&Dataset>,
+    dataset: &str,
+    as_of: NaiveDate,
+    matching: bool,
+) -> Result<Vec<Evidence>, Problem> {
+    let Some(data) = data else { return Err(Problem::Config(format!("没有名为 {dataset} 的数据集"))) };
+    let cond = condition(w, data, dataset, as_of)?;
+    let cond = if matching { cond } else { cond.not() };
+    let columns: Vec<String> = match (&w.days_between, &w.column) {
+        (Some([a, b]), _) => vec![a.clone(), b.clone()],
+        (None, Some(c)) => vec![c.clone()],
+        _ => Vec::new(),
+    };
+    let mut select = vec![col(UNIT), col(crate::dataset::FILE), col(crate::dataset::ROW)];
+    select.extend(columns.iter().map(|c| col(c.as_str())));
+    let df = data
+        .frame
+        .clone()
+        .lazy()
+        .filter(cond)
+        .select(select)
+        .collect()
+        .map_err(|e| Problem::Config(format!("列出依据失败：{e}")))?;
+    let text = |c: &str, i: usize| -> String {
+        let Ok(column) = df.column(c) else { return String::new() };
+        match (column.get(i), data.types.get(c)) {
+            (Ok(AnyValue::Null), _) | (Err(_), _) => "空".into(),
+            (Ok(AnyValue::Int32(d)), Some(ColumnType::Date)) => {
+                (NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid") + chrono::Duration::days(d as i64)).to_string()
+            }
+            (Ok(AnyValue::Boolean(b)), _) => if b { "是" } else { "否" }.into(),
+            (Ok(AnyValue::Float64(x)), _) => crate::rubric::fmt_points(x),
+            (Ok(AnyValue::String(s)), _) => s.to_string(),
+            (Ok(v), _) => v.to_string(),
+        }
+    };
+    let mut out = Vec::new();
+    for i in 0..df.height() {
+        let detail = match (&w.days_between, &w.column) {
+            (Some([a, b]), _) => {
+                let (from, to) = (text(a, i), text(b, i));
+                let days = match (from.parse::<NaiveDate>(), to.parse::<NaiveDate>()) {
+                    (Ok(x), Ok(y)) => (y - x).num_days(),
+                    (Ok(x), Err(_)) => (as_of - x).num_days(),
+                    _ => 0,
+                };
+                let to = if to == "空" { format!("未填（计至{as_of}）") } else { to };
+                format!("{a}{from}，{b}{to}，相隔{days}天")
+            }
+            (None, Some(c)) => format!("{c}：{}", text(c, i)),
+            _ => String::new(),
+        };
+        out.push(Evidence {
+            unit: text(UNIT, i),
+            measure: label.to_string(),
+            detail,
+            source: format!("{} 第{}行", text(crate::dataset::FILE, i), text(crate::dataset::ROW, i)),
+        });
     }
     Ok(out)
 }
@@ -274,7 +385,8 @@ fn per_unit(
         | Kind::Mean(d)
         | Kind::Share(d)
         | Kind::Value(d)
-        | Kind::Latest(d) => *d,
+        | Kind::Latest(d)
+        | Kind::All(d) => *d,
         Kind::Ratio(..) => unreachable!("ratios are computed from other measures"),
     };
     let Some(data) = datasets.get(dataset) else {
@@ -288,13 +400,13 @@ fn per_unit(
         Some(w) => Some(condition(w, data, dataset, as_of)?),
         None => None,
     };
-    if matches!(kind, Kind::Share(_)) && filter.is_none() {
-        return Err(Problem::Config("share 要写 where（哪些行算在内）".into()));
+    if matches!(kind, Kind::Share(_) | Kind::All(_)) && filter.is_none() {
+        return Err(Problem::Config("share 和 all 要写 where（哪些行算在内）".into()));
     }
     let column = spec.column.as_deref();
     let numeric = [Integer, Number, Percent];
     let mut frame = data.frame.clone().lazy();
-    if let (Some(f), false) = (&filter, matches!(kind, Kind::Share(_))) {
+    if let (Some(f), false) = (&filter, matches!(kind, Kind::Share(_) | Kind::All(_))) {
         frame = frame.filter(f.clone());
     }
     let value: Expr = match kind {
@@ -306,6 +418,7 @@ fn per_unit(
             let times = if spec.percent { 100.0 } else { 1.0 };
             filter.clone().expect("checked").cast(DataType::Float64).mean() * lit(times)
         }
+        Kind::All(_) => filter.clone().expect("checked").cast(DataType::Float64).min(),
         Kind::Value(_) => {
             let c = need(data, dataset, column, &[Integer, Number, Percent, YesNo])?;
             col(c).first().cast(DataType::Float64)

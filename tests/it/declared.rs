@@ -123,6 +123,14 @@ fn langao_scores_and_ranking_are_a_hand_count() {
     {
         assert!(sheet.contains(needle), "{needle} not in the score sheet: {sheet}");
     }
+    // The three open claims behind item 5.1 are listed with file and row; so is 民主镇's late report.
+    let evidence = read_csv(&dir.join("csv/evidence.csv"));
+    let open: Vec<&Vec<String>> = evidence.iter().filter(|r| r[0] == "滔河镇" && r[1] == "年末未结案件").collect();
+    assert_eq!(open.len(), 3, "{evidence:?}");
+    assert!(open.iter().all(|r| r[2] == "结案日期：空" && r[3].contains("data/理赔台账/")), "{open:?}");
+    assert!(evidence
+        .iter()
+        .any(|r| r[0] == "民主镇" && r[2] == "按时报送：否" && r[3].ends_with("督查评分.csv 第7行")));
 }
 
 #[test]
@@ -226,7 +234,8 @@ true_share = { share = "rows", where = { column = "属实", is = true }, percent
 last = { latest = "rows", column = "日期", after = 2016-12-31 }
 big = { count = "rows", where = { column = "金额", at_least = 50 } }
 per_row = { ratio = ["total", "n"] }
-score = { value = "inspection", column = "评分" }"#;
+score = { value = "inspection", column = "评分" }
+all_true = { all = "rows", where = { column = "属实", is = true }, evidence = true }"#;
 
 const INSPECTION: &str = "镇,评分\nA镇,8\nB镇,9\nC镇,7\n";
 
@@ -267,7 +276,8 @@ fn every_measure_of_the_vocabulary_counts_as_by_hand() {
             ("last", "-301"),
             ("big", "2"),
             ("per_row", "60"),
-            ("score", "8")
+            ("score", "8"),
+            ("all_true", "0")
         ])
     );
     // B镇: “20元” and 2016/12/30 read as written.
@@ -282,10 +292,11 @@ fn every_measure_of_the_vocabulary_counts_as_by_hand() {
             ("last", "-1"),
             ("big", "0"),
             ("per_row", "20"),
-            ("score", "9")
+            ("score", "9"),
+            ("all_true", "0")
         ])
     );
-    // C镇 has no rows: counts and sums 0, means and shares 不适用, no latest date at all.
+    // C镇 has no rows: counts and sums 0, means, shares and `all` 不适用, no latest date at all.
     assert_eq!(
         row("C镇"),
         want(&[
@@ -297,8 +308,19 @@ fn every_measure_of_the_vocabulary_counts_as_by_hand() {
             ("last", ""),
             ("big", "0"),
             ("per_row", "不适用"),
-            ("score", "7")
+            ("score", "7"),
+            ("all_true", "不适用")
         ])
+    );
+    // The rows that cost A镇 and B镇 their `all`: file and row, and the value read.
+    let evidence = read_csv(&dir.path().join("out/tiny/csv/evidence.csv"));
+    assert_eq!(evidence[0], ["镇", "事项", "明细", "来源"]);
+    assert_eq!(
+        evidence[1..],
+        [
+            ["A镇", "all_true", "属实：否", "input/tiny/rows.csv 第3行"],
+            ["B镇", "all_true", "属实：否", "input/tiny/rows.csv 第5行"]
+        ]
     );
 }
 
