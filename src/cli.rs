@@ -114,6 +114,9 @@ pub struct CheckArgs {
     /// Also fail (exit 1) when roster rows were set aside.
     #[arg(long)]
     pub strict: bool,
+    /// Template folder the declared documents are checked against (default as for run).
+    #[arg(long)]
+    pub templates: Option<PathBuf>,
 }
 
 /// `kaohe verify`

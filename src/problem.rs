@@ -146,6 +146,14 @@ pub fn toml_problem(file: &str, text: &str, e: &toml::de::Error, what: &str, ext
         format!("缺少配置项“{field}”")
     } else if d.starts_with("duplicate key") || d.contains("duplicate") {
         "同一配置项或同一节写了两次".to_string()
+    } else if let Some(field) = d.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+        // serde lists what is expected after the name: "expected one of `a`, `b`".
+        let expected: Vec<&str> = d.split("expected").nth(1).unwrap_or("").split('`').skip(1).step_by(2).collect();
+        if expected.is_empty() {
+            format!("未知的配置项“{field}”")
+        } else {
+            format!("未知的配置项“{field}”（这里可写：{}）", expected.join("、"))
+        }
     } else if let Some(v) = d.strip_prefix("unknown variant `").and_then(|r| r.split('`').next()) {
         format!("“{v}”不是可用的值")
     } else if d.starts_with("invalid type") || d.contains("expected a") {
@@ -160,6 +168,8 @@ pub fn toml_problem(file: &str, text: &str, e: &toml::de::Error, what: &str, ext
     }
     hint.push_str(&format!("程序信息：{detail}"));
     let message = match at {
+        // An unknown key is named: the line says where, a column would only distract.
+        _ if kind.starts_with("未知的配置项") => kind,
         Some((_, col)) => format!("{what}第{col}列{kind}"),
         None => format!("{what}{kind}"),
     };

@@ -8,6 +8,9 @@ use kaohe::pipeline;
 
 pub fn check(args: CheckArgs) -> Result<ExitCode, Error> {
     let progress = pipeline::progress_bar();
+    // The declared documents are checked too: views that exist, templates that exist.
+    let templates = kaohe::render::default_template_dir(args.templates.as_deref());
+    let renderer = kaohe::render::Renderer::new(&kaohe::render::RenderSettings { templates, font_dirs: Vec::new() })?;
     let mut failed = false;
     let mut problems = Vec::new();
     for dir in pipeline::find_programmes(&args.input.input)? {
@@ -18,6 +21,11 @@ pub fn check(args: CheckArgs) -> Result<ExitCode, Error> {
                 continue;
             }
         };
+        let toml_file = format!("{}/programme.toml", dir.display);
+        if let Err(e) = kaohe::outputs::plan(&ready.views, &ready.pdf, &ready.table, &renderer, &toml_file) {
+            problems.extend(e.0);
+            continue;
+        }
         out!("{}", ready.check_line);
         if args.strict && !ready.set_aside.is_empty() {
             failed = true;

@@ -111,6 +111,10 @@ pub fn assesses(text: &str) -> String {
         .unwrap_or_else(default_level)
 }
 
+fn default_count_unit() -> String {
+    "个".into()
+}
+
 fn default_level() -> String {
     "county".into()
 }
@@ -251,7 +255,14 @@ pub enum Rule {
         zero_if: Vec<Condition>,
     },
     /// Count → points by the highest tier reached.
-    Tiered { metric: String, label: String, tiers: Vec<Tier> },
+    Tiered {
+        metric: String,
+        label: String,
+        tiers: Vec<Tier>,
+        /// The count's unit in the reason (宣传培训场次6个): default 个; "%" for a rate.
+        #[serde(default = "default_count_unit")]
+        unit: String,
+    },
     /// The inspector's score, which must lie in [0, base].
     Judged { metric: String },
     /// No base points; a deduction from the total when the event happened.

@@ -178,11 +178,11 @@ pub fn score_item(unit: &str, item: &Item, metrics: &Metrics) -> Result<ItemScor
                 base - lost
             }
         }
-        Rule::Tiered { metric, label, tiers } => {
+        Rule::Tiered { metric, label, tiers, unit } => {
             let n = cx.get(metric)?;
             let p = tiers.iter().filter(|t| n >= t.at_least).map(|t| t.points).fold(0.0, f64::max);
             if p < base {
-                reasons.push(format!("{label}{}个，得{}分", fmt_points(n), fmt_points(p)));
+                reasons.push(format!("{label}{}{unit}，得{}分", fmt_points(n), fmt_points(p)));
             }
             p
         }

@@ -102,6 +102,10 @@ file = "quota-table"
         assert!(msg.contains(needle), "missing {needle:?} in:\n{msg}");
     }
     assert!(!out.exists() || all_files(&out).is_empty(), "a refused run wrote files");
+    // `kaohe check` refuses the same declarations.
+    let o = kaohe(&["check", "--input", dir.path().join("input").to_str().unwrap()], &repo());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("模板目录中没有 quota-tabel.typ"), "{}", text(&o));
 }
 
 #[test]

@@ -282,3 +282,31 @@ fn the_readme_worked_example() {
     let at_88 = score_item("x", &item(&parse(&edited, "county.toml", &agri_metrics()).unwrap()), &m).unwrap();
     assert_eq!(at_88.points, 6.6);
 }
+
+#[test]
+fn a_tiered_reason_carries_the_unit_of_its_measure() {
+    let text = r#"
+[rubric]
+id = "t"
+assesses = "town"
+label = "附件1"
+title = "测试"
+unit = "镇"
+total = 15
+[[category]]
+no = 1
+name = "服务"
+[[item]]
+id = "1"
+category = 1
+indicator = "群众满意率"
+base = 15
+method = "90%以上15分，80%以上12分"
+rule = { kind = "tiered", metric = "satisfaction", label = "满意率", unit = "%", tiers = [{ at_least = 90, points = 15 }, { at_least = 80, points = 12 }] }
+"#;
+    let available = ["satisfaction".to_string()].into_iter().collect();
+    let r = parse(text, "t.toml", &available).unwrap();
+    let m: Metrics = [("satisfaction".to_string(), 85.71)].into_iter().collect();
+    let s = score_item("甲镇", &r.items[0], &m).unwrap();
+    assert_eq!((s.points, s.reasons.join("；")), (12.0, "满意率85.71%，得12分".to_string()));
+}
