@@ -25,9 +25,9 @@ use polars::prelude::*;
 use serde::Deserialize;
 
 use crate::cell::{parse_date, parse_flag, parse_number, DATE_HINT};
-use crate::ingest::{self, RawTable};
+use crate::ingest;
 use crate::problem::{nearest, InputProblem};
-use crate::validate::{match_headers, Field};
+use crate::validate::{fold_header, match_headers, Field};
 
 /// The name of the frame column holding each row's unit, and of its source row.
 pub const UNIT: &str = "__unit";
@@ -114,6 +114,10 @@ pub struct DatasetSpec {
     /// What the dataset is, for messages and the README (e.g. "理赔台账").
     #[serde(default)]
     pub title: String,
+    /// A findings table: every column not in `columns` is read as this type, blank
+    /// allowed, and is a measure of the same name (the unit's one value).
+    #[serde(default)]
+    pub other_columns: Option<ColumnType>,
 }
 
 /// A dataset read and checked: one polars frame with the unit, source file and row of
@@ -124,6 +128,8 @@ pub struct Dataset {
     pub types: BTreeMap<String, ColumnType>,
     /// Every file read: (path, as shown), for the manifest.
     pub files: Vec<(PathBuf, String)>,
+    /// The columns read as `other_columns` (each one a measure), in file order.
+    pub other_columns: Vec<String>,
 }
 
 /// Days since 1970-01-01: how dates sit in a frame (polars' own date epoch).
@@ -207,6 +213,14 @@ fn blank(kind: ColumnType) -> Value {
     }
 }
 
+/// One column as read: declared in `columns`, or one of a findings table's `other_columns`.
+struct Col {
+    name: String,
+    kind: ColumnType,
+    optional: bool,
+    aliases: Vec<String>,
+}
+
 /// Read every file of a declared dataset and check every cell. `units` are the names a
 /// unit cell may hold; `as_of` is the latest birth date an ID may carry.
 pub fn read(
@@ -226,35 +240,57 @@ pub fn read(
         .hint(format!("columns 中有：{}", spec.columns.keys().cloned().collect::<Vec<_>>().join("、")))]);
     }
     let files = files_of(dir, display, spec, name, &toml_file).map_err(|p| vec![p])?;
-    let names: Vec<&String> = spec.columns.keys().collect();
-    let aliases: Vec<Vec<&str>> = spec
+    let mut problems = Vec::new();
+    let mut tables = Vec::new();
+    for (path, shown) in &files {
+        match ingest::read_table(path, shown) {
+            Ok(t) => tables.push((shown.clone(), t)),
+            Err(p) => problems.push(p),
+        }
+    }
+    let mut cols: Vec<Col> = spec
         .columns
         .iter()
-        .map(|(n, c)| std::iter::once(n.as_str()).chain(c.aliases().iter().map(String::as_str)).collect())
+        .map(|(n, c)| Col { name: n.clone(), kind: c.kind(), optional: c.optional(), aliases: c.aliases().to_vec() })
+        .collect();
+    // A findings table: every column not declared is read as `other_columns`, blank allowed
+    // (a blank finding is missing, and an item that reads it says so).
+    if let (Some(kind), Some((shown, first))) = (spec.other_columns, tables.first()) {
+        let declared: Vec<String> = cols
+            .iter()
+            .flat_map(|c| std::iter::once(c.name.clone()).chain(c.aliases.iter().cloned()))
+            .map(|h| fold_header(&h))
+            .collect();
+        let extra: Vec<String> =
+            first.headers.iter().filter(|h| !h.is_empty() && !declared.contains(&fold_header(h))).cloned().collect();
+        if extra.is_empty() {
+            problems.push(
+                InputProblem::at(shown, 1, None, "没有 columns 以外的列，other_columns 读不到任何检查结果")
+                    .hint("每个检查项目一列，列名就是评分表中 metric 的名字"),
+            );
+        }
+        cols.extend(extra.into_iter().map(|n| Col { name: n, kind, optional: true, aliases: Vec::new() }));
+    }
+    let aliases: Vec<Vec<&str>> = cols
+        .iter()
+        .map(|c| std::iter::once(c.name.as_str()).chain(c.aliases.iter().map(String::as_str)).collect())
         .collect();
     let fields: Vec<Field> =
-        names.iter().zip(&aliases).map(|(n, a)| Field { label: n.as_str(), aliases: a.as_slice() }).collect();
-    let mut problems = Vec::new();
+        cols.iter().zip(&aliases).map(|(c, a)| Field { label: c.name.as_str(), aliases: a.as_slice() }).collect();
+    let unit_index = cols.iter().position(|c| c.name == spec.unit).expect("checked above");
     let mut units_col: Vec<String> = Vec::new();
     let mut rows_col: Vec<u32> = Vec::new();
     let mut files_col: Vec<String> = Vec::new();
-    let mut values: Vec<Vec<Value>> = names.iter().map(|_| Vec::new()).collect();
-    for (path, shown) in &files {
-        let table: RawTable = match ingest::read_table(path, shown) {
-            Ok(t) => t,
-            Err(p) => {
-                problems.push(p);
-                continue;
-            }
-        };
-        let found = match match_headers(&table, &fields) {
+    let mut values: Vec<Vec<Value>> = cols.iter().map(|_| Vec::new()).collect();
+    for (shown, table) in &tables {
+        let shown = shown.as_str();
+        let found = match match_headers(table, &fields) {
             Ok(f) => f,
             Err(p) => {
                 problems.extend(p);
                 continue;
             }
         };
-        let unit_index = names.iter().position(|n| **n == spec.unit).expect("checked above");
         let mut bad = 0usize;
         let mut report = |p: InputProblem, problems: &mut Vec<InputProblem>| {
             bad += 1;
@@ -264,18 +300,18 @@ pub fn read(
         };
         for r in 0..table.len() {
             let row = table.rows[r];
-            let mut cells = Vec::with_capacity(names.len());
+            let mut cells = Vec::with_capacity(cols.len());
             let mut row_ok = true;
-            for (c, (&col_name, &at)) in names.iter().zip(&found).enumerate() {
-                let column = &spec.columns[col_name];
+            for (c, (column, &at)) in cols.iter().zip(&found).enumerate() {
+                let col_name = column.name.as_str();
                 let raw = &table.cells[at][r];
                 if raw.is_empty() {
-                    if column.optional() {
-                        cells.push(blank(column.kind()));
+                    if column.optional {
+                        cells.push(blank(column.kind));
                     } else {
                         row_ok = false;
                         let p = InputProblem::at(shown, row, Some(col_name), "为空")
-                            .hint(format!("填上{}；这一列不能空着", column.kind().label()));
+                            .hint(format!("填上{}；这一列不能空着", column.kind.label()));
                         report(p, &mut problems);
                     }
                     continue;
@@ -290,11 +326,11 @@ pub fn read(
                     report(p, &mut problems);
                     continue;
                 }
-                match check_cell(column.kind(), raw, as_of) {
+                match check_cell(column.kind, raw, as_of) {
                     Ok(v) => cells.push(v),
                     Err(message) => {
                         row_ok = false;
-                        let hint = match column.kind() {
+                        let hint = match column.kind {
                             ColumnType::Date => DATE_HINT.to_string(),
                             k => format!("这一列应是{}", k.label()),
                         };
@@ -305,7 +341,7 @@ pub fn read(
             if row_ok {
                 units_col.push(table.cells[found[unit_index]][r].to_string());
                 rows_col.push(row as u32);
-                files_col.push(shown.clone());
+                files_col.push(shown.to_string());
                 for (c, v) in cells.into_iter().enumerate() {
                     values[c].push(v);
                 }
@@ -326,23 +362,23 @@ pub fn read(
         Column::new(ROW.into(), rows_col),
         Column::new(FILE.into(), files_col),
     ];
-    for (n, vs) in names.iter().zip(values) {
-        let kind = spec.columns[*n].kind();
-        let column = match kind {
+    for (col, vs) in cols.iter().zip(values) {
+        let n = col.name.as_str();
+        let column = match col.kind {
             ColumnType::Text | ColumnType::Id => Column::new(
-                n.as_str().into(),
+                n.into(),
                 vs.into_iter().map(|v| if let Value::Text(t) = v { t } else { None }).collect::<Vec<_>>(),
             ),
             ColumnType::Integer | ColumnType::Number | ColumnType::Percent => Column::new(
-                n.as_str().into(),
+                n.into(),
                 vs.into_iter().map(|v| if let Value::Num(x) = v { x } else { None }).collect::<Vec<_>>(),
             ),
             ColumnType::Date => Column::new(
-                n.as_str().into(),
+                n.into(),
                 vs.into_iter().map(|v| if let Value::Day(x) = v { x } else { None }).collect::<Vec<_>>(),
             ),
             ColumnType::YesNo => Column::new(
-                n.as_str().into(),
+                n.into(),
                 vs.into_iter().map(|v| if let Value::Flag(x) = v { x } else { None }).collect::<Vec<_>>(),
             ),
         };
@@ -350,6 +386,7 @@ pub fn read(
     }
     let frame = DataFrame::new_infer_height(columns)
         .map_err(|e| vec![InputProblem::file(display, format!("数据集 {name} 无法建表：{e}"))])?;
-    let types = spec.columns.iter().map(|(n, c)| (n.clone(), c.kind())).collect();
-    Ok(Dataset { frame, types, files })
+    let types = cols.iter().map(|c| (c.name.clone(), c.kind)).collect();
+    let other_columns = cols.iter().skip(spec.columns.len()).map(|c| c.name.clone()).collect();
+    Ok(Dataset { frame, types, files, other_columns })
 }

@@ -78,8 +78,11 @@ pub struct DeclaredProgramme {
     pub metrics: BTreeMap<String, rubric::score::Metrics>,
     /// The rows behind measures declared with `evidence = true`.
     pub evidence: Vec<measure::Evidence>,
-    /// The measures in the order programme.toml lists them (the metrics sheet's columns).
+    /// The measures in the order programme.toml lists them, then each findings column
+    /// (the metrics sheet's columns).
     pub measure_order: Vec<String>,
+    /// `[measures]` and one `value` measure per findings column (`other_columns`).
+    pub measures: BTreeMap<String, MeasureSpec>,
 }
 
 /// The names of `[measures]` in the order the file writes them (serde's map is sorted);
@@ -146,9 +149,30 @@ pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputPro
     if !problems.is_empty() {
         return Err(problems);
     }
+    // Each column of a findings table is a measure of the same name: the unit's value.
+    let mut measures = config.measures.clone();
+    let mut findings = Vec::new();
+    for (name, data) in &datasets {
+        for column in &data.other_columns {
+            if measures.contains_key(column) {
+                problems.push(
+                    InputProblem::file(&file, format!("[measures] 中已有“{column}”，它也是数据集 {name} 的检查结果列"))
+                        .hint("改掉其中一个名字"),
+                );
+                continue;
+            }
+            let spec =
+                MeasureSpec { value: Some(name.clone()), column: Some(column.clone()), ..MeasureSpec::default() };
+            measures.insert(column.clone(), spec);
+            findings.push(column.clone());
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
     let measure::Measured { metrics, evidence } =
-        crate::timings::timed("metrics", || measure::compute(&config.measures, &datasets, units, as_of, &file))?;
-    let available: BTreeSet<String> = config.measures.keys().cloned().collect();
+        crate::timings::timed("metrics", || measure::compute(&measures, &datasets, units, as_of, &file))?;
+    let available: BTreeSet<String> = measures.keys().cloned().collect();
     let mut rubrics = Vec::new();
     for name in &config.rubrics {
         let shown = format!("{display}/{name}");
@@ -189,9 +213,10 @@ pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputPro
         return Err(problems);
     }
     let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let measure_order = measure_order(&text, &config.measures);
+    let mut measure_order = measure_order(&text, &config.measures);
+    measure_order.extend(findings);
     let digest = crate::archive::sha256_hex(&bytes);
-    Ok(DeclaredProgramme { config, id, date, digest, rubrics, datasets, metrics, evidence, measure_order })
+    Ok(DeclaredProgramme { config, id, date, digest, rubrics, datasets, metrics, evidence, measure_order, measures })
 }
 
 /// The units and their measures, as the scoring stage reads them.
@@ -226,9 +251,9 @@ pub fn prepare(dir: &ProgrammeDir, _progress: &ProgressBar) -> Result<Ready, Inp
     let columns = &p.measure_order;
     let units = &input.units[&c.units.level];
     let headers: Vec<String> =
-        columns.iter().map(|name| c.measures[name].label.clone().unwrap_or_else(|| name.clone())).collect();
+        columns.iter().map(|name| p.measures[name].label.clone().unwrap_or_else(|| name.clone())).collect();
     views.table("metrics", assess::metrics_table("考核指标", &input.key_columns, units, columns, Some(&headers)));
-    if c.measures.values().any(|m| m.evidence) {
+    if p.measures.values().any(|m| m.evidence) {
         views.table("evidence", evidence_table(&c.units.column, &p.evidence));
     }
     let rubric_paths: Vec<_> = c.rubrics.iter().map(|name| dir.path.join(name)).collect();
@@ -251,7 +276,7 @@ pub fn prepare(dir: &ProgrammeDir, _progress: &ProgressBar) -> Result<Ready, Inp
             c.units.names.len(),
             p.datasets.len(),
             rows,
-            c.measures.len()
+            p.measures.len()
         ),
         run_line: format!("{}: {{documents}} 份考核表 → {{folder}}", p.id),
         set_aside: Vec::new(),

@@ -50,7 +50,8 @@ pub const ROSTER_FIELDS: [Field; 6] = [
     Field { label: "缴费日期", aliases: &["缴费日期", "缴费时间", "缴费日", "pay_date", "date"] },
 ];
 
-fn fold_header(h: &str) -> String {
+/// A header as compared: no spaces, full-width brackets, lower case.
+pub fn fold_header(h: &str) -> String {
     h.chars()
         .filter(|c| !c.is_whitespace())
         .map(|c| match c {

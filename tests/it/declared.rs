@@ -391,3 +391,29 @@ fn langao_pdfs_pass_the_gbt9704_geometry_check() {
     assert!(out.status.success(), "GB/T 9704 check failed:\n{}", failed.join("\n"));
     assert!(report.contains("PASS"), "{report}");
 }
+
+#[test]
+fn every_other_column_of_a_findings_table_is_a_measure() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = tiny(dir.path(), &rows_csv(), INSPECTION, MEASURES, "assessment");
+    assert!(o.status.success(), "{}", text(&o));
+    // The inspectors add a column per finding; the programme file names none of them.
+    let prog = dir.path().join("input/tiny");
+    let toml = std::fs::read_to_string(prog.join("programme.toml")).unwrap();
+    let toml = toml.replace("[datasets.inspection]\n", "[datasets.inspection]\nother_columns = \"number\"\n");
+    std::fs::write(prog.join("programme.toml"), &toml).unwrap();
+    std::fs::write(prog.join("inspection.csv"), "镇,评分,档案不全,宣传次数\nA镇,8,1,3\nB镇,9,0,\nC镇,7,2,5\n").unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out2"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let m = read_csv(&dir.path().join("out2/tiny/csv/metrics.csv"));
+    let n = m[0].len();
+    assert_eq!(m[0][n - 2..], ["档案不全", "宣传次数"]);
+    assert_eq!(m[1][n - 2..], ["1", "3"]);
+    // A blank finding is missing, not zero: an item that reads it would stop the run.
+    assert_eq!(m[2][n - 2..], ["0", ""]);
+    // A finding named like a declared measure is refused.
+    std::fs::write(prog.join("inspection.csv"), "镇,评分,score\nA镇,8,1\nB镇,9,0\nC镇,7,2\n").unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out3"], dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("[measures] 中已有“score”，它也是数据集 inspection 的检查结果列"), "{}", text(&o));
+}
