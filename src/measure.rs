@@ -51,6 +51,9 @@ pub struct Where {
     pub equals: Option<String>,
     pub at_least: Option<f64>,
     pub at_most: Option<f64>,
+    /// Another number column of the same row: keep rows whose `column` is below it
+    /// (参保面积 below 连片面积: a greenhouse not fully insured).
+    pub below: Option<String>,
     pub blank: Option<bool>,
 }
 
@@ -252,7 +255,7 @@ fn evidence_rows(
     let cond = if matching { cond } else { cond.not() };
     let columns: Vec<String> = match (&w.days_between, &w.column) {
         (Some([a, b]), _) => vec![a.clone(), b.clone()],
-        (None, Some(c)) => vec![c.clone()],
+        (None, Some(c)) => std::iter::once(c.clone()).chain(w.below.clone()).collect(),
         _ => Vec::new(),
     };
     let mut select = vec![col(UNIT), col(crate::dataset::FILE), col(crate::dataset::ROW)];
@@ -291,7 +294,10 @@ fn evidence_rows(
                 let to = if to == "空" { format!("未填（计至{as_of}）") } else { to };
                 format!("{a}{from}，{b}{to}，相隔{days}天")
             }
-            (None, Some(c)) => format!("{c}：{}", text(c, i)),
+            (None, Some(c)) => match &w.below {
+                Some(other) => format!("{c}：{}，{other}：{}", text(c, i), text(other, i)),
+                None => format!("{c}：{}", text(c, i)),
+            },
             _ => String::new(),
         };
         out.push(Evidence {
@@ -359,11 +365,15 @@ fn condition(w: &Where, data: &Dataset, dataset: &str, as_of: NaiveDate) -> Resu
     if let Some(n) = w.at_most {
         parts.push(base.clone().cast(DataType::Float64).lt_eq(lit(n)));
     }
+    if let Some(other) = &w.below {
+        let other = need(data, dataset, Some(other), &[Integer, Number, Percent])?;
+        parts.push(base.clone().cast(DataType::Float64).lt(col(other).cast(DataType::Float64)));
+    }
     if let Some(b) = w.blank {
         parts.push(if b { base.clone().is_null() } else { base.clone().is_not_null() });
     }
     let Some(first) = parts.pop() else {
-        return Err(Problem::Config("where 中要写 is、equals、at_least、at_most 或 blank".into()));
+        return Err(Problem::Config("where 中要写 is、equals、at_least、at_most、below 或 blank".into()));
     };
     // A blank cell never matches a comparison.
     Ok(parts.into_iter().fold(first, |a, b| a.and(b)).fill_null(lit(false)))

@@ -417,3 +417,32 @@ fn every_other_column_of_a_findings_table_is_a_measure() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("[measures] 中已有“score”，它也是数据集 inspection 的检查结果列"), "{}", text(&o));
 }
+
+#[test]
+fn a_where_can_compare_two_columns_of_a_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = format!(
+        "镇,身份证号,金额,限额,日期,属实\nA镇,{},100,80,2016-01-10,是\nA镇,{},50,60,2016-03-05,否\nA镇,{},30,30,2016-02-01,是\nB镇,{},20,10,2016/12/30,否\n",
+        id(1),
+        id(4),
+        id(2),
+        id(3)
+    );
+    let measures = "score = { value = \"inspection\", column = \"评分\" }\nover = { count = \"rows\", where = { column = \"限额\", below = \"金额\" }, evidence = true }";
+    tiny(dir.path(), &rows, INSPECTION, measures, "assessment");
+    let prog = dir.path().join("input/tiny");
+    let toml = std::fs::read_to_string(prog.join("programme.toml")).unwrap();
+    std::fs::write(
+        prog.join("programme.toml"),
+        toml.replace("\"日期\" = \"date\"", "\"日期\" = \"date\"\n\"限额\" = \"number\""),
+    )
+    .unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out2"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let m = read_csv(&dir.path().join("out2/tiny/csv/metrics.csv"));
+    let over: Vec<&str> = m[1..].iter().map(|r| r[2].as_str()).collect();
+    assert_eq!((m[0][2].as_str(), over), ("over", vec!["1", "1", "0"]));
+    let evidence = read_csv(&dir.path().join("out2/tiny/csv/evidence.csv"));
+    assert_eq!(evidence[1][..3], ["A镇", "over", "限额：80，金额：100"]);
+    assert_eq!(evidence[2][..3], ["B镇", "over", "限额：10，金额：20"]);
+}
