@@ -360,6 +360,14 @@ fn declared_programme_mistakes_are_named_and_nothing_is_written() {
             ],
         ),
         (
+            "a required column missing",
+            rows_csv().replace(",属实\n", "\n").replace(",是\n", "\n").replace(",否\n", "\n"),
+            INSPECTION,
+            MEASURES.to_string(),
+            "assessment",
+            vec!["input/tiny/rows.csv 第1行：缺少“属实”列"],
+        ),
+        (
             "an unknown kind",
             rows_csv(),
             INSPECTION,
