@@ -101,14 +101,49 @@ impl ColumnSpec {
     }
 }
 
+/// `unit = "镇"` or `unit = ["县区", "承办公司"]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum UnitColumns {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl UnitColumns {
+    pub fn names(&self) -> Vec<String> {
+        match self {
+            UnitColumns::One(c) => vec![c.clone()],
+            UnitColumns::Many(c) => c.clone(),
+        }
+    }
+}
+
+/// The separator of a unit's key cells in the `__unit` column and in measure maps.
+pub const KEY_SEP: char = '\u{1f}';
+
+/// A unit's keys as one string (`__unit`).
+pub fn unit_key(keys: &[String]) -> String {
+    keys.join(&KEY_SEP.to_string())
+}
+
+/// A unit key as shown to a clerk: 崇川区 人保财险.
+pub fn shown_key(key: &str) -> String {
+    key.replace(KEY_SEP, " ")
+}
+
 /// `[datasets.<name>]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetSpec {
     /// A file, or a folder whose every file is one part of the dataset (relative to the programme folder).
     pub file: String,
-    /// The column naming the unit a row belongs to (one of `columns`).
-    pub unit: String,
+    /// The column naming the unit a row belongs to (one of `columns`), or the columns
+    /// of a unit with several keys (`["县区", "承办公司"]`: an insurer in a county).
+    pub unit: UnitColumns,
+    /// The unit level the rows belong to; needed only when the programme has several
+    /// levels with the same number of key columns.
+    #[serde(default)]
+    pub level: Option<String>,
     /// Column name → type, in the order they are listed.
     pub columns: BTreeMap<String, ColumnSpec>,
     /// What the dataset is, for messages and the README (e.g. "理赔台账").
@@ -130,6 +165,8 @@ pub struct Dataset {
     pub files: Vec<(PathBuf, String)>,
     /// The columns read as `other_columns` (each one a measure), in file order.
     pub other_columns: Vec<String>,
+    /// The unit level its rows belong to.
+    pub level: String,
 }
 
 /// Days since 1970-01-01: how dates sit in a frame (polars' own date epoch).
@@ -221,24 +258,30 @@ struct Col {
     aliases: Vec<String>,
 }
 
-/// Read every file of a declared dataset and check every cell. `units` are the names a
-/// unit cell may hold; `as_of` is the latest birth date an ID may carry.
+/// The units a dataset's rows may name: its level and each unit's key cells.
+pub struct UnitsOf<'a> {
+    pub level: &'a str,
+    pub keys: &'a [Vec<String>],
+}
+
+/// Read every file of a declared dataset and check every cell. `units` are the units a
+/// row may name; `as_of` is the latest birth date an ID may carry.
 pub fn read(
     dir: &Path,
     display: &str,
     name: &str,
     spec: &DatasetSpec,
-    units: &[String],
+    units: UnitsOf<'_>,
     as_of: NaiveDate,
 ) -> Result<Dataset, Vec<InputProblem>> {
     let toml_file = format!("{display}/programme.toml");
-    if !spec.columns.contains_key(&spec.unit) {
-        return Err(vec![InputProblem::file(
-            &toml_file,
-            format!("[datasets.{name}] 的 unit = \"{}\" 不在它的 columns 中", spec.unit),
-        )
-        .hint(format!("columns 中有：{}", spec.columns.keys().cloned().collect::<Vec<_>>().join("、")))]);
+    let unit_columns = spec.unit.names();
+    if let Some(c) = unit_columns.iter().find(|c| !spec.columns.contains_key(*c)) {
+        return Err(vec![InputProblem::file(&toml_file, format!("[datasets.{name}] 的 unit 中“{c}”不在它的 columns 中"))
+            .hint(format!("columns 中有：{}", spec.columns.keys().cloned().collect::<Vec<_>>().join("、")))]);
     }
+    let known: std::collections::HashSet<String> = units.keys.iter().map(|k| unit_key(k)).collect();
+    let shown_units: Vec<String> = units.keys.iter().map(|k| k.join(" ")).collect();
     let files = files_of(dir, display, spec, name, &toml_file).map_err(|p| vec![p])?;
     let mut problems = Vec::new();
     let mut tables = Vec::new();
@@ -277,7 +320,9 @@ pub fn read(
         .collect();
     let fields: Vec<Field> =
         cols.iter().zip(&aliases).map(|(c, a)| Field { label: c.name.as_str(), aliases: a.as_slice() }).collect();
-    let unit_index = cols.iter().position(|c| c.name == spec.unit).expect("checked above");
+    let unit_index: Vec<usize> =
+        unit_columns.iter().map(|u| cols.iter().position(|c| &c.name == u).expect("checked above")).collect();
+    let last_unit = *unit_index.last().expect("a unit has a column");
     let mut units_col: Vec<String> = Vec::new();
     let mut rows_col: Vec<u32> = Vec::new();
     let mut files_col: Vec<String> = Vec::new();
@@ -316,15 +361,21 @@ pub fn read(
                     }
                     continue;
                 }
-                if c == unit_index && !units.iter().any(|u| u == raw) {
-                    row_ok = false;
-                    let p = InputProblem::at(shown, row, Some(col_name), format!("“{raw}”不是 [units] 中的单位"));
-                    let p = match nearest(raw, units.iter().map(String::as_str)) {
-                        Some(n) => p.hint(format!("是否应为“{n}”？")),
-                        None => p.hint(format!("单位有：{}", units.join("、"))),
-                    };
-                    report(p, &mut problems);
-                    continue;
+                // The unit: checked once all its key cells are read (at its last key column).
+                if c == last_unit {
+                    let keys: Vec<String> = unit_index.iter().map(|&i| table.cells[found[i]][r].to_string()).collect();
+                    if keys.iter().all(|k| !k.is_empty()) && !known.contains(&unit_key(&keys)) {
+                        row_ok = false;
+                        let raw = keys.join(" ");
+                        let p = InputProblem::at(shown, row, Some(col_name), format!("“{raw}”不是 [units] 中的单位"));
+                        let p = match nearest(&raw, shown_units.iter().map(String::as_str)) {
+                            Some(n) => p.hint(format!("是否应为“{n}”？")),
+                            None if shown_units.len() <= 20 => p.hint(format!("单位有：{}", shown_units.join("、"))),
+                            None => p.hint(format!("{} 级的单位见 programme.toml 的 [units]", units.level)),
+                        };
+                        report(p, &mut problems);
+                        continue;
+                    }
                 }
                 match check_cell(column.kind, raw, as_of) {
                     Ok(v) => cells.push(v),
@@ -339,7 +390,8 @@ pub fn read(
                 }
             }
             if row_ok {
-                units_col.push(table.cells[found[unit_index]][r].to_string());
+                let keys: Vec<String> = unit_index.iter().map(|&i| table.cells[found[i]][r].to_string()).collect();
+                units_col.push(unit_key(&keys));
                 rows_col.push(row as u32);
                 files_col.push(shown.to_string());
                 for (c, v) in cells.into_iter().enumerate() {
@@ -388,5 +440,5 @@ pub fn read(
         .map_err(|e| vec![InputProblem::file(display, format!("数据集 {name} 无法建表：{e}"))])?;
     let types = cols.iter().map(|c| (c.name.clone(), c.kind)).collect();
     let other_columns = cols.iter().skip(spec.columns.len()).map(|c| c.name.clone()).collect();
-    Ok(Dataset { frame, types, files, other_columns })
+    Ok(Dataset { frame, types, files, other_columns, level: units.level.to_string() })
 }

@@ -34,7 +34,8 @@ pub struct DeclaredConfig {
     pub rubrics: Vec<String>,
     pub programme: crate::config::ProgrammeSection,
     pub document: crate::config::ResultsDocument,
-    pub units: UnitsSpec,
+    /// `[units]` (one level) or `[[units]]` (several), read by [`levels`].
+    pub units: toml::Value,
     pub assessment: AssessmentSection,
     pub datasets: BTreeMap<String, DatasetSpec>,
     pub measures: BTreeMap<String, MeasureSpec>,
@@ -46,16 +47,140 @@ pub struct DeclaredConfig {
     pub table: Vec<TableSpec>,
 }
 
-/// `[units]`: who is assessed.
+/// `[units]`: who is assessed, at one level; `[[units]]`, one table per level.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UnitsSpec {
     /// The level's name, as rubrics write it in `assesses` (e.g. "town").
     pub level: String,
     /// The unit column's header in every table (e.g. "镇（办）").
-    pub column: String,
-    /// Every unit, in the order tables list them.
-    pub names: Vec<String>,
+    #[serde(default)]
+    pub column: Option<String>,
+    /// A unit named by several cells: `columns = ["县（市）区", "承办公司"]`.
+    #[serde(default)]
+    pub columns: Vec<String>,
+    /// Every unit, in the order tables list them: a name, or one cell per column
+    /// (`["崇川区", "人保财险"]`).
+    pub names: Vec<UnitName>,
+    /// What the units are called in sheet titles (“承办公司” → 承办公司考核指标);
+    /// default: the last unit column.
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum UnitName {
+    One(String),
+    Keys(Vec<String>),
+}
+
+/// A level of units, checked: its key columns and each unit's key cells.
+#[derive(Debug, Clone)]
+pub struct Level {
+    pub name: String,
+    pub title: String,
+    pub columns: Vec<String>,
+    pub units: Vec<Vec<String>>,
+}
+
+/// The levels of `[units]` / `[[units]]`, each checked: a name, its columns, every unit
+/// with one cell per column, none twice.
+pub fn levels(units: &toml::Value, file: &str) -> Result<Vec<Level>, Vec<InputProblem>> {
+    let specs: Vec<toml::Value> = match units {
+        toml::Value::Array(a) => a.clone(),
+        other => vec![other.clone()],
+    };
+    let mut out: Vec<Level> = Vec::new();
+    let mut problems = Vec::new();
+    for spec in specs {
+        let spec: UnitsSpec = match spec.try_into() {
+            Ok(s) => s,
+            Err(e) => {
+                let e: toml::de::Error = e;
+                problems.push(
+                    InputProblem::file(file, format!("[units] 写法有误：{}", e.message()))
+                        .hint("每个层级写 level、column（或 columns）和 names"),
+                );
+                continue;
+            }
+        };
+        let columns = match (&spec.column, spec.columns.is_empty()) {
+            (Some(c), true) => vec![c.clone()],
+            (None, false) => spec.columns.clone(),
+            _ => {
+                problems.push(InputProblem::file(
+                    file,
+                    format!("[units] {}：写 column（一列）或 columns（几列），只写其中一个", spec.level),
+                ));
+                continue;
+            }
+        };
+        if out.iter().any(|l| l.name == spec.level) {
+            problems.push(InputProblem::file(file, format!("[units] 中层级“{}”出现了两次", spec.level)));
+        }
+        let mut seen = BTreeSet::new();
+        let mut units = Vec::new();
+        for name in &spec.names {
+            let keys = match name {
+                UnitName::One(n) => vec![n.clone()],
+                UnitName::Keys(k) => k.clone(),
+            };
+            let shown = keys.join(" ");
+            if keys.len() != columns.len() {
+                problems.push(InputProblem::file(
+                    file,
+                    format!("[units] {} 的“{shown}”有 {} 格，columns 有 {} 列", spec.level, keys.len(), columns.len()),
+                ));
+            } else if !seen.insert(shown.clone()) {
+                problems.push(InputProblem::file(file, format!("[units] names 中“{shown}”出现了两次")));
+            } else {
+                units.push(keys);
+            }
+        }
+        let title = spec.title.clone().unwrap_or_else(|| columns.last().cloned().unwrap_or_default());
+        out.push(Level { name: spec.level, title, columns, units });
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The key columns of every table: the widest level's (a county row leaves 承办公司 empty).
+pub fn key_columns(levels: &[Level]) -> Vec<String> {
+    levels.iter().map(|l| &l.columns).max_by_key(|c| c.len()).cloned().unwrap_or_default()
+}
+
+/// The level a dataset's rows belong to: the declared one, or the only level with as
+/// many key columns as the dataset's `unit`.
+fn level_of<'a>(name: &str, spec: &DatasetSpec, levels: &'a [Level], file: &str) -> Result<&'a Level, InputProblem> {
+    let width = spec.unit.names().len();
+    let names = || levels.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join("、");
+    let level = match &spec.level {
+        Some(l) => levels.iter().find(|x| &x.name == l).ok_or_else(|| {
+            InputProblem::file(file, format!("[datasets.{name}] level = \"{l}\" 不是 [units] 中的层级"))
+                .hint(format!("层级有：{}", names()))
+        })?,
+        None => {
+            let fit: Vec<&Level> = levels.iter().filter(|l| l.columns.len() == width).collect();
+            match fit.as_slice() {
+                [one] => *one,
+                _ => {
+                    return Err(InputProblem::file(file, format!("[datasets.{name}] 属于哪个单位层级不明"))
+                        .hint(format!("写 level = 其中之一：{}", names())))
+                }
+            }
+        }
+    };
+    if level.columns.len() != width {
+        return Err(InputProblem::file(
+            file,
+            format!("[datasets.{name}] 的 unit 有 {width} 列，层级 {} 的单位有 {} 列", level.name, level.columns.len()),
+        ));
+    }
+    Ok(level)
 }
 
 /// `[assessment]`.
@@ -74,8 +199,12 @@ pub struct DeclaredProgramme {
     pub digest: String,
     pub rubrics: Vec<(String, Rubric)>,
     pub datasets: BTreeMap<String, Dataset>,
-    /// Unit → measure name → value.
-    pub metrics: BTreeMap<String, rubric::score::Metrics>,
+    /// The levels of units, as `[units]` lists them.
+    pub levels: Vec<Level>,
+    /// Level → unit key → measure name → value.
+    pub metrics: BTreeMap<String, BTreeMap<String, rubric::score::Metrics>>,
+    /// Each measure's level.
+    pub level_of: BTreeMap<String, String>,
     /// The rows behind measures declared with `evidence = true`.
     pub evidence: Vec<measure::Evidence>,
     /// The measures in the order programme.toml lists them, then each findings column
@@ -121,20 +250,20 @@ pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputPro
         toml::from_str(&text).map_err(|e| vec![crate::problem::toml_problem(&file, &text, &e, "配置", None)])?;
     let date = date_of(config.document.date, &file, "document.date").map_err(|p| vec![p])?;
     let as_of = date_of(config.assessment.as_of, &file, "assessment.as_of").map_err(|p| vec![p])?;
-    let units = &config.units.names;
+    let levels = levels(&config.units, &file)?;
     let mut problems = Vec::new();
-    let mut seen = BTreeSet::new();
-    for u in units {
-        if !seen.insert(u) {
-            problems.push(InputProblem::file(&file, format!("[units] names 中“{u}”出现了两次")));
-        }
-    }
     // Each dataset is read and checked in its own task.
     let read: Vec<(String, Result<Dataset, Vec<InputProblem>>)> = crate::timings::timed("ingest+validate", || {
         config
             .datasets
             .par_iter()
-            .map(|(name, spec)| (name.clone(), dataset::read(dir, display, name, spec, units, as_of)))
+            .map(|(name, spec)| {
+                let read = level_of(name, spec, &levels, &file).map_err(|p| vec![p]).and_then(|level| {
+                    let units = dataset::UnitsOf { level: &level.name, keys: &level.units };
+                    dataset::read(dir, display, name, spec, units, as_of)
+                });
+                (name.clone(), read)
+            })
             .collect()
     });
     let mut datasets = BTreeMap::new();
@@ -170,9 +299,14 @@ pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputPro
     if !problems.is_empty() {
         return Err(problems);
     }
-    let measure::Measured { metrics, evidence } =
-        crate::timings::timed("metrics", || measure::compute(&measures, &datasets, units, as_of, &file))?;
-    let available: BTreeSet<String> = measures.keys().cloned().collect();
+    let unit_keys: BTreeMap<String, Vec<String>> =
+        levels.iter().map(|l| (l.name.clone(), l.units.iter().map(|k| dataset::unit_key(k)).collect())).collect();
+    let measure::Measured { metrics, level_of, evidence } =
+        crate::timings::timed("metrics", || measure::compute(&measures, &datasets, &unit_keys, as_of, &file))?;
+    // A rubric reads the measures of its own level.
+    let available = |level: &str| -> BTreeSet<String> {
+        level_of.iter().filter(|(_, l)| l.as_str() == level).map(|(m, _)| m.clone()).collect()
+    };
     let mut rubrics = Vec::new();
     for name in &config.rubrics {
         let shown = format!("{display}/{name}");
@@ -186,20 +320,18 @@ pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputPro
             }
         };
         let level = rubric::assesses(&text);
-        if level != config.units.level {
+        if !levels.iter().any(|l| l.name == level) {
+            let names: Vec<&str> = levels.iter().map(|l| l.name.as_str()).collect();
             problems.push(
                 InputProblem::file(
                     &shown,
-                    format!(
-                        "[rubric] assesses = \"{level}\"，但本项目的单位是 [units] level = \"{}\"",
-                        config.units.level
-                    ),
+                    format!("[rubric] assesses = \"{level}\"，但本项目的单位是 [units] level = \"{}\"", names.join("\"、\"")),
                 )
-                .hint(format!("在 [rubric] 中写 assesses = \"{}\"", config.units.level)),
+                .hint(format!("在 [rubric] 中写 assesses = \"{}\"", names[0])),
             );
             continue;
         }
-        match rubric::parse(&text, &shown, &available) {
+        match rubric::parse(&text, &shown, &available(&level)) {
             // Last year's grades are not a dataset of this kind: a two-year rule would never fire.
             Ok(r) if r.grades.iter().any(|g| g.twice.is_some()) => problems.push(
                 InputProblem::file(&shown, "评分表有连续两年同一等级的规则（twice），本类项目没有上年等级数据")
@@ -216,22 +348,48 @@ pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputPro
     let mut measure_order = measure_order(&text, &config.measures);
     measure_order.extend(findings);
     let digest = crate::archive::sha256_hex(&bytes);
-    Ok(DeclaredProgramme { config, id, date, digest, rubrics, datasets, metrics, evidence, measure_order, measures })
+    Ok(DeclaredProgramme {
+        config,
+        id,
+        date,
+        digest,
+        rubrics,
+        datasets,
+        levels,
+        metrics,
+        level_of,
+        evidence,
+        measure_order,
+        measures,
+    })
 }
 
 /// The units and their measures, as the scoring stage reads them.
 pub fn assessment_input(p: &DeclaredProgramme) -> assess::Input<'_> {
+    let key_columns = key_columns(&p.levels);
     let units = p
-        .config
-        .units
-        .names
+        .levels
         .iter()
-        .map(|u| Unit { keys: vec![u.clone()], values: p.metrics.get(u).cloned().unwrap_or_default() })
+        .map(|level| {
+            let metrics = p.metrics.get(&level.name);
+            let units = level
+                .units
+                .iter()
+                .map(|keys| {
+                    let values = metrics.and_then(|m| m.get(&dataset::unit_key(keys))).cloned().unwrap_or_default();
+                    // Padded to the widest level's columns: a county row leaves 承办公司 empty.
+                    let mut keys = keys.clone();
+                    keys.resize(key_columns.len(), String::new());
+                    Unit { keys, values }
+                })
+                .collect();
+            (level.name.clone(), units)
+        })
         .collect();
     assess::Input {
         rubrics: &p.rubrics,
-        key_columns: vec![p.config.units.column.clone()],
-        units: [(p.config.units.level.clone(), units)].into(),
+        key_columns,
+        units,
         last_year: BTreeMap::new(),
         sample_source: BTreeMap::new(),
     }
@@ -248,13 +406,21 @@ pub fn prepare(dir: &ProgrammeDir, _progress: &ProgressBar) -> Result<Ready, Inp
         assess::Titles { text: &c.text, year: c.programme.year, region: &c.programme.region, name: &c.programme.name };
     let mut views = Views::default();
     assess::views(&mut views, &results, &titles);
-    let columns = &p.measure_order;
-    let units = &input.units[&c.units.level];
-    let headers: Vec<String> =
-        columns.iter().map(|name| p.measures[name].label.clone().unwrap_or_else(|| name.clone())).collect();
-    views.table("metrics", assess::metrics_table("考核指标", &input.key_columns, units, columns, Some(&headers)));
+    // One metrics sheet per level: "metrics", or "metrics-<level>" when there are several.
+    for level in &p.levels {
+        let columns: Vec<String> =
+            p.measure_order.iter().filter(|m| p.level_of.get(*m) == Some(&level.name)).cloned().collect();
+        let headers: Vec<String> =
+            columns.iter().map(|name| p.measures[name].label.clone().unwrap_or_else(|| name.clone())).collect();
+        let (view, title) = match p.levels.len() {
+            1 => ("metrics".to_string(), "考核指标".to_string()),
+            _ => (format!("metrics-{}", level.name), format!("{}考核指标", level.title)),
+        };
+        let table = assess::metrics_table(&title, &input.key_columns, &input.units[&level.name], &columns, Some(&headers));
+        views.table(&view, table);
+    }
     if p.measures.values().any(|m| m.evidence) {
-        views.table("evidence", evidence_table(&c.units.column, &p.evidence));
+        views.table("evidence", evidence_table(&input.key_columns, &p.evidence));
     }
     let rubric_paths: Vec<_> = c.rubrics.iter().map(|name| dir.path.join(name)).collect();
     let rows: usize = p.datasets.values().map(|d| d.frame.height()).sum();
@@ -273,7 +439,7 @@ pub fn prepare(dir: &ProgrammeDir, _progress: &ProgressBar) -> Result<Ready, Inp
             dir.display,
             p.rubrics.len(),
             items,
-            c.units.names.len(),
+            p.levels.iter().map(|l| l.units.len()).sum::<usize>(),
             p.datasets.len(),
             rows,
             p.measures.len()
@@ -288,12 +454,17 @@ pub fn prepare(dir: &ProgrammeDir, _progress: &ProgressBar) -> Result<Ready, Inp
 }
 
 /// The rows behind the measures that asked for evidence: unit, measure, values, file and row.
-fn evidence_table(unit_column: &str, evidence: &[measure::Evidence]) -> crate::report::Table {
+fn evidence_table(key_columns: &[String], evidence: &[measure::Evidence]) -> crate::report::Table {
     use crate::report::{Cell, Table};
-    let mut table = Table::new("考核依据明细", &[(unit_column, 3), ("事项", 4), ("明细", 8), ("来源", 6)]);
+    let mut columns: Vec<(&str, u32)> = key_columns.iter().map(|c| (c.as_str(), 3)).collect();
+    columns.extend([("事项", 4), ("明细", 8), ("来源", 6)]);
+    let mut table = Table::new("考核依据明细", &columns);
+    let t = |s: &str| Cell::Text(s.to_string());
     for e in evidence {
-        let t = |s: &str| Cell::Text(s.to_string());
-        table.rows.push(vec![t(&e.unit), t(&e.measure), t(&e.detail), t(&e.source)]);
+        let mut row: Vec<Cell> = e.unit.split(dataset::KEY_SEP).map(t).collect();
+        row.resize(key_columns.len(), t(""));
+        row.extend([t(&e.measure), t(&e.detail), t(&e.source)]);
+        table.rows.push(row);
     }
     table
 }

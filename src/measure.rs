@@ -91,6 +91,7 @@ pub struct MeasureSpec {
 /// A row behind a measure's value: a late claim, a verified complaint.
 #[derive(Debug, Clone)]
 pub struct Evidence {
+    /// The unit's key ([`crate::dataset::unit_key`]).
     pub unit: String,
     /// The measure's label (or name).
     pub measure: String,
@@ -102,7 +103,10 @@ pub struct Evidence {
 
 /// Every measure of every unit, and the evidence rows asked for.
 pub struct Measured {
-    pub metrics: BTreeMap<String, Metrics>,
+    /// Level → unit key ([`crate::dataset::unit_key`]) → measure → value.
+    pub metrics: BTreeMap<String, BTreeMap<String, Metrics>>,
+    /// Each measure's level: its dataset's (a ratio's: its two measures').
+    pub level_of: BTreeMap<String, String>,
     pub evidence: Vec<Evidence>,
 }
 
@@ -152,13 +156,17 @@ const KINDS: &str = "count、distinct、sum、mean、share、value、latest、al
 pub fn compute(
     specs: &BTreeMap<String, MeasureSpec>,
     datasets: &BTreeMap<String, Dataset>,
-    units: &[String],
+    units: &BTreeMap<String, Vec<String>>,
     as_of: NaiveDate,
     toml_file: &str,
 ) -> Result<Measured, Vec<InputProblem>> {
     let mut problems = Vec::new();
     let mut evidence = Vec::new();
-    let mut out: BTreeMap<String, Metrics> = units.iter().map(|u| (u.clone(), Metrics::new())).collect();
+    let mut level_of = BTreeMap::new();
+    let mut out: BTreeMap<String, BTreeMap<String, Metrics>> = units
+        .iter()
+        .map(|(level, keys)| (level.clone(), keys.iter().map(|u| (u.clone(), Metrics::new())).collect()))
+        .collect();
     let bad = |name: &str, message: String| InputProblem::file(toml_file, format!("[measures] {name}：{message}"));
     // Dataset measures first, then ratios of them.
     let mut ratios = Vec::new();
@@ -188,7 +196,9 @@ pub fn compute(
             }
         }
         match per_unit(name, spec, &kind, datasets, as_of) {
-            Ok(values) => {
+            Ok((level, values)) => {
+                level_of.insert(name.clone(), level.clone());
+                let out = out.entry(level).or_default();
                 for (unit, v) in values {
                     if let Some(m) = out.get_mut(&unit) {
                         m.insert(name.clone(), v);
@@ -220,7 +230,13 @@ pub fn compute(
                 });
             }
         }
-        for m in out.values_mut() {
+        let (Some(level), Some(other)) = (level_of.get(a).cloned(), level_of.get(b)) else { continue };
+        if &level != other {
+            problems.push(bad(name, format!("ratio 的两个度量单位层级不同（{a}：{level}，{b}：{other}）")));
+            continue;
+        }
+        level_of.insert(name.clone(), level.clone());
+        for m in out.entry(level).or_default().values_mut() {
             let (Some(x), Some(y)) = (m.get(a).copied(), m.get(b).copied()) else { continue };
             let v =
                 if y == 0.0 || y.is_nan() || x.is_nan() { f64::NAN } else { x / y * if percent { 100.0 } else { 1.0 } };
@@ -231,14 +247,14 @@ pub fn compute(
         return Err(problems);
     }
     // Shares and ratios are published to two decimals; score on what is published.
-    for m in out.values_mut() {
+    for m in out.values_mut().flat_map(|units| units.values_mut()) {
         for v in m.values_mut() {
             if !v.is_nan() {
                 *v = (*v * 100.0).round() / 100.0;
             }
         }
     }
-    Ok(Measured { metrics: out, evidence })
+    Ok(Measured { metrics: out, level_of, evidence })
 }
 
 /// The rows of `dataset` that match `w` (or, with `matching` false, that do not), as evidence.
@@ -386,7 +402,7 @@ fn per_unit(
     kind: &Kind,
     datasets: &BTreeMap<String, Dataset>,
     as_of: NaiveDate,
-) -> Result<Vec<(String, f64)>, Problem> {
+) -> Result<(String, Vec<(String, f64)>), Problem> {
     use ColumnType::*;
     let dataset = match kind {
         Kind::Count(d)
@@ -466,6 +482,7 @@ fn per_unit(
     for i in 0..grouped.height() {
         let unit = units.get(i).unwrap_or_default().to_string();
         if matches!(kind, Kind::Value(_)) && rows.get(i).unwrap_or(0) > 1 {
+            let unit = crate::dataset::shown_key(&unit);
             let file = grouped.column("file").ok().and_then(|c| c.str().ok()?.get(i).map(str::to_string));
             let at: Vec<String> = grouped
                 .column("at")
@@ -487,7 +504,7 @@ fn per_unit(
         }
     }
     if problems.is_empty() {
-        Ok(out)
+        Ok((data.level.clone(), out))
     } else {
         Err(Problem::Data(problems))
     }

@@ -454,3 +454,128 @@ fn a_where_can_compare_two_columns_of_a_row() {
     assert_eq!(evidence[1][..3], ["A镇", "over", "限额：80，金额：100"]);
     assert_eq!(evidence[2][..3], ["B镇", "over", "限额：10，金额：20"]);
 }
+
+/// A programme with units at two levels: counties, and insurers within a county (two key
+/// cells). Each dataset belongs to one level; each rubric scores the units of its level.
+fn two_levels(dir: &Path, claims: &str) -> std::process::Output {
+    let prog = dir.join("input/two");
+    std::fs::create_dir_all(prog.join("rubrics")).unwrap();
+    std::fs::write(
+        prog.join("programme.toml"),
+        r#"rubrics = ["rubrics/county.toml", "rubrics/insurer.toml"]
+[programme]
+kind = "assessment"
+region = "某市"
+year = 2012
+name = "农业保险"
+[document]
+issuer = "某市办公室"
+date = 2013-01-31
+[[units]]
+level = "county"
+column = "县（市）区"
+names = ["甲县", "乙县"]
+[[units]]
+level = "insurer"
+columns = ["县（市）区", "承办公司"]
+names = [["甲县", "人保"], ["甲县", "太平洋"], ["乙县", "人保"]]
+[assessment]
+as_of = 2012-12-31
+[datasets.areas]
+file = "areas.csv"
+unit = "县"
+[datasets.areas.columns]
+"县" = "text"
+"评分" = "number"
+[datasets.claims]
+file = "claims.csv"
+unit = ["县", "公司"]
+[datasets.claims.columns]
+"县" = "text"
+"公司" = "text"
+"天数" = "integer"
+[measures]
+area_score = { value = "areas", column = "评分" }
+claims = { count = "claims" }
+late = { count = "claims", where = { column = "天数", at_least = 21 }, evidence = true }
+[[table]]
+view = "metrics-county"
+[[table]]
+view = "metrics-insurer"
+[[table]]
+view = "evidence"
+[[table]]
+view = "insurer-grades-insurer"
+"#,
+    )
+    .unwrap();
+    let rubric = |id: &str, level: &str, item: &str| {
+        format!(
+            r#"[rubric]
+id = "{id}"
+assesses = "{level}"
+label = "附件"
+title = "测试"
+unit = "单位"
+total = 10
+{item}
+[[category]]
+no = 1
+name = "日常"
+"#
+        )
+    };
+    std::fs::write(
+        prog.join("rubrics/county.toml"),
+        rubric(
+            "county",
+            "county",
+            "",
+        ) + "[[item]]\nid = \"1\"\ncategory = 1\nindicator = \"评分\"\nbase = 10\nmethod = \"现场评分\"\nrule = { kind = \"judged\", metric = \"area_score\" }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        prog.join("rubrics/insurer.toml"),
+        rubric("insurer", "insurer", "[[grade]]\nmin = 9\ngrade = \"好\"\n[[grade]]\nmin = 0\ngrade = \"不合格\"")
+            + "[[item]]\nid = \"1\"\ncategory = 1\nindicator = \"理赔时效\"\nbase = 10\nmethod = \"超过20天的每件扣2分\"\nrule = { kind = \"per-incident\", counts = [{ metric = \"late\", points = 2, each = true, reason = \"超时赔案\" }] }\n",
+    )
+    .unwrap();
+    std::fs::write(prog.join("areas.csv"), "县,评分\n甲县,7\n乙县,9.5\n").unwrap();
+    std::fs::write(prog.join("claims.csv"), claims).unwrap();
+    kaohe(&["run", "--input", "input", "--output", "out"], dir)
+}
+
+#[test]
+fn units_at_two_levels_are_each_scored_by_the_rubric_of_their_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let claims = "县,公司,天数\n甲县,人保,5\n甲县,人保,30\n甲县,人保,25\n甲县,太平洋,3\n乙县,人保,21\n";
+    let o = two_levels(dir.path(), claims);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = dir.path().join("out/two/csv");
+    // Each level has its own metrics sheet; the key columns are the widest level's.
+    let county = read_csv(&out.join("metrics-county.csv"));
+    assert_eq!(county, [["县（市）区", "承办公司", "area_score"], ["甲县", "", "7"], ["乙县", "", "9.5"]]);
+    let insurer = read_csv(&out.join("metrics-insurer.csv"));
+    assert_eq!(
+        insurer,
+        [
+            ["县（市）区", "承办公司", "claims", "late"],
+            ["甲县", "人保", "3", "2"],
+            ["甲县", "太平洋", "1", "0"],
+            ["乙县", "人保", "1", "1"]
+        ]
+    );
+    // 10 − 2 × late: 6 不合格, 10 好, 8 不合格.
+    let grades = read_csv(&out.join("insurer-grades-insurer.csv"));
+    assert_eq!(grades[0][..4], ["县（市）区", "承办公司", "总分", "等级"]);
+    let got: Vec<&[String]> = grades[1..].iter().map(|r| &r[..4]).collect();
+    assert_eq!(got, [["甲县", "人保", "6", "不合格"], ["甲县", "太平洋", "10", "好"], ["乙县", "人保", "8", "不合格"]]);
+    let evidence = read_csv(&out.join("evidence.csv"));
+    assert_eq!(evidence[0][..4], ["县（市）区", "承办公司", "事项", "明细"]);
+    assert_eq!(evidence[1][..4], ["甲县", "人保", "late", "天数：30"]);
+    assert_eq!(evidence.len(), 4);
+    // A pair not among the units is named with both cells.
+    let o = two_levels(dir.path(), "县,公司,天数\n甲县,人保,5\n乙县,太平洋,3\n");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("input/two/claims.csv 第3行 “公司”列：“乙县 太平洋”不是 [units] 中的单位"), "{}", text(&o));
+}
