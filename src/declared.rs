@@ -189,6 +189,81 @@ fn level_of<'a>(name: &str, spec: &DatasetSpec, levels: &'a [Level], file: &str)
 pub struct AssessmentSection {
     /// The day the year's figures stand at: an open case's days count up to it.
     pub as_of: toml::value::Datetime,
+    /// Last year's grades, for a two-year rule (`twice`): the dataset and its grade column.
+    #[serde(default)]
+    pub last_year: Option<LastYear>,
+}
+
+/// `last_year = { dataset = "last_year", column = "等级" }`: one row per unit.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LastYear {
+    pub dataset: String,
+    pub column: String,
+}
+
+/// Last year's grade of every unit of `levels` the last-year dataset names. A rubric with
+/// a two-year rule needs a row for every unit it grades: a missing row must not quietly
+/// spare a unit its consequence (a unit new this year has 无).
+fn last_year_grades(
+    config: &DeclaredConfig,
+    datasets: &BTreeMap<String, Dataset>,
+    rubrics: &[(String, Rubric)],
+    levels: &[Level],
+    file: &str,
+) -> Result<BTreeMap<Vec<String>, String>, Vec<InputProblem>> {
+    let twice: Vec<&Rubric> =
+        rubrics.iter().map(|(_, r)| r).filter(|r| r.grades.iter().any(|g| g.twice.is_some())).collect();
+    let Some(spec) = &config.assessment.last_year else {
+        return match twice.first() {
+            None => Ok(BTreeMap::new()),
+            Some(r) => Err(vec![InputProblem::file(
+                file,
+                format!("评分表 {} 有连续两年同一等级的规则（twice），但 [assessment] 中没有 last_year（上年考核等级）", r.rubric.id),
+            )
+            .hint("写 last_year = { dataset = \"上年等级数据集\", column = \"等级\" }；上年未参加考核的单位等级填“无”")]),
+        };
+    };
+    let Some(data) = datasets.get(&spec.dataset) else {
+        return Err(vec![InputProblem::file(file, format!("[assessment] last_year：没有名为 {} 的数据集", spec.dataset))]);
+    };
+    let text = |c: &str| data.frame.column(c).ok().and_then(|c| c.str().ok().cloned());
+    let (Some(units), Some(grades)) = (text(dataset::UNIT), text(&spec.column)) else {
+        return Err(vec![InputProblem::file(
+            file,
+            format!("[assessment] last_year：数据集 {} 没有文字列“{}”", spec.dataset, spec.column),
+        )]);
+    };
+    let mut out = BTreeMap::new();
+    for (unit, grade) in units.iter().zip(grades.iter()) {
+        let keys: Vec<String> = unit.unwrap_or_default().split(dataset::KEY_SEP).map(str::to_string).collect();
+        out.insert(keys, grade.unwrap_or_default().to_string());
+    }
+    let mut problems = Vec::new();
+    for r in twice {
+        let Some(level) = levels.iter().find(|l| l.name == r.rubric.assesses) else { continue };
+        for keys in level.units.iter().filter(|k| !out.contains_key(*k)) {
+            let shown = data.files.first().map(|(_, s)| s.clone()).unwrap_or_else(|| spec.dataset.clone());
+            problems.push(
+                InputProblem::file(shown, format!("没有“{}”的上年等级", keys.join(" ")))
+                    .hint("补上该单位上年的等级；上年未参加考核的，等级填“无”"),
+            );
+        }
+    }
+    // Padded like the units: keys as wide as the widest level.
+    let width = key_columns(levels).len();
+    let out = out
+        .into_iter()
+        .map(|(mut k, g)| {
+            k.resize(width, String::new());
+            (k, g)
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
 }
 
 /// A declared programme, read, checked and measured.
@@ -205,6 +280,8 @@ pub struct DeclaredProgramme {
     pub metrics: BTreeMap<String, BTreeMap<String, rubric::score::Metrics>>,
     /// Each measure's level.
     pub level_of: BTreeMap<String, String>,
+    /// Last year's grade per unit keys (padded like [`Unit`] keys), for two-year rules.
+    pub last_year: BTreeMap<Vec<String>, String>,
     /// The rows behind measures declared with `evidence = true`.
     pub evidence: Vec<measure::Evidence>,
     /// The measures in the order programme.toml lists them, then each findings column
@@ -332,11 +409,6 @@ pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputPro
             continue;
         }
         match rubric::parse(&text, &shown, &available(&level)) {
-            // Last year's grades are not a dataset of this kind: a two-year rule would never fire.
-            Ok(r) if r.grades.iter().any(|g| g.twice.is_some()) => problems.push(
-                InputProblem::file(&shown, "评分表有连续两年同一等级的规则（twice），本类项目没有上年等级数据")
-                    .hint("删去 [[grade]] 中的 twice"),
-            ),
             Ok(r) => rubrics.push((shown, r)),
             Err(p) => problems.extend(p),
         }
@@ -344,6 +416,7 @@ pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputPro
     if !problems.is_empty() {
         return Err(problems);
     }
+    let last_year = last_year_grades(&config, &datasets, &rubrics, &levels, &file)?;
     let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut measure_order = measure_order(&text, &config.measures);
     measure_order.extend(findings);
@@ -358,6 +431,7 @@ pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputPro
         levels,
         metrics,
         level_of,
+        last_year,
         evidence,
         measure_order,
         measures,
@@ -390,7 +464,7 @@ pub fn assessment_input(p: &DeclaredProgramme) -> assess::Input<'_> {
         rubrics: &p.rubrics,
         key_columns,
         units,
-        last_year: BTreeMap::new(),
+        last_year: p.last_year.clone(),
         sample_source: BTreeMap::new(),
     }
 }

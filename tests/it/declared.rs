@@ -457,7 +457,7 @@ fn a_where_can_compare_two_columns_of_a_row() {
 
 /// A programme with units at two levels: counties, and insurers within a county (two key
 /// cells). Each dataset belongs to one level; each rubric scores the units of its level.
-fn two_levels(dir: &Path, claims: &str) -> std::process::Output {
+fn two_levels(dir: &Path, claims: &str, last_year: &str) -> std::process::Output {
     let prog = dir.join("input/two");
     std::fs::create_dir_all(prog.join("rubrics")).unwrap();
     std::fs::write(
@@ -481,6 +481,14 @@ columns = ["县（市）区", "承办公司"]
 names = [["甲县", "人保"], ["甲县", "太平洋"], ["乙县", "人保"]]
 [assessment]
 as_of = 2012-12-31
+last_year = { dataset = "last_year", column = "等级" }
+[datasets.last_year]
+file = "last.csv"
+unit = ["县", "公司"]
+[datasets.last_year.columns]
+"县" = "text"
+"公司" = "text"
+"等级" = "text"
 [datasets.areas]
 file = "areas.csv"
 unit = "县"
@@ -536,12 +544,13 @@ name = "日常"
     .unwrap();
     std::fs::write(
         prog.join("rubrics/insurer.toml"),
-        rubric("insurer", "insurer", "[[grade]]\nmin = 9\ngrade = \"好\"\n[[grade]]\nmin = 0\ngrade = \"不合格\"")
+        rubric("insurer", "insurer", "[[grade]]\nmin = 9\ngrade = \"好\"\n[[grade]]\nmin = 0\ngrade = \"不合格\"\ntwice = \"连续2年不合格，取消承办资格\"")
             + "[[item]]\nid = \"1\"\ncategory = 1\nindicator = \"理赔时效\"\nbase = 10\nmethod = \"超过20天的每件扣2分\"\nrule = { kind = \"per-incident\", counts = [{ metric = \"late\", points = 2, each = true, reason = \"超时赔案\" }] }\n",
     )
     .unwrap();
     std::fs::write(prog.join("areas.csv"), "县,评分\n甲县,7\n乙县,9.5\n").unwrap();
     std::fs::write(prog.join("claims.csv"), claims).unwrap();
+    std::fs::write(prog.join("last.csv"), last_year).unwrap();
     kaohe(&["run", "--input", "input", "--output", "out"], dir)
 }
 
@@ -549,7 +558,8 @@ name = "日常"
 fn units_at_two_levels_are_each_scored_by_the_rubric_of_their_level() {
     let dir = tempfile::tempdir().unwrap();
     let claims = "县,公司,天数\n甲县,人保,5\n甲县,人保,30\n甲县,人保,25\n甲县,太平洋,3\n乙县,人保,21\n";
-    let o = two_levels(dir.path(), claims);
+    let last_year = "县,公司,等级\n甲县,人保,不合格\n甲县,太平洋,好\n乙县,人保,无\n";
+    let o = two_levels(dir.path(), claims, last_year);
     assert!(o.status.success(), "{}", text(&o));
     let out = dir.path().join("out/two/csv");
     // Each level has its own metrics sheet; the key columns are the widest level's.
@@ -570,12 +580,19 @@ fn units_at_two_levels_are_each_scored_by_the_rubric_of_their_level() {
     assert_eq!(grades[0][..4], ["县（市）区", "承办公司", "总分", "等级"]);
     let got: Vec<&[String]> = grades[1..].iter().map(|r| &r[..4]).collect();
     assert_eq!(got, [["甲县", "人保", "6", "不合格"], ["甲县", "太平洋", "10", "好"], ["乙县", "人保", "8", "不合格"]]);
+    // 不合格 last year and this year: the two-year rule's consequence; new last year (无): none.
+    let remarks: Vec<(&str, &str)> = grades[1..].iter().map(|r| (r[4].as_str(), r[5].as_str())).collect();
+    assert_eq!(remarks, [("不合格", "连续2年不合格，取消承办资格"), ("好", ""), ("无", "")]);
     let evidence = read_csv(&out.join("evidence.csv"));
     assert_eq!(evidence[0][..4], ["县（市）区", "承办公司", "事项", "明细"]);
     assert_eq!(evidence[1][..4], ["甲县", "人保", "late", "天数：30"]);
     assert_eq!(evidence.len(), 4);
     // A pair not among the units is named with both cells.
-    let o = two_levels(dir.path(), "县,公司,天数\n甲县,人保,5\n乙县,太平洋,3\n");
+    let o = two_levels(dir.path(), "县,公司,天数\n甲县,人保,5\n乙县,太平洋,3\n", last_year);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("input/two/claims.csv 第3行 “公司”列：“乙县 太平洋”不是 [units] 中的单位"), "{}", text(&o));
+    // A unit graded under a two-year rule with no grade last year would be spared: refused.
+    let o = two_levels(dir.path(), claims, "县,公司,等级\n甲县,人保,不合格\n甲县,太平洋,好\n");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("input/two/last.csv：没有“乙县 人保”的上年等级"), "{}", text(&o));
 }
