@@ -14,9 +14,12 @@
 //! archive      = { value = "inspection", column = "档案管理" }         # one row per unit
 //! last_report  = { latest = "reports", column = "报送日期", after = 2016-12-31 }  # days after
 //! all_on_time  = { all = "claims", where = { days_between = ["定损日期", "赔付日期"], at_most = 20 }, evidence = true }
+//!
+//! below_std    = { any = "subsidies", where = { sum_of = ["中央", "省级", "市县"], less_than = { by = "险种", values = { "水稻" = 70 }, other = 60 } } }
+//! via_card     = { all = "claims", rows = { column = "支付日期", blank = false }, where = { column = "支付方式", in = ["一卡通", "一折通"] } }
 //! ```
 //!
-//! `all` is 1 when every row of the unit matches `where`, else 0. With `evidence = true`
+//! `all` is 1 when every row of the unit matches `where`, else 0; `any` when some row does. With `evidence = true`
 //! the rows that cost the unit its point (for `all`, those that do not match; for
 //! `count` with `where`, those that do) are listed with file, row and the values read, in
 //! the programme's `evidence` table: every deducted point says why.
@@ -40,13 +43,51 @@ use crate::dataset::{day_number, ColumnType, Dataset, UNIT};
 use crate::problem::{nearest, InputProblem};
 use crate::rubric::score::Metrics;
 
-/// Which rows a measure reads.
+/// `where = {…}`, or `where = [{…}, {…}]`: a row matches when every condition holds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Conditions {
+    One(Where),
+    All(Vec<Where>),
+}
+
+impl Conditions {
+    fn list(&self) -> &[Where] {
+        match self {
+            Conditions::One(w) => std::slice::from_ref(w),
+            Conditions::All(v) => v,
+        }
+    }
+}
+
+/// A number a value must reach: the same for every row (`70`), or looked up by another
+/// column of the row (`{ by = "险种", values = { "水稻" = 70 }, other = 60 }`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Threshold {
+    Fixed(f64),
+    By {
+        by: String,
+        values: BTreeMap<String, f64>,
+        /// For a row whose `by` cell is not in `values`; without it, such a row is an error.
+        other: Option<f64>,
+    },
+}
+
+/// One condition on a row.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Where {
     pub column: Option<String>,
     /// Two date columns: the calendar days from the first to the second.
     pub days_between: Option<[String; 2]>,
+    /// Number columns added up (各级财政补贴合计).
+    pub sum_of: Option<Vec<String>>,
+    /// The text is one of these (`in = ["一卡通", "一折通"]`).
+    #[serde(rename = "in")]
+    pub among: Option<Vec<String>>,
+    /// Strictly below a number, or below the row's standard looked up by another column.
+    pub less_than: Option<Threshold>,
     pub is: Option<bool>,
     pub equals: Option<String>,
     pub at_least: Option<f64>,
@@ -70,6 +111,8 @@ pub struct MeasureSpec {
     pub latest: Option<String>,
     /// 1 when every row of the unit matches `where`, else 0.
     pub all: Option<String>,
+    /// 1 when some row of the unit matches `where`, else 0 (also with no rows).
+    pub any: Option<String>,
     /// List the rows behind the value in the evidence table (`all` and `count` with `where`).
     #[serde(default)]
     pub evidence: bool,
@@ -78,7 +121,9 @@ pub struct MeasureSpec {
     /// The column read by distinct, sum, mean, value and latest.
     pub column: Option<String>,
     #[serde(rename = "where")]
-    pub filter: Option<Where>,
+    pub filter: Option<Conditions>,
+    /// The rows the measure reads at all (“of the paid claims, all via card”).
+    pub rows: Option<Conditions>,
     /// share and ratio: × 100 (the rubric reads percent).
     #[serde(default)]
     pub percent: bool,
@@ -120,6 +165,7 @@ enum Kind<'a> {
     Value(&'a str),
     Latest(&'a str),
     All(&'a str),
+    Any(&'a str),
     Ratio(&'a str, &'a str),
 }
 
@@ -134,6 +180,7 @@ impl MeasureSpec {
             self.value.as_deref().map(Kind::Value),
             self.latest.as_deref().map(Kind::Latest),
             self.all.as_deref().map(Kind::All),
+            self.any.as_deref().map(Kind::Any),
             self.ratio.as_ref().map(|[a, b]| Kind::Ratio(a, b)),
         ]
         .into_iter()
@@ -148,7 +195,7 @@ impl MeasureSpec {
 }
 
 /// The vocabulary, for hints.
-const KINDS: &str = "count、distinct、sum、mean、share、value、latest、all、ratio";
+const KINDS: &str = "count、distinct、sum、mean、share、value、latest、all、any、ratio";
 
 /// Compute every measure for every unit. Problems (an unknown dataset or column, a column
 /// of the wrong type, a unit with two rows where one value is expected) name
@@ -185,9 +232,11 @@ pub fn compute(
         if spec.evidence {
             let label = spec.label.clone().unwrap_or_else(|| name.clone());
             let rows = match (&kind, &spec.filter) {
-                (Kind::All(d), Some(w)) => evidence_rows(&label, w, datasets.get(*d), d, as_of, false),
-                (Kind::Count(d), Some(w)) => evidence_rows(&label, w, datasets.get(*d), d, as_of, true),
-                _ => Err(Problem::Config("evidence = true 只用于 all，和带 where 的 count".into())),
+                (Kind::All(d), Some(w)) => evidence_rows(&label, spec, w, datasets.get(*d), d, as_of, false),
+                (Kind::Count(d) | Kind::Any(d), Some(w)) => {
+                    evidence_rows(&label, spec, w, datasets.get(*d), d, as_of, true)
+                }
+                _ => Err(Problem::Config("evidence = true 只用于 all、any，和带 where 的 count".into())),
             };
             match rows {
                 Ok(rows) => evidence.extend(rows),
@@ -206,7 +255,7 @@ pub fn compute(
                 }
                 // Units without rows: 0 for counts and sums, 不适用 for shares and means.
                 let absent = match kind {
-                    Kind::Count(_) | Kind::Distinct(_) | Kind::Sum(_) => Some(0.0),
+                    Kind::Count(_) | Kind::Distinct(_) | Kind::Sum(_) | Kind::Any(_) => Some(0.0),
                     Kind::Share(_) | Kind::Mean(_) | Kind::All(_) => Some(f64::NAN),
                     _ => None,
                 };
@@ -260,20 +309,39 @@ pub fn compute(
 /// The rows of `dataset` that match `w` (or, with `matching` false, that do not), as evidence.
 fn evidence_rows(
     label: &str,
-    w: &Where,
+    spec: &MeasureSpec,
+    w: &Conditions,
     data: Option<&Dataset>,
     dataset: &str,
     as_of: NaiveDate,
     matching: bool,
 ) -> Result<Vec<Evidence>, Problem> {
     let Some(data) = data else { return Err(Problem::Config(format!("没有名为 {dataset} 的数据集"))) };
-    let cond = condition(w, data, dataset, as_of)?;
-    let cond = if matching { cond } else { cond.not() };
-    let columns: Vec<String> = match (&w.days_between, &w.column) {
-        (Some([a, b]), _) => vec![a.clone(), b.clone()],
-        (None, Some(c)) => std::iter::once(c.clone()).chain(w.below.clone()).collect(),
-        _ => Vec::new(),
-    };
+    let cond = conditions(w, data, dataset, as_of)?;
+    let mut cond = if matching { cond } else { cond.not() };
+    if let Some(rows) = &spec.rows {
+        cond = conditions(rows, data, dataset, as_of)?.and(cond);
+    }
+    // Every column a condition reads, in the order written.
+    let mut columns: Vec<String> = Vec::new();
+    for c in w.list() {
+        let read = c
+            .days_between
+            .iter()
+            .flatten()
+            .chain(c.sum_of.iter().flatten())
+            .chain(&c.column)
+            .chain(&c.below)
+            .chain(match &c.less_than {
+                Some(Threshold::By { by, .. }) => Some(by),
+                _ => None,
+            });
+        for r in read {
+            if !columns.contains(r) {
+                columns.push(r.clone());
+            }
+        }
+    }
     let mut select = vec![col(UNIT), col(crate::dataset::FILE), col(crate::dataset::ROW)];
     select.extend(columns.iter().map(|c| col(c.as_str())));
     let df = data
@@ -297,10 +365,14 @@ fn evidence_rows(
             (Ok(v), _) => v.to_string(),
         }
     };
+    let number = |c: &str, i: usize| -> f64 {
+        df.column(c).ok().and_then(|c| c.get(i).ok()).and_then(|v| v.extract::<f64>()).unwrap_or(0.0)
+    };
     let mut out = Vec::new();
     for i in 0..df.height() {
-        let detail = match (&w.days_between, &w.column) {
-            (Some([a, b]), _) => {
+        let mut parts = Vec::new();
+        for c in w.list() {
+            if let Some([a, b]) = &c.days_between {
                 let (from, to) = (text(a, i), text(b, i));
                 let days = match (from.parse::<NaiveDate>(), to.parse::<NaiveDate>()) {
                     (Ok(x), Ok(y)) => (y - x).num_days(),
@@ -308,18 +380,32 @@ fn evidence_rows(
                     _ => 0,
                 };
                 let to = if to == "空" { format!("未填（计至{as_of}）") } else { to };
-                format!("{a}{from}，{b}{to}，相隔{days}天")
+                parts.push(format!("{a}{from}，{b}{to}，相隔{days}天"));
+            } else if let Some(cols) = &c.sum_of {
+                let total: f64 = cols.iter().map(|x| number(x, i)).sum();
+                let mut part = format!("{}合计{}", cols.join("+"), crate::rubric::fmt_points(total));
+                match &c.less_than {
+                    Some(Threshold::By { by, values, other }) => {
+                        let key = text(by, i);
+                        if let Some(v) = values.get(&key).or(other.as_ref()) {
+                            part = format!("{by}“{key}”：{part}，标准{}", crate::rubric::fmt_points(*v));
+                        }
+                    }
+                    Some(Threshold::Fixed(v)) => part += &format!("，标准{}", crate::rubric::fmt_points(*v)),
+                    None => {}
+                }
+                parts.push(part);
+            } else if let Some(column) = &c.column {
+                parts.push(match &c.below {
+                    Some(other) => format!("{column}：{}，{other}：{}", text(column, i), text(other, i)),
+                    None => format!("{column}：{}", text(column, i)),
+                });
             }
-            (None, Some(c)) => match &w.below {
-                Some(other) => format!("{c}：{}，{other}：{}", text(c, i), text(other, i)),
-                None => format!("{c}：{}", text(c, i)),
-            },
-            _ => String::new(),
-        };
+        }
         out.push(Evidence {
             unit: text(UNIT, i),
             measure: label.to_string(),
-            detail,
+            detail: parts.join("；"),
             source: format!("{} 第{}行", text(crate::dataset::FILE, i), text(crate::dataset::ROW, i)),
         });
     }
@@ -352,21 +438,36 @@ fn need<'a>(
     }
 }
 
-/// The rows a `where` keeps, as a polars expression.
+/// The rows every condition of a `where` keeps, as one polars expression.
+fn conditions(w: &Conditions, data: &Dataset, dataset: &str, as_of: NaiveDate) -> Result<Expr, Problem> {
+    let mut all = w.list().iter().map(|c| condition(c, data, dataset, as_of));
+    let first = all.next().unwrap_or_else(|| Err(Problem::Config("where 是空的".into())))?;
+    all.try_fold(first, |a, b| Ok(a.and(b?)))
+}
+
+/// The rows one condition keeps, as a polars expression.
 fn condition(w: &Where, data: &Dataset, dataset: &str, as_of: NaiveDate) -> Result<Expr, Problem> {
     use ColumnType::*;
-    let base = match (&w.days_between, &w.column) {
-        (Some([from, to]), None) => {
+    let base = match (&w.days_between, &w.column, &w.sum_of) {
+        (None, None, Some(cols)) if !cols.is_empty() => {
+            let mut sum = lit(0.0);
+            for c in cols {
+                let c = need(data, dataset, Some(c), &[Integer, Number, Percent])?;
+                sum = sum + col(c).cast(DataType::Float64).fill_null(lit(0.0));
+            }
+            sum
+        }
+        (Some([from, to]), None, None) => {
             need(data, dataset, Some(from), &[Date])?;
             need(data, dataset, Some(to), &[Date])?;
             // A blank end (not closed, not paid) counts up to the assessment date.
             (col(to.as_str()).fill_null(lit(day_number(as_of))) - col(from.as_str())).cast(DataType::Float64)
         }
-        (None, Some(c)) => {
+        (None, Some(c), None) => {
             need(data, dataset, Some(c), &[])?;
             col(c.as_str())
         }
-        _ => return Err(Problem::Config("where 中要写 column 或 days_between（二选一）".into())),
+        _ => return Err(Problem::Config("where 中要写 column、days_between 或 sum_of（三选一）".into())),
     };
     let mut parts = Vec::new();
     if let Some(b) = w.is {
@@ -385,14 +486,68 @@ fn condition(w: &Where, data: &Dataset, dataset: &str, as_of: NaiveDate) -> Resu
         let other = need(data, dataset, Some(other), &[Integer, Number, Percent])?;
         parts.push(base.clone().cast(DataType::Float64).lt(col(other).cast(DataType::Float64)));
     }
+    if let Some(list) = &w.among {
+        let mut any = lit(false);
+        for t in list {
+            any = any.or(base.clone().eq(lit(t.as_str())));
+        }
+        parts.push(any);
+    }
+    match &w.less_than {
+        Some(Threshold::Fixed(n)) => parts.push(base.clone().cast(DataType::Float64).lt(lit(*n))),
+        Some(Threshold::By { by, values, other }) => {
+            let by = need(data, dataset, Some(by), &[Text])?;
+            if other.is_none() {
+                // A row whose standard is not listed would pass unnoticed: refuse it.
+                check_listed(data, dataset, by, values)?;
+            }
+            let mut standard = match other {
+                Some(o) => lit(*o),
+                None => lit(NULL).cast(DataType::Float64),
+            };
+            for (k, v) in values.iter().rev() {
+                standard = when(col(by).eq(lit(k.as_str()))).then(lit(*v)).otherwise(standard);
+            }
+            parts.push(base.clone().cast(DataType::Float64).lt(standard));
+        }
+        None => {}
+    }
     if let Some(b) = w.blank {
         parts.push(if b { base.clone().is_null() } else { base.clone().is_not_null() });
     }
     let Some(first) = parts.pop() else {
-        return Err(Problem::Config("where 中要写 is、equals、at_least、at_most、below 或 blank".into()));
+        return Err(Problem::Config("where 中要写 is、equals、in、at_least、at_most、less_than、below 或 blank".into()));
     };
     // A blank cell never matches a comparison.
     Ok(parts.into_iter().fold(first, |a, b| a.and(b)).fill_null(lit(false)))
+}
+
+/// Every `by` cell must have a standard in `values` (no `other` given).
+fn check_listed(data: &Dataset, dataset: &str, by: &str, values: &BTreeMap<String, f64>) -> Result<(), Problem> {
+    let (Ok(cells), Ok(rows), Ok(files)) =
+        (data.frame.column(by), data.frame.column(crate::dataset::ROW), data.frame.column(crate::dataset::FILE))
+    else {
+        return Err(Problem::Config(format!("数据集 {dataset} 没有“{by}”列")));
+    };
+    let (Ok(cells), Ok(rows), Ok(files)) = (cells.str(), rows.u32(), files.str()) else {
+        return Err(Problem::Config(format!("“{by}”列应是文字")));
+    };
+    let mut problems = Vec::new();
+    for i in 0..cells.len() {
+        let Some(cell) = cells.get(i) else { continue };
+        if !values.contains_key(cell) {
+            let listed: Vec<&str> = values.keys().map(String::as_str).collect();
+            problems.push(
+                InputProblem::at(files.get(i).unwrap_or(dataset), rows.get(i).unwrap_or(0) as usize, Some(by), format!("“{cell}”没有规定的标准"))
+                    .hint(format!("标准规定了：{}；或在 less_than 中写 other = 其余的标准", listed.join("、"))),
+            );
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Problem::Data(problems))
+    }
 }
 
 /// One dataset measure per unit that has rows.
@@ -412,7 +567,8 @@ fn per_unit(
         | Kind::Share(d)
         | Kind::Value(d)
         | Kind::Latest(d)
-        | Kind::All(d) => *d,
+        | Kind::All(d)
+        | Kind::Any(d) => *d,
         Kind::Ratio(..) => unreachable!("ratios are computed from other measures"),
     };
     let Some(data) = datasets.get(dataset) else {
@@ -423,16 +579,20 @@ fn per_unit(
         }));
     };
     let filter = match &spec.filter {
-        Some(w) => Some(condition(w, data, dataset, as_of)?),
+        Some(w) => Some(conditions(w, data, dataset, as_of)?),
         None => None,
     };
-    if matches!(kind, Kind::Share(_) | Kind::All(_)) && filter.is_none() {
-        return Err(Problem::Config("share 和 all 要写 where（哪些行算在内）".into()));
+    let tests_rows = matches!(kind, Kind::Share(_) | Kind::All(_) | Kind::Any(_));
+    if tests_rows && filter.is_none() {
+        return Err(Problem::Config("share、all 和 any 要写 where（哪些行算在内）".into()));
     }
     let column = spec.column.as_deref();
     let numeric = [Integer, Number, Percent];
     let mut frame = data.frame.clone().lazy();
-    if let (Some(f), false) = (&filter, matches!(kind, Kind::Share(_) | Kind::All(_))) {
+    if let Some(rows) = &spec.rows {
+        frame = frame.filter(conditions(rows, data, dataset, as_of)?);
+    }
+    if let (Some(f), false) = (&filter, tests_rows) {
         frame = frame.filter(f.clone());
     }
     let value: Expr = match kind {
@@ -445,6 +605,7 @@ fn per_unit(
             filter.clone().expect("checked").cast(DataType::Float64).mean() * lit(times)
         }
         Kind::All(_) => filter.clone().expect("checked").cast(DataType::Float64).min(),
+        Kind::Any(_) => filter.clone().expect("checked").cast(DataType::Float64).max(),
         Kind::Value(_) => {
             let c = need(data, dataset, column, &[Integer, Number, Percent, YesNo])?;
             col(c).first().cast(DataType::Float64)

@@ -596,3 +596,50 @@ fn units_at_two_levels_are_each_scored_by_the_rubric_of_their_level() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("input/two/last.csv：没有“乙县 人保”的上年等级"), "{}", text(&o));
 }
+
+#[test]
+fn conditions_combine_sum_columns_and_look_up_a_standard_per_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = format!(
+        "镇,身份证号,金额,限额,日期,属实\nA镇,{},100,80,2016-01-10,是\nA镇,{},50,60,2016-03-05,否\nA镇,{},30,30,2016-02-01,是\nB镇,{},20,10,2016/12/30,否\n",
+        id(1),
+        id(4),
+        id(2),
+        id(3)
+    );
+    let measures = r#"score = { value = "inspection", column = "评分" }
+true_and_big = { count = "rows", where = [{ column = "属实", is = true }, { column = "金额", at_least = 50 }] }
+any_small = { any = "rows", where = { column = "金额", less_than = 40 } }
+true_all_big = { all = "rows", rows = { column = "属实", is = true }, where = { column = "金额", at_least = 50 } }
+among = { count = "rows", where = { column = "镇", in = ["A镇", "C镇"] } }
+short = { count = "rows", where = { sum_of = ["金额", "限额"], less_than = { by = "镇", values = { "A镇" = 150 }, other = 40 } }, evidence = true }"#;
+    tiny(dir.path(), &rows, INSPECTION, measures, "assessment");
+    let prog = dir.path().join("input/tiny");
+    let toml = std::fs::read_to_string(prog.join("programme.toml")).unwrap();
+    let toml = toml.replace("\"日期\" = \"date\"", "\"日期\" = \"date\"\n\"限额\" = \"number\"");
+    std::fs::write(prog.join("programme.toml"), &toml).unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out2"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let m = read_csv(&dir.path().join("out2/tiny/csv/metrics.csv"));
+    let column = |name: &str| -> Vec<&str> {
+        let c = m[0].iter().position(|h| h == name).unwrap_or_else(|| panic!("no {name} in {:?}", m[0]));
+        m[1..].iter().map(|r| r[c].as_str()).collect()
+    };
+    // A镇 rows: (100, 80, 是) (50, 60, 否) (30, 30, 是); B镇: (20, 10, 否); C镇: none.
+    assert_eq!(column("true_and_big"), ["1", "0", "0"]);
+    assert_eq!(column("any_small"), ["1", "1", "0"]);
+    // Of A镇's true rows, 30 is below 50; B镇 and C镇 have no true rows.
+    assert_eq!(column("true_all_big"), ["0", "不适用", "不适用"]);
+    assert_eq!(column("among"), ["3", "0", "0"]);
+    // A镇's standard is 150: 180 no, 110 and 60 short; B镇 takes the other standard, 40: 30 short.
+    assert_eq!(column("short"), ["2", "1", "0"]);
+    let evidence = read_csv(&dir.path().join("out2/tiny/csv/evidence.csv"));
+    assert_eq!(evidence[1][..3], ["A镇", "short", "镇“A镇”：金额+限额合计110，标准150"]);
+    assert_eq!(evidence[3][..3], ["B镇", "short", "镇“B镇”：金额+限额合计30，标准40"]);
+    // Without `other`, a row whose standard is not listed is named, never passed.
+    let toml = toml.replace(", other = 40 }", " }");
+    std::fs::write(prog.join("programme.toml"), &toml).unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out3"], dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("input/tiny/rows.csv 第5行 “镇”列：“B镇”没有规定的标准"), "{}", text(&o));
+}
