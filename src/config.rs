@@ -178,7 +178,7 @@ impl ResultsDocument {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProgrammeSection {
-    /// The kind of programme: micro-insurance, agri-assessment or assessment (see pipeline::KINDS).
+    /// The kind of programme: micro-insurance or assessment (see pipeline::KINDS).
     pub kind: String,
     /// 汉滨区
     pub region: String,

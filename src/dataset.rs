@@ -52,6 +52,8 @@ pub enum ColumnType {
     YesNo,
     /// A resident ID (GB 11643), checked; kept for distinct counts, never printed.
     Id,
+    /// An inspection finding: a number, or 是/否 read as 1/0.
+    NumberOrYesNo,
 }
 
 impl ColumnType {
@@ -64,6 +66,7 @@ impl ColumnType {
             ColumnType::Date => "日期",
             ColumnType::YesNo => "是/否",
             ColumnType::Id => "身份证号",
+            ColumnType::NumberOrYesNo => "数字或“是/否”",
         }
     }
 }
@@ -81,6 +84,13 @@ pub enum ColumnSpec {
         /// Blank cells allowed (a claim not closed yet); they stay empty, not zero.
         #[serde(default)]
         optional: bool,
+        /// The only texts allowed (the crops the rubric knows): a typo must not pass as
+        /// “not grown”.
+        #[serde(default, rename = "in")]
+        among: Vec<String>,
+        /// No two rows of the dataset (across all its files) may hold the same value (赔案号).
+        #[serde(default)]
+        unique: bool,
     },
 }
 
@@ -98,6 +108,15 @@ impl ColumnSpec {
     }
     fn optional(&self) -> bool {
         matches!(self, ColumnSpec::Full { optional: true, .. })
+    }
+    fn among(&self) -> &[String] {
+        match self {
+            ColumnSpec::Type(_) => &[],
+            ColumnSpec::Full { among, .. } => among,
+        }
+    }
+    fn unique(&self) -> bool {
+        matches!(self, ColumnSpec::Full { unique: true, .. })
     }
 }
 
@@ -153,6 +172,32 @@ pub struct DatasetSpec {
     /// allowed, and is a measure of the same name (the unit's one value).
     #[serde(default)]
     pub other_columns: Option<ColumnType>,
+    /// Every unit of the level must have a row (a survey line missing would otherwise
+    /// score as “no data”).
+    #[serde(default)]
+    pub every_unit: bool,
+    /// Columns no two rows may share all of (one subsidy line per county and 险种): a
+    /// line entered twice would be counted twice.
+    #[serde(default)]
+    pub one_row_per: Vec<String>,
+    /// The column that names a row for a clerk (赔案号, 大棚编号): evidence and row checks
+    /// start with it.
+    #[serde(default)]
+    pub row_name: Option<String>,
+    /// Rules every row must keep, each with the words a clerk reads when one does not
+    /// (`{ rule = { column = "支付日期", before = … }, message = "…" }`), checked by
+    /// [`crate::measure::broken`].
+    #[serde(default)]
+    pub check: Vec<RowCheck>,
+}
+
+/// `[[datasets.<name>.check]]`: a `where` every row must match, and what a row that does
+/// not is told.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RowCheck {
+    pub rule: crate::measure::Conditions,
+    pub message: String,
 }
 
 /// A dataset read and checked: one polars frame with the unit, source file and row of
@@ -167,6 +212,10 @@ pub struct Dataset {
     pub other_columns: Vec<String>,
     /// The unit level its rows belong to.
     pub level: String,
+    /// The rules every row must keep (checked by [`crate::measure::broken`]).
+    pub checks: Vec<RowCheck>,
+    /// `row_name`: the column naming a row in evidence.
+    pub row_name: Option<String>,
 }
 
 /// Days since 1970-01-01: how dates sit in a frame (polars' own date epoch).
@@ -233,18 +282,24 @@ fn check_cell(kind: ColumnType, raw: &str, as_of: NaiveDate) -> Result<Value, St
         ColumnType::Number => Value::Num(Some(parse_number(raw, false).map_err(|p| p.message(raw))?)),
         ColumnType::Percent => Value::Num(Some(parse_number(raw, true).map_err(|p| p.message(raw))?)),
         ColumnType::Date => Value::Day(Some(day_number(parse_date(raw).map_err(|p| p.message(raw))?))),
-        ColumnType::YesNo => Value::Flag(Some(parse_flag(raw).ok_or_else(|| format!("应填“是”或“否”（“{raw}”）"))?)),
+        ColumnType::YesNo => Value::Flag(Some(parse_flag(raw).ok_or_else(|| format!("应填“是”或“否”，不是“{raw}”"))?)),
         ColumnType::Id => {
             let id = crate::validate::check_id(raw, as_of).map_err(|p| p.message())?;
             Value::Text(Some(id))
         }
+        ColumnType::NumberOrYesNo => match parse_flag(raw) {
+            Some(flag) if parse_number(raw, false).is_err() => Value::Num(Some(flag as u8 as f64)),
+            _ => Value::Num(Some(
+                parse_number(raw, false).map_err(|_| format!("应填数字或“是/否”，不是“{raw}”"))?,
+            )),
+        },
     })
 }
 
 fn blank(kind: ColumnType) -> Value {
     match kind {
         ColumnType::Text | ColumnType::Id => Value::Text(None),
-        ColumnType::Integer | ColumnType::Number | ColumnType::Percent => Value::Num(None),
+        ColumnType::Integer | ColumnType::Number | ColumnType::Percent | ColumnType::NumberOrYesNo => Value::Num(None),
         ColumnType::Date => Value::Day(None),
         ColumnType::YesNo => Value::Flag(None),
     }
@@ -256,6 +311,8 @@ struct Col {
     kind: ColumnType,
     optional: bool,
     aliases: Vec<String>,
+    among: Vec<String>,
+    unique: bool,
 }
 
 /// The units a dataset's rows may name: its level and each unit's key cells.
@@ -294,7 +351,14 @@ pub fn read(
     let mut cols: Vec<Col> = spec
         .columns
         .iter()
-        .map(|(n, c)| Col { name: n.clone(), kind: c.kind(), optional: c.optional(), aliases: c.aliases().to_vec() })
+        .map(|(n, c)| Col {
+            name: n.clone(),
+            kind: c.kind(),
+            optional: c.optional(),
+            aliases: c.aliases().to_vec(),
+            among: c.among().to_vec(),
+            unique: c.unique(),
+        })
         .collect();
     // A findings table: every column not declared is read as `other_columns`, blank allowed
     // (a blank finding is missing, and an item that reads it says so).
@@ -312,7 +376,14 @@ pub fn read(
                     .hint("每个检查项目一列，列名就是评分表中 metric 的名字"),
             );
         }
-        cols.extend(extra.into_iter().map(|n| Col { name: n, kind, optional: true, aliases: Vec::new() }));
+        cols.extend(extra.into_iter().map(|n| Col {
+            name: n,
+            kind,
+            optional: true,
+            aliases: Vec::new(),
+            among: Vec::new(),
+            unique: false,
+        }));
     }
     let aliases: Vec<Vec<&str>> = cols
         .iter()
@@ -327,6 +398,18 @@ pub fn read(
     let mut rows_col: Vec<u32> = Vec::new();
     let mut files_col: Vec<String> = Vec::new();
     let mut values: Vec<Vec<Value>> = cols.iter().map(|_| Vec::new()).collect();
+    // A unique column's values seen so far: value → (file, row).
+    let mut seen: Vec<std::collections::HashMap<String, (String, usize)>> =
+        cols.iter().map(|_| Default::default()).collect();
+    if let Some(n) = spec.row_name.as_ref().filter(|n| !spec.columns.contains_key(*n)) {
+        return Err(vec![InputProblem::file(&toml_file, format!("[datasets.{name}] row_name = \"{n}\" 不在它的 columns 中"))]);
+    }
+    let once: Vec<usize> = spec.one_row_per.iter().filter_map(|n| cols.iter().position(|c| &c.name == n)).collect();
+    if once.len() != spec.one_row_per.len() {
+        return Err(vec![InputProblem::file(&toml_file, format!("[datasets.{name}] one_row_per 中有不在 columns 中的列"))
+            .hint(format!("columns 中有：{}", spec.columns.keys().cloned().collect::<Vec<_>>().join("、")))]);
+    }
+    let mut lines: std::collections::HashMap<Vec<String>, (String, usize)> = Default::default();
     for (shown, table) in &tables {
         let shown = shown.as_str();
         let found = match match_headers(table, &fields) {
@@ -337,6 +420,9 @@ pub fn read(
             }
         };
         let mut bad = 0usize;
+        // Each percent column's largest value in this file, and its first row: all below 1
+        // means shares written as decimals (0.4 for 40%).
+        let mut percent_max: Vec<Option<(f64, usize, String)>> = cols.iter().map(|_| None).collect();
         let mut report = |p: InputProblem, problems: &mut Vec<InputProblem>| {
             bad += 1;
             if bad <= LISTED_PER_FILE {
@@ -345,6 +431,10 @@ pub fn read(
         };
         for r in 0..table.len() {
             let row = table.rows[r];
+            // A 合计/小计 line typed under the data is the clerk's sum, not a record.
+            if found.iter().any(|&at| matches!(table.cells[at][r].trim(), "合计" | "总计" | "小计")) {
+                continue;
+            }
             let mut cells = Vec::with_capacity(cols.len());
             let mut row_ok = true;
             for (c, (column, &at)) in cols.iter().zip(&found).enumerate() {
@@ -377,16 +467,53 @@ pub fn read(
                         continue;
                     }
                 }
+                if !column.among.is_empty() && !column.among.iter().any(|a| a == raw) {
+                    row_ok = false;
+                    let p = InputProblem::at(shown, row, Some(col_name), format!("“{raw}”不在规定的{col_name}中"));
+                    let p = match nearest(raw, column.among.iter().map(String::as_str)) {
+                        Some(n) => p.hint(format!("是否应为“{n}”？")),
+                        None => p.hint(format!("可填：{}", column.among.join("、"))),
+                    };
+                    report(p, &mut problems);
+                    continue;
+                }
+                if column.unique {
+                    if let Some((file, at)) = seen[c].get(raw) {
+                        row_ok = false;
+                        let p = InputProblem::at(shown, row, Some(col_name), format!("“{raw}”重复，已见于{file}第{at}行"))
+                            .hint("删去重复的行");
+                        report(p, &mut problems);
+                        continue;
+                    }
+                    seen[c].insert(raw.to_string(), (shown.to_string(), row));
+                }
                 match check_cell(column.kind, raw, as_of) {
+                    Ok(Value::Num(Some(x))) if column.kind == ColumnType::Percent => {
+                        let first = percent_max[c].get_or_insert((x, row, raw.to_string()));
+                        first.0 = first.0.max(x);
+                        cells.push(Value::Num(Some(x)));
+                    }
                     Ok(v) => cells.push(v),
                     Err(message) => {
                         row_ok = false;
                         let hint = match column.kind {
                             ColumnType::Date => DATE_HINT.to_string(),
+                            ColumnType::YesNo | ColumnType::NumberOrYesNo => "可填：是/否、有/无、1/0".to_string(),
                             k => format!("这一列应是{}", k.label()),
                         };
                         report(InputProblem::at(shown, row, Some(col_name), message).hint(hint), &mut problems);
                     }
+                }
+            }
+            if row_ok && !once.is_empty() {
+                let line: Vec<String> = once.iter().map(|&i| table.cells[found[i]][r].to_string()).collect();
+                if let Some((file, at)) = lines.get(&line) {
+                    row_ok = false;
+                    let p = InputProblem::at(shown, row, None, format!("“{}”已在{file}第{at}行填写", line.join(" ")))
+                        .hint("每个“{}”只填一行".replace("{}", &spec.one_row_per.join(" × ")));
+                    report(p, &mut problems);
+                } else {
+                    lines.insert(line, (shown.to_string(), row));
                 }
             }
             if row_ok {
@@ -396,6 +523,21 @@ pub fn read(
                 files_col.push(shown.to_string());
                 for (c, v) in cells.into_iter().enumerate() {
                     values[c].push(v);
+                }
+            }
+        }
+        for (column, max) in cols.iter().zip(&percent_max) {
+            if let Some((max, row, example)) = max {
+                if *max > 0.0 && *max < 1.0 {
+                    problems.push(
+                        InputProblem::at(
+                            shown,
+                            *row,
+                            Some(&column.name),
+                            format!("所有行都不到1%（如“{example}”），看起来是把百分数写成了小数（40% 写成了 0.4）"),
+                        )
+                        .hint("填 40 或 40%"),
+                    );
                 }
             }
         }
@@ -409,6 +551,22 @@ pub fn read(
     if !problems.is_empty() {
         return Err(problems);
     }
+    if spec.every_unit {
+        let present: std::collections::HashSet<&String> = units_col.iter().collect();
+        let what = if spec.title.is_empty() { name.to_string() } else { spec.title.clone() };
+        let shown = files.first().map(|(_, s)| s.clone()).unwrap_or_default();
+        for keys in units.keys {
+            if !present.contains(&unit_key(keys)) {
+                problems.push(
+                    InputProblem::file(&shown, format!("没有“{}”的{what}数据", keys.join(" ")))
+                        .hint("每个被考核单位都要有一行（every_unit = true）"),
+                );
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+    }
     let mut columns = vec![
         Column::new(UNIT.into(), units_col),
         Column::new(ROW.into(), rows_col),
@@ -421,7 +579,7 @@ pub fn read(
                 n.into(),
                 vs.into_iter().map(|v| if let Value::Text(t) = v { t } else { None }).collect::<Vec<_>>(),
             ),
-            ColumnType::Integer | ColumnType::Number | ColumnType::Percent => Column::new(
+            ColumnType::Integer | ColumnType::Number | ColumnType::Percent | ColumnType::NumberOrYesNo => Column::new(
                 n.into(),
                 vs.into_iter().map(|v| if let Value::Num(x) = v { x } else { None }).collect::<Vec<_>>(),
             ),
@@ -440,5 +598,5 @@ pub fn read(
         .map_err(|e| vec![InputProblem::file(display, format!("数据集 {name} 无法建表：{e}"))])?;
     let types = cols.iter().map(|c| (c.name.clone(), c.kind)).collect();
     let other_columns = cols.iter().skip(spec.columns.len()).map(|c| c.name.clone()).collect();
-    Ok(Dataset { frame, types, files, other_columns, level: units.level.to_string() })
+    Ok(Dataset { frame, types, files, other_columns, level: units.level.to_string(), checks: spec.check.clone(), row_name: spec.row_name.clone() })
 }

@@ -278,17 +278,13 @@ pub struct DeclaredProgramme {
     pub levels: Vec<Level>,
     /// Level → unit key → measure name → value.
     pub metrics: BTreeMap<String, BTreeMap<String, rubric::score::Metrics>>,
-    /// Each measure's level.
-    pub level_of: BTreeMap<String, String>,
     /// Last year's grade per unit keys (padded like [`Unit`] keys), for two-year rules.
     pub last_year: BTreeMap<Vec<String>, String>,
     /// The rows behind measures declared with `evidence = true`.
     pub evidence: Vec<measure::Evidence>,
-    /// The measures in the order programme.toml lists them, then each findings column
-    /// (the metrics sheet's columns).
-    pub measure_order: Vec<String>,
-    /// `[measures]` and one `value` measure per findings column (`other_columns`).
-    pub measures: BTreeMap<String, MeasureSpec>,
+    /// Level → the columns of its metrics sheet: `[measures]` in the order programme.toml
+    /// lists them (but `sheet = false`), then each findings column.
+    pub sheet: BTreeMap<String, Vec<String>>,
 }
 
 /// The names of `[measures]` in the order the file writes them (serde's map is sorted);
@@ -352,38 +348,70 @@ pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputPro
             Err(p) => problems.extend(p),
         }
     }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    // Each column of a findings table is a measure of the same name: the unit's value.
-    let mut measures = config.measures.clone();
-    let mut findings = Vec::new();
     for (name, data) in &datasets {
-        for column in &data.other_columns {
-            if measures.contains_key(column) {
-                problems.push(
-                    InputProblem::file(&file, format!("[measures] 中已有“{column}”，它也是数据集 {name} 的检查结果列"))
-                        .hint("改掉其中一个名字"),
-                );
-                continue;
-            }
-            let spec =
-                MeasureSpec { value: Some(name.clone()), column: Some(column.clone()), ..MeasureSpec::default() };
-            measures.insert(column.clone(), spec);
-            findings.push(column.clone());
-        }
+        problems.extend(measure::broken(data, name, as_of, &file));
     }
     if !problems.is_empty() {
         return Err(problems);
     }
     let unit_keys: BTreeMap<String, Vec<String>> =
         levels.iter().map(|l| (l.name.clone(), l.units.iter().map(|k| dataset::unit_key(k)).collect())).collect();
-    let measure::Measured { metrics, level_of, evidence } =
-        crate::timings::timed("metrics", || measure::compute(&measures, &datasets, &unit_keys, as_of, &file))?;
-    // A rubric reads the measures of its own level.
-    let available = |level: &str| -> BTreeSet<String> {
-        level_of.iter().filter(|(_, l)| l.as_str() == level).map(|(m, _)| m.clone()).collect()
+    let level_columns: BTreeMap<String, Vec<String>> =
+        levels.iter().map(|l| (l.name.clone(), l.columns.clone())).collect();
+    let measure = |specs: &BTreeMap<String, MeasureSpec>| {
+        measure::compute(specs, &datasets, &unit_keys, &level_columns, as_of, &file)
     };
+    let measure::Measured { mut metrics, level_of, evidence } =
+        crate::timings::timed("metrics", || measure(&config.measures))?;
+    // Each level's measures: [measures] in the order the file writes them, then each
+    // column of the level's findings tables — a measure of the same name, the unit's value.
+    let mut columns: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for name in measure_order(&text, &config.measures) {
+        if let Some(level) = level_of.get(&name) {
+            columns.entry(level.clone()).or_default().push(name);
+        }
+    }
+    let mut sheet = columns.clone();
+    for names in sheet.values_mut() {
+        names.retain(|n| config.measures[n].sheet != Some(false));
+    }
+    for (name, data) in &datasets {
+        if data.other_columns.is_empty() {
+            continue;
+        }
+        let level = columns.entry(data.level.clone()).or_default();
+        let mut specs = BTreeMap::new();
+        for column in &data.other_columns {
+            if level.contains(column) {
+                problems.push(
+                    InputProblem::file(&file, format!("[measures] 中已有“{column}”，它也是数据集 {name} 的检查结果列"))
+                        .hint("改掉其中一个名字"),
+                );
+                continue;
+            }
+            level.push(column.clone());
+            sheet.entry(data.level.clone()).or_default().push(column.clone());
+            specs.insert(
+                column.clone(),
+                MeasureSpec { value: Some(name.clone()), column: Some(column.clone()), ..MeasureSpec::default() },
+            );
+        }
+        match measure(&specs) {
+            Ok(found) => {
+                for (level, units) in found.metrics {
+                    for (unit, values) in units {
+                        metrics.entry(level.clone()).or_default().entry(unit).or_default().extend(values);
+                    }
+                }
+            }
+            Err(p) => problems.extend(p),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    // A rubric reads the measures of its own level.
+    let available = |level: &str| -> BTreeSet<String> { columns.get(level).into_iter().flatten().cloned().collect() };
     let mut rubrics = Vec::new();
     for name in &config.rubrics {
         let shown = format!("{display}/{name}");
@@ -418,8 +446,6 @@ pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputPro
     }
     let last_year = last_year_grades(&config, &datasets, &rubrics, &levels, &file)?;
     let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut measure_order = measure_order(&text, &config.measures);
-    measure_order.extend(findings);
     let digest = crate::archive::sha256_hex(&bytes);
     Ok(DeclaredProgramme {
         config,
@@ -430,11 +456,9 @@ pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputPro
         datasets,
         levels,
         metrics,
-        level_of,
         last_year,
         evidence,
-        measure_order,
-        measures,
+        sheet,
     })
 }
 
@@ -462,11 +486,43 @@ pub fn assessment_input(p: &DeclaredProgramme) -> assess::Input<'_> {
         .collect();
     assess::Input {
         rubrics: &p.rubrics,
-        key_columns,
+        key_columns: key_columns.clone(),
         units,
         last_year: p.last_year.clone(),
-        sample_source: BTreeMap::new(),
+        sample_source: sample_sources(p, &key_columns),
     }
+}
+
+/// Where each unit's survey sample was read (file, row, column), for a rubric rule with a
+/// `sample` measure taken by `sum` or `value` of a column: a sample too small is then named
+/// at its cell.
+fn sample_sources(p: &DeclaredProgramme, key_columns: &[String]) -> BTreeMap<Vec<String>, (String, usize, String)> {
+    let mut out = BTreeMap::new();
+    for (_, r) in &p.rubrics {
+        for item in &r.items {
+            let rubric::Rule::Shortfall { sample: Some(sample), .. } = &item.rule else { continue };
+            let Some(spec) = p.config.measures.get(sample) else { continue };
+            let (Some(name), Some(column)) = (spec.sum.as_ref().or(spec.value.as_ref()), spec.column.as_ref()) else {
+                continue;
+            };
+            let Some(data) = p.datasets.get(name) else { continue };
+            let f = &data.frame;
+            let (Ok(units), Ok(files), Ok(rows)) = (f.column(dataset::UNIT), f.column(dataset::FILE), f.column(dataset::ROW))
+            else {
+                continue;
+            };
+            let (Ok(units), Ok(files), Ok(rows)) = (units.str(), files.str(), rows.u32()) else { continue };
+            for i in 0..f.height() {
+                let mut keys: Vec<String> =
+                    units.get(i).unwrap_or_default().split(dataset::KEY_SEP).map(str::to_string).collect();
+                keys.resize(key_columns.len(), String::new());
+                out.entry(keys).or_insert_with(|| {
+                    (files.get(i).unwrap_or_default().to_string(), rows.get(i).unwrap_or(0) as usize, column.clone())
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Read, check, measure and score a declared programme: its forms, score sheets,
@@ -482,10 +538,11 @@ pub fn prepare(dir: &ProgrammeDir, _progress: &ProgressBar) -> Result<Ready, Inp
     assess::views(&mut views, &results, &titles);
     // One metrics sheet per level: "metrics", or "metrics-<level>" when there are several.
     for level in &p.levels {
-        let columns: Vec<String> =
-            p.measure_order.iter().filter(|m| p.level_of.get(*m) == Some(&level.name)).cloned().collect();
-        let headers: Vec<String> =
-            columns.iter().map(|name| p.measures[name].label.clone().unwrap_or_else(|| name.clone())).collect();
+        let columns = p.sheet.get(&level.name).cloned().unwrap_or_default();
+        let headers: Vec<String> = columns
+            .iter()
+            .map(|name| p.config.measures.get(name).and_then(|m| m.label.clone()).unwrap_or_else(|| name.clone()))
+            .collect();
         let (view, title) = match p.levels.len() {
             1 => ("metrics".to_string(), "考核指标".to_string()),
             _ => (format!("metrics-{}", level.name), format!("{}考核指标", level.title)),
@@ -493,7 +550,7 @@ pub fn prepare(dir: &ProgrammeDir, _progress: &ProgressBar) -> Result<Ready, Inp
         let table = assess::metrics_table(&title, &input.key_columns, &input.units[&level.name], &columns, Some(&headers));
         views.table(&view, table);
     }
-    if p.measures.values().any(|m| m.evidence) {
+    if p.config.measures.values().any(|m| m.evidence.wanted()) {
         views.table("evidence", evidence_table(&input.key_columns, &p.evidence));
     }
     let rubric_paths: Vec<_> = c.rubrics.iter().map(|name| dir.path.join(name)).collect();
@@ -516,7 +573,7 @@ pub fn prepare(dir: &ProgrammeDir, _progress: &ProgressBar) -> Result<Ready, Inp
             p.levels.iter().map(|l| l.units.len()).sum::<usize>(),
             p.datasets.len(),
             rows,
-            p.measures.len()
+            p.sheet.values().map(Vec::len).sum::<usize>()
         ),
         run_line: format!("{}: {{documents}} 份考核表 → {{folder}}", p.id),
         set_aside: Vec::new(),

@@ -5,7 +5,6 @@
 //! Stages, one module each: [`ingest`] → [`validate`] → [`metrics`] → [`quota`] /
 //! [`rank`] → [`report`] → [`render`] / [`export`] → [`archive`]; [`pipeline`] runs them.
 
-pub mod agri;
 pub mod archive;
 pub mod assess;
 pub mod cell;

@@ -19,7 +19,8 @@
 //! via_card     = { all = "claims", rows = { column = "支付日期", blank = false }, where = { column = "支付方式", in = ["一卡通", "一折通"] } }
 //! ```
 //!
-//! `all` is 1 when every row of the unit matches `where`, else 0; `any` when some row does. With `evidence = true`
+//! `all` is 1 when every row of the unit matches `where`, else 0 (1 with no rows: every
+//! one of no claims was paid on time); `any` is 1 when some row does. With `evidence = true`
 //! the rows that cost the unit its point (for `all`, those that do not match; for
 //! `count` with `where`, those that do) are listed with file, row and the values read, in
 //! the programme's `evidence` table: every deducted point says why.
@@ -74,6 +75,9 @@ pub enum Threshold {
     },
 }
 
+/// In `days_between`, the assessment date (`[assessment] as_of`).
+const AS_OF: &str = "as_of";
+
 /// One condition on a row.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -96,6 +100,9 @@ pub struct Where {
     /// (参保面积 below 连片面积: a greenhouse not fully insured).
     pub below: Option<String>,
     pub blank: Option<bool>,
+    /// The row matches when the rest of this condition does not hold (a blank cell too).
+    #[serde(default)]
+    pub not: bool,
 }
 
 /// `[measures]` entry: exactly one of the kinds, with its options.
@@ -113,9 +120,13 @@ pub struct MeasureSpec {
     pub all: Option<String>,
     /// 1 when some row of the unit matches `where`, else 0 (also with no rows).
     pub any: Option<String>,
-    /// List the rows behind the value in the evidence table (`all` and `count` with `where`).
+    /// List the rows behind the value in the evidence table (`all`, `any` and `count`
+    /// with `where`): `true`, or the 事项 the rows are listed under (default: the label).
     #[serde(default)]
-    pub evidence: bool,
+    pub evidence: EvidenceSpec,
+    /// A coarser level the measure is taken at: a ledger of insurers in counties, read per
+    /// county (the level's unit columns are the first of the dataset's).
+    pub level: Option<String>,
     /// Two other measures: the first divided by the second.
     pub ratio: Option<[String; 2]>,
     /// The column read by distinct, sum, mean, value and latest.
@@ -131,6 +142,24 @@ pub struct MeasureSpec {
     pub after: Option<toml::value::Datetime>,
     /// The column header in the metrics sheet (default: the measure's name).
     pub label: Option<String>,
+    /// `sheet = false`: not a column of the metrics sheet (a sum only a ratio reads).
+    pub sheet: Option<bool>,
+}
+
+/// `evidence = true`, or `evidence = "理赔未张榜公布"`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(untagged)]
+pub enum EvidenceSpec {
+    #[default]
+    None,
+    Listed(bool),
+    Under(String),
+}
+
+impl EvidenceSpec {
+    pub fn wanted(&self) -> bool {
+        !matches!(self, EvidenceSpec::None | EvidenceSpec::Listed(false))
+    }
 }
 
 /// A row behind a measure's value: a late claim, a verified complaint.
@@ -144,6 +173,8 @@ pub struct Evidence {
     pub detail: String,
     /// File and row, as a clerk finds it.
     pub source: String,
+    pub file: String,
+    pub row: usize,
 }
 
 /// Every measure of every unit, and the evidence rows asked for.
@@ -204,6 +235,7 @@ pub fn compute(
     specs: &BTreeMap<String, MeasureSpec>,
     datasets: &BTreeMap<String, Dataset>,
     units: &BTreeMap<String, Vec<String>>,
+    level_columns: &BTreeMap<String, Vec<String>>,
     as_of: NaiveDate,
     toml_file: &str,
 ) -> Result<Measured, Vec<InputProblem>> {
@@ -229,8 +261,11 @@ pub fn compute(
             ratios.push((name, a, b, spec.percent));
             continue;
         }
-        if spec.evidence {
-            let label = spec.label.clone().unwrap_or_else(|| name.clone());
+        if spec.evidence.wanted() {
+            let label = match &spec.evidence {
+                EvidenceSpec::Under(what) => what.clone(),
+                _ => spec.label.clone().unwrap_or_else(|| name.clone()),
+            };
             let rows = match (&kind, &spec.filter) {
                 (Kind::All(d), Some(w)) => evidence_rows(&label, spec, w, datasets.get(*d), d, as_of, false),
                 (Kind::Count(d) | Kind::Any(d), Some(w)) => {
@@ -244,7 +279,7 @@ pub fn compute(
                 Err(Problem::Data(p)) => problems.extend(p),
             }
         }
-        match per_unit(name, spec, &kind, datasets, as_of) {
+        match per_unit(name, spec, &kind, datasets, level_columns, as_of) {
             Ok((level, values)) => {
                 level_of.insert(name.clone(), level.clone());
                 let out = out.entry(level).or_default();
@@ -256,7 +291,9 @@ pub fn compute(
                 // Units without rows: 0 for counts and sums, 不适用 for shares and means.
                 let absent = match kind {
                     Kind::Count(_) | Kind::Distinct(_) | Kind::Sum(_) | Kind::Any(_) => Some(0.0),
-                    Kind::Share(_) | Kind::Mean(_) | Kind::All(_) => Some(f64::NAN),
+                    // Every one of no claims was paid on time: `all` of no rows holds.
+                    Kind::All(_) => Some(1.0),
+                    Kind::Share(_) | Kind::Mean(_) => Some(f64::NAN),
                     _ => None,
                 };
                 if let Some(a) = absent {
@@ -329,6 +366,7 @@ fn evidence_rows(
             .days_between
             .iter()
             .flatten()
+            .filter(|d| data.types.contains_key(*d))
             .chain(c.sum_of.iter().flatten())
             .chain(&c.column)
             .chain(&c.below)
@@ -341,6 +379,9 @@ fn evidence_rows(
                 columns.push(r.clone());
             }
         }
+    }
+    if let Some(n) = data.row_name.as_ref().filter(|n| !columns.contains(*n)) {
+        columns.push(n.clone());
     }
     let mut select = vec![col(UNIT), col(crate::dataset::FILE), col(crate::dataset::ROW)];
     select.extend(columns.iter().map(|c| col(c.as_str())));
@@ -371,9 +412,16 @@ fn evidence_rows(
     let mut out = Vec::new();
     for i in 0..df.height() {
         let mut parts = Vec::new();
+        // Each column's value once, the row's name first: 赔案号 CUIC…；张榜公布：否.
+        let mut shown: Vec<&str> = Vec::new();
+        if let Some(n) = &data.row_name {
+            parts.push(format!("{n} {}", text(n, i)));
+            shown.push(n);
+        }
         for c in w.list() {
             if let Some([a, b]) = &c.days_between {
-                let (from, to) = (text(a, i), text(b, i));
+                let date = |c: &str| if c == AS_OF && !data.types.contains_key(c) { as_of.to_string() } else { text(c, i) };
+                let (from, to) = (date(a), date(b));
                 let days = match (from.parse::<NaiveDate>(), to.parse::<NaiveDate>()) {
                     (Ok(x), Ok(y)) => (y - x).num_days(),
                     (Ok(x), Err(_)) => (as_of - x).num_days(),
@@ -396,10 +444,16 @@ fn evidence_rows(
                 }
                 parts.push(part);
             } else if let Some(column) = &c.column {
-                parts.push(match &c.below {
-                    Some(other) => format!("{column}：{}，{other}：{}", text(column, i), text(other, i)),
-                    None => format!("{column}：{}", text(column, i)),
-                });
+                let mut new = Vec::new();
+                for r in std::iter::once(column).chain(&c.below) {
+                    if !shown.contains(&r.as_str()) {
+                        shown.push(r);
+                        new.push(format!("{r}：{}", text(r, i)));
+                    }
+                }
+                if !new.is_empty() {
+                    parts.push(new.join("，"));
+                }
             }
         }
         out.push(Evidence {
@@ -407,9 +461,36 @@ fn evidence_rows(
             measure: label.to_string(),
             detail: parts.join("；"),
             source: format!("{} 第{}行", text(crate::dataset::FILE, i), text(crate::dataset::ROW, i)),
+            file: text(crate::dataset::FILE, i),
+            row: text(crate::dataset::ROW, i).parse().unwrap_or(0),
         });
     }
     Ok(out)
+}
+
+/// The rows of a dataset that break its `[[datasets.<name>.check]]` rules, each named with
+/// file, row, the rule's message and the values read (支付日期早于定损日期：…).
+pub fn broken(data: &Dataset, dataset: &str, as_of: NaiveDate, toml_file: &str) -> Vec<InputProblem> {
+    let mut problems = Vec::new();
+    for check in &data.checks {
+        let spec = MeasureSpec::default();
+        match evidence_rows(&check.message, &spec, &check.rule, Some(data), dataset, as_of, false) {
+            Ok(rows) => {
+                let n = rows.len();
+                for e in rows.iter().take(20) {
+                    problems.push(InputProblem::at(&e.file, e.row, None, format!("{}（{}）", check.message, e.detail)));
+                }
+                if n > 20 {
+                    problems.push(InputProblem::file(dataset, format!("……另有 {} 行“{}”未列出", n - 20, check.message)));
+                }
+            }
+            Err(Problem::Config(m)) => {
+                problems.push(InputProblem::file(toml_file, format!("[[datasets.{dataset}.check]] {}：{m}", check.message)))
+            }
+            Err(Problem::Data(p)) => problems.extend(p),
+        }
+    }
+    problems
 }
 
 enum Problem {
@@ -452,16 +533,23 @@ fn condition(w: &Where, data: &Dataset, dataset: &str, as_of: NaiveDate) -> Resu
         (None, None, Some(cols)) if !cols.is_empty() => {
             let mut sum = lit(0.0);
             for c in cols {
-                let c = need(data, dataset, Some(c), &[Integer, Number, Percent])?;
+                let c = need(data, dataset, Some(c), &[Integer, Number, Percent, NumberOrYesNo])?;
                 sum = sum + col(c).cast(DataType::Float64).fill_null(lit(0.0));
             }
             sum
         }
         (Some([from, to]), None, None) => {
-            need(data, dataset, Some(from), &[Date])?;
-            need(data, dataset, Some(to), &[Date])?;
+            // "as_of" (when no column is called so) is the assessment date itself.
+            let date = |c: &str| -> Result<Expr, Problem> {
+                if c == AS_OF && !data.types.contains_key(c) {
+                    return Ok(lit(day_number(as_of)));
+                }
+                need(data, dataset, Some(c), &[Date])?;
+                Ok(col(c))
+            };
+            let (from, to) = (date(from)?, date(to)?);
             // A blank end (not closed, not paid) counts up to the assessment date.
-            (col(to.as_str()).fill_null(lit(day_number(as_of))) - col(from.as_str())).cast(DataType::Float64)
+            (to.fill_null(lit(day_number(as_of))) - from).cast(DataType::Float64)
         }
         (None, Some(c), None) => {
             need(data, dataset, Some(c), &[])?;
@@ -483,7 +571,7 @@ fn condition(w: &Where, data: &Dataset, dataset: &str, as_of: NaiveDate) -> Resu
         parts.push(base.clone().cast(DataType::Float64).lt_eq(lit(n)));
     }
     if let Some(other) = &w.below {
-        let other = need(data, dataset, Some(other), &[Integer, Number, Percent])?;
+        let other = need(data, dataset, Some(other), &[Integer, Number, Percent, NumberOrYesNo])?;
         parts.push(base.clone().cast(DataType::Float64).lt(col(other).cast(DataType::Float64)));
     }
     if let Some(list) = &w.among {
@@ -519,7 +607,8 @@ fn condition(w: &Where, data: &Dataset, dataset: &str, as_of: NaiveDate) -> Resu
         return Err(Problem::Config("where 中要写 is、equals、in、at_least、at_most、less_than、below 或 blank".into()));
     };
     // A blank cell never matches a comparison.
-    Ok(parts.into_iter().fold(first, |a, b| a.and(b)).fill_null(lit(false)))
+    let matched = parts.into_iter().fold(first, |a, b| a.and(b)).fill_null(lit(false));
+    Ok(if w.not { matched.not() } else { matched })
 }
 
 /// Every `by` cell must have a standard in `values` (no `other` given).
@@ -550,12 +639,44 @@ fn check_listed(data: &Dataset, dataset: &str, by: &str, values: &BTreeMap<Strin
     }
 }
 
+/// The dataset with each row's unit replaced by its unit at a coarser `level` (the county of
+/// an insurer in a county): that level's unit columns must be the first of the dataset's.
+fn coarser(
+    data: &Dataset,
+    dataset: &str,
+    level: &str,
+    level_columns: &BTreeMap<String, Vec<String>>,
+) -> Result<DataFrame, Problem> {
+    let (Some(to), Some(from)) = (level_columns.get(level), level_columns.get(&data.level)) else {
+        let known: Vec<&str> = level_columns.keys().map(String::as_str).collect();
+        return Err(Problem::Config(format!("level = \"{level}\" 不是 [units] 中的层级（有：{}）", known.join("、"))));
+    };
+    if to.len() >= from.len() || from[..to.len()] != to[..] {
+        return Err(Problem::Config(format!(
+            "数据集 {dataset} 的行属于层级 {}（{}），不能按层级 {level}（{}）汇总",
+            data.level,
+            from.join("、"),
+            to.join("、")
+        )));
+    }
+    let keys = data.frame.column(UNIT).and_then(|c| c.str().cloned()).map_err(|e| Problem::Config(e.to_string()))?;
+    let sep = crate::dataset::KEY_SEP.to_string();
+    let prefix: Vec<String> = keys
+        .iter()
+        .map(|k| k.unwrap_or_default().split(crate::dataset::KEY_SEP).take(to.len()).collect::<Vec<_>>().join(&sep))
+        .collect();
+    let mut frame = data.frame.clone();
+    frame.with_column(Column::new(UNIT.into(), prefix)).map_err(|e| Problem::Config(e.to_string()))?;
+    Ok(frame)
+}
+
 /// One dataset measure per unit that has rows.
 fn per_unit(
     name: &str,
     spec: &MeasureSpec,
     kind: &Kind,
     datasets: &BTreeMap<String, Dataset>,
+    level_columns: &BTreeMap<String, Vec<String>>,
     as_of: NaiveDate,
 ) -> Result<(String, Vec<(String, f64)>), Problem> {
     use ColumnType::*;
@@ -587,8 +708,12 @@ fn per_unit(
         return Err(Problem::Config("share、all 和 any 要写 where（哪些行算在内）".into()));
     }
     let column = spec.column.as_deref();
-    let numeric = [Integer, Number, Percent];
-    let mut frame = data.frame.clone().lazy();
+    let numeric = [Integer, Number, Percent, NumberOrYesNo];
+    let (level, frame) = match &spec.level {
+        Some(level) if *level != data.level => (level.clone(), coarser(data, dataset, level, level_columns)?),
+        _ => (data.level.clone(), data.frame.clone()),
+    };
+    let mut frame = frame.lazy();
     if let Some(rows) = &spec.rows {
         frame = frame.filter(conditions(rows, data, dataset, as_of)?);
     }
@@ -607,7 +732,7 @@ fn per_unit(
         Kind::All(_) => filter.clone().expect("checked").cast(DataType::Float64).min(),
         Kind::Any(_) => filter.clone().expect("checked").cast(DataType::Float64).max(),
         Kind::Value(_) => {
-            let c = need(data, dataset, column, &[Integer, Number, Percent, YesNo])?;
+            let c = need(data, dataset, column, &[Integer, Number, Percent, YesNo, NumberOrYesNo])?;
             col(c).first().cast(DataType::Float64)
         }
         Kind::Latest(_) => {
@@ -665,7 +790,7 @@ fn per_unit(
         }
     }
     if problems.is_empty() {
-        Ok((data.level.clone(), out))
+        Ok((level, out))
     } else {
         Err(Problem::Data(problems))
     }

@@ -80,7 +80,6 @@ pub type Prepare = fn(&ProgrammeDir, &ProgressBar) -> Result<Ready, InputErrors>
 /// The kinds of programme, by the `[programme] kind` of their programme.toml.
 pub const KINDS: &[(&str, Prepare)] = &[
     ("micro-insurance", crate::micro::prepare),
-    ("agri-assessment", crate::agri::prepare),
     ("assessment", crate::declared::prepare),
 ];
 

@@ -148,9 +148,16 @@ fn every_lost_point_is_traced_to_its_facts() {
     let rows = read_csv(&results().join("csv/evidence.csv"));
     let late: Vec<&Vec<String>> = rows.iter().filter(|r| r[2].starts_with("定损后超过20日")).collect();
     assert_eq!(late.len(), 3, "{late:?}"); // 通州区 国寿 25 days, 海门市 太保 23 days, 滨海园区 unpaid
-    assert!(late.iter().any(|r| r[0] == "通州区" && r[1] == "国寿财险" && r[3].contains("相隔25日")));
-    assert!(late.iter().any(|r| r[0] == "南通滨海园区" && r[3].contains("未支付")));
-    assert!(rows.iter().any(|r| r[0] == "启东市" && r[3] == "棉花：各级财政补贴合计65%，标准不低于70%"));
+    assert!(late.iter().any(|r| r[0] == "通州区"
+        && r[1] == "国寿财险"
+        && r[3] == "赔案号 CLPC201205000831；定损日期2012-07-09，支付日期2012-08-03，相隔25天"));
+    assert!(late.iter().any(|r| r[0] == "南通滨海园区" && r[3].contains("支付日期未填（计至2012-12-31），相隔162天")));
+    assert!(rows.iter().any(|r| r[0] == "启东市"
+        && r[3] == "险种“棉花”：中央财政（%）+省级财政（%）+市县财政（%）合计65，标准70"));
+    // The insurer's item 3.x lost its points for the same late claims and one paid short.
+    let short: Vec<&Vec<String>> = rows.iter().filter(|r| r[2] == "理赔款未及时足额到位").collect();
+    assert_eq!(short.len(), 4, "{short:?}");
+    assert!(short.iter().any(|r| r[0] == "海安县" && r[3].contains("实付赔款（元）：921.94，核定赔款（元）：1152.43")));
     assert_eq!(rows.iter().filter(|r| r[2] == "理赔未张榜公布").count(), 5); // 3 in 海安县, 2 in 如皋市
 }
 
@@ -232,7 +239,7 @@ fn a_metric_no_dataset_provides_is_named_with_its_item() {
     // A findings column that a dataset computes.
     bad(
         |p| edit_file(&p.join("data/县区检查结果.csv"), "rate_violations", "claims_all_posted"),
-        &["“claims_all_posted”由数据集计算，不能在检查结果中填写"],
+        &["[measures] 中已有“claims_all_posted”，它也是数据集 county_findings 的检查结果列"],
     );
 }
 
@@ -273,7 +280,7 @@ fn bad_cells_name_the_file_row_and_column() {
             std::fs::write(p.join("data/种植面积.csv"), csv).unwrap();
             edit_file(&p.join("programme.toml"), "data/种植面积.xlsx", "data/种植面积.csv");
         },
-        &["data/种植面积.csv 第13行 “作物”列：作物“棉化”不在 programme.toml 的 [crops] 中", "是否应为“棉花”？"],
+        &["data/种植面积.csv 第13行 “作物”列：“棉化”不在规定的作物中", "是否应为“棉花”？"],
     );
     bad(
         |p| edit_file(&p.join("data/设施大棚.csv"), ",否\r\n", ",不详\r\n"),
@@ -281,11 +288,11 @@ fn bad_cells_name_the_file_row_and_column() {
     );
     bad(
         |p| edit_file(&p.join("data/满意度回访.csv"), "海门市,太保财险", "海门市,太平洋财险"),
-        &["有海门市“太平洋财险”的数据，但承办公司检查结果", "检查结果中海门市的承办公司为：人保财险、太保财险"],
+        &["data/满意度回访.csv 第17行 “承办公司”列：“海门市 太平洋财险”不是 [units] 中的单位", "是否应为“海门市 太保财险”？"],
     );
     bad(
         |p| edit_file(&p.join("data/县区检查结果.csv"), "\r\n通州区,", "\r\n通洲区,"),
-        &["data/县区检查结果.csv 第4行 “县（市）区”列：“通洲区”不是被考核的县（市）区", "是否应为“通州区”？"],
+        &["data/县区检查结果.csv 第4行 “县（市）区”列：“通洲区”不是 [units] 中的单位", "是否应为“通州区”？"],
     );
     bad(
         |p| {
@@ -352,4 +359,23 @@ fn generator_rebuilds_the_bundled_datasets_byte_for_byte() {
         assert_eq!(a.file_name(), b.file_name());
         assert!(std::fs::read(a).unwrap() == std::fs::read(b).unwrap(), "{} differs from the generator's", b.display());
     }
+}
+
+#[test]
+fn rows_breaking_the_programmes_checks_are_named_with_their_values() {
+    // [[datasets.claims.check]]: a payment before its loss assessment.
+    bad(
+        |p| edit_file(&p.join("data/理赔台账/太保财险.csv"), "2012-06-13,2012-06-27", "2012-06-13,2012-06-01"),
+        &["data/理赔台账/太保财险.csv 第2行：支付日期早于定损日期（赔案号 CPIC201203000001；定损日期2012-06-13，支付日期2012-06-01，相隔-12天）"],
+    );
+    // 赔案号 is `unique = true` across the four ledger files.
+    bad(
+        |p| edit_file(&p.join("data/理赔台账/太保财险.csv"), "CPIC201203000002,", "CPIC201203000001,"),
+        &["太保财险.csv 第3行 “赔案号”列：“CPIC201203000001”重复，已见于", "太保财险.csv第2行"],
+    );
+    // [[datasets.survey.check]]: more satisfied households than were surveyed.
+    bad(
+        |p| edit_file(&p.join("data/满意度回访.csv"), "港闸区,人保财险,50,43", "港闸区,人保财险,50,53"),
+        &["data/满意度回访.csv 第3行：满意户数大于回访户数（回访户数：50，满意户数：53）"],
+    );
 }

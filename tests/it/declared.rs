@@ -296,7 +296,7 @@ fn every_measure_of_the_vocabulary_counts_as_by_hand() {
             ("all_true", "0")
         ])
     );
-    // C镇 has no rows: counts and sums 0, means, shares and `all` 不适用, no latest date at all.
+    // C镇 has no rows: counts and sums 0, means and shares 不适用, `all` holds (1), no latest date at all.
     assert_eq!(
         row("C镇"),
         want(&[
@@ -309,7 +309,7 @@ fn every_measure_of_the_vocabulary_counts_as_by_hand() {
             ("big", "0"),
             ("per_row", "不适用"),
             ("score", "7"),
-            ("all_true", "不适用")
+            ("all_true", "1")
         ])
     );
     // The rows that cost A镇 and B镇 their `all`: file and row, and the value read.
@@ -628,8 +628,8 @@ short = { count = "rows", where = { sum_of = ["金额", "限额"], less_than = {
     // A镇 rows: (100, 80, 是) (50, 60, 否) (30, 30, 是); B镇: (20, 10, 否); C镇: none.
     assert_eq!(column("true_and_big"), ["1", "0", "0"]);
     assert_eq!(column("any_small"), ["1", "1", "0"]);
-    // Of A镇's true rows, 30 is below 50; B镇 and C镇 have no true rows.
-    assert_eq!(column("true_all_big"), ["0", "不适用", "不适用"]);
+    // Of A镇's true rows, 30 is below 50; B镇 and C镇 have no true rows: all of none holds.
+    assert_eq!(column("true_all_big"), ["0", "1", "1"]);
     assert_eq!(column("among"), ["3", "0", "0"]);
     // A镇's standard is 150: 180 no, 110 and 60 short; B镇 takes the other standard, 40: 30 short.
     assert_eq!(column("short"), ["2", "1", "0"]);

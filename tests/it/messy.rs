@@ -746,10 +746,10 @@ fn inputs_outside_the_programme_folder_are_refused_unread() {
     let toml = prog.join("programme.toml");
     let text = std::fs::read_to_string(&toml)
         .unwrap()
-        .replace("survey = \"data/满意度回访.csv\"", "survey = \"../../满意度回访.csv\"");
+        .replace("file = \"data/满意度回访.csv\"", "file = \"../../满意度回访.csv\"");
     std::fs::write(&toml, text).unwrap();
     run(dir.path(), &dir.path().join("input"))
-        .refused("agri dot-dot", &["[datasets] = “../../满意度回访.csv” 指向项目文件夹之外"]);
+        .refused("agri dot-dot", &["datasets.survey.file = “../../满意度回访.csv” 指向项目文件夹之外"]);
 }
 
 // ---------------------------------------------------------------- class 5: nothing half-written
@@ -931,7 +931,7 @@ fn agri_facts_a_rule_needs_must_be_there() {
             assert!(kept.len() < text.lines().count());
             std::fs::write(&path, kept.join("\n") + "\n").unwrap();
         },
-        |r| r.refused("last year", &["2011年考核等级.csv", "没有海安县“中华联合”的上年等级", "等级填“无”"]),
+        |r| r.refused("last year", &["2011年考核等级.csv", "没有“海安县 中华联合”的上年等级", "等级填“无”"]),
     );
     agri_case(
         "first-year insurer declared",
@@ -945,14 +945,14 @@ fn agri_facts_a_rule_needs_must_be_there() {
                 .iter()
                 .find(|row| row.iter().any(|c| c == "中华联合") && row.iter().any(|c| c == "海安县"))
                 .unwrap();
-            assert!(row.iter().any(|c| c == "无（上年未承办）"), "{row:?}");
+            assert!(row.iter().any(|c| c == "无"), "{row:?}");
             assert!(!row.iter().any(|c| c.contains("取消承办资格")), "no two-year consequence: {row:?}");
         },
     );
     agri_case(
         "no last_year dataset at all",
         |prog| {
-            replace_in(&prog.join("programme.toml"), "last_year = \"data/2011年考核等级.csv\"", "");
+            replace_in(&prog.join("programme.toml"), "last_year = { dataset = \"last_year\", column = \"等级\" }", "");
         },
         |r| r.refused("no last year", &["连续两年同一等级的规则", "last_year"]),
     );
@@ -964,7 +964,7 @@ fn agri_facts_a_rule_needs_must_be_there() {
             let kept: Vec<&str> = text.lines().filter(|l| !l.starts_with("港闸区,人保财险")).collect();
             std::fs::write(&path, kept.join("\n") + "\n").unwrap();
         },
-        |r| r.refused("survey missing", &["满意度回访.csv", "没有港闸区“人保财险”的满意度回访数据"]),
+        |r| r.refused("survey missing", &["满意度回访.csv：没有“港闸区 人保财险”的满意度回访数据"]),
     );
     agri_case(
         "survey too small",
@@ -982,14 +982,14 @@ fn agri_facts_a_rule_needs_must_be_there() {
                 "CPIC201203000001,港闸区,太平洋财险",
             );
         },
-        |r| r.refused("ledger insurer", &["太保财险.csv 第2行", "港闸区“太平洋财险”", "承办公司为"]),
+        |r| r.refused("ledger insurer", &["太保财险.csv 第2行", "“港闸区 太平洋财险”不是 [units] 中的单位"]),
     );
     agri_case(
         "agri toml error",
         |prog| {
             replace_in(&prog.join("programme.toml"), "region = \"南通市\"", "region = 南通市");
         },
-        |r| r.refused("agri toml", &["programme.toml 第13行", "程序信息："]),
+        |r| r.refused("agri toml", &["programme.toml 第10行", "程序信息："]),
     );
     agri_case(
         "rubric toml error",

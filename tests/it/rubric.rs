@@ -3,8 +3,79 @@
 
 use std::path::PathBuf;
 
+use std::collections::BTreeSet;
+
 use kaohe::rubric::score::{consequence, grade, score_item, score_unit, Metrics, ScoreError};
-use kaohe::rubric::{agri_metrics, load, parse, Fraction, Rubric, Rule};
+/// The metrics the bundled 南通 programme's measures and findings provide (its
+/// programme.toml): what the two rubrics may read.
+const AGRI_METRICS: &[&str] = &[
+    "major_audit_finding",
+    "major_accident",
+    "falsification",
+    "agreement_signed",
+    "rate_violations",
+    "high_efficiency_premium_share",
+    "coverage_rice",
+    "coverage_wheat",
+    "coverage_maize",
+    "coverage_rapeseed",
+    "coverage_cotton",
+    "livestock_uninsured_cases",
+    "greenhouse_coverage",
+    "subsidised_greenhouses_uninsured",
+    "machinery_refusal",
+    "fishery_group_petition",
+    "underwriting_publicised",
+    "claims_all_posted",
+    "claims_all_paid_in_time",
+    "claims_all_via_card",
+    "mis_upload_late",
+    "mis_not_fully_used",
+    "subsidy_below_standard",
+    "no_special_account",
+    "premium_late",
+    "transfer_late",
+    "management_fee_failed_checks",
+    "management_fee_no_rules",
+    "catastrophe_reserve_not_remitted",
+    "catastrophe_reserve_misused",
+    "no_special_audit",
+    "audit_issues_unfixed",
+    "audit_major_problem",
+    "pilot_kinds",
+    "daily_work_score",
+    "new_lines_meeting_coverage",
+    "new_lines_below_coverage",
+    "new_clauses_registered",
+    "new_line_pilots",
+    "city_meetings_hosted",
+    "province_meetings_hosted",
+    "publicity_and_commendations",
+    "network_incomplete",
+    "staff_targets_set",
+    "lines_underwritten_late",
+    "all_lines_offered",
+    "data_incomplete",
+    "data_errors",
+    "late_survey_complaints",
+    "verified_claim_complaints",
+    "disaster_equipment_adequate",
+    "claims_not_posted",
+    "posting_hard_to_consult",
+    "claims_paid_in_full_on_time",
+    "satisfaction_rate",
+    "survey_households",
+    "ledgers_complete",
+    "reports_to_government",
+    "new_lines_piloted",
+];
+
+/// [`AGRI_METRICS`] as a set, for [`parse`] and [`load`].
+fn agri_metrics() -> BTreeSet<String> {
+    AGRI_METRICS.iter().map(|m| m.to_string()).collect()
+}
+
+use kaohe::rubric::{load, parse, Fraction, Rubric, Rule};
 
 fn rubric(name: &str) -> Rubric {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("input/nantong-2012-agri/rubrics").join(name);
