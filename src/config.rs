@@ -138,6 +138,10 @@ pub enum RankKey {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProgrammeConfig {
+    /// Rubric files scoring the towns on their results (the measures in
+    /// [`crate::micro::TOWN_MEASURES`]), relative to the programme folder; none by default.
+    #[serde(default)]
+    pub rubrics: Vec<String>,
     pub programme: ProgrammeSection,
     pub document: DocumentSection,
     pub inputs: InputsSection,
@@ -145,6 +149,9 @@ pub struct ProgrammeConfig {
     pub enrollment: EnrollmentSection,
     pub ranking: RankingSection,
     pub text: TextSection,
+    /// `[rubric_text]`: titles and notes of the rubric results (ranking, grades).
+    #[serde(default)]
+    pub rubric_text: crate::assess::ResultText,
     /// `[[pdf]]`: the documents published (default: every one the programme computes).
     #[serde(default)]
     pub pdf: Vec<crate::outputs::PdfSpec>,
@@ -353,6 +360,8 @@ fn toml_date(file: &str, key: &str, v: &toml::value::Datetime) -> Result<NaiveDa
 
 /// Every key each section accepts, to report all misspelt keys at once (serde stops at the first).
 const SECTIONS: &[(&str, &[&str])] = &[
+    ("rubrics", &[]),
+    ("rubric_text", &["ranking_label", "ranking_title", "ranking_note", "grades_label", "grades_title", "grades_note"]),
     ("programme", &["kind", "region", "year", "name"]),
     ("document", &["issuer", "code", "serial", "date"]),
     ("inputs", &["population", "rosters"]),

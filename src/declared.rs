@@ -412,38 +412,8 @@ pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputPro
     }
     // A rubric reads the measures of its own level.
     let available = |level: &str| -> BTreeSet<String> { columns.get(level).into_iter().flatten().cloned().collect() };
-    let mut rubrics = Vec::new();
-    for name in &config.rubrics {
-        let shown = format!("{display}/{name}");
-        let text = match crate::ingest::confined(dir, name, "rubrics", &file).and_then(|path| {
-            std::fs::read_to_string(path).map_err(|e| InputProblem::file(&shown, format!("无法读取：{}", io_text(&e))))
-        }) {
-            Ok(t) => t,
-            Err(p) => {
-                problems.push(p);
-                continue;
-            }
-        };
-        let level = rubric::assesses(&text);
-        if !levels.iter().any(|l| l.name == level) {
-            let names: Vec<&str> = levels.iter().map(|l| l.name.as_str()).collect();
-            problems.push(
-                InputProblem::file(
-                    &shown,
-                    format!("[rubric] assesses = \"{level}\"，但本项目的单位是 [units] level = \"{}\"", names.join("\"、\"")),
-                )
-                .hint(format!("在 [rubric] 中写 assesses = \"{}\"", names[0])),
-            );
-            continue;
-        }
-        match rubric::parse(&text, &shown, &available(&level)) {
-            Ok(r) => rubrics.push((shown, r)),
-            Err(p) => problems.extend(p),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
+    let level_names: Vec<&str> = levels.iter().map(|l| l.name.as_str()).collect();
+    let rubrics = rubric::load_listed(dir, display, &config.rubrics, &level_names, available)?;
     let last_year = last_year_grades(&config, &datasets, &rubrics, &levels, &file)?;
     let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let digest = crate::archive::sha256_hex(&bytes);

@@ -7,6 +7,7 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 
 use crate::archive::{InputRecord, Manifest};
+use crate::assess;
 use crate::config::{self, Programme};
 use crate::ingest;
 use crate::metrics::{self, EnrollmentCounts};
@@ -222,10 +223,79 @@ fn micro_views(dir: &ProgrammeDir, prepared: &Prepared) -> Result<Views, InputEr
     Ok(views)
 }
 
+/// Each town's results as measures a rubric reads (name, metrics-sheet header): the quota
+/// workflow's numbers are measures like any other programme's.
+pub const TOWN_MEASURES: &[(&str, &str)] = &[
+    ("base", "基数人口"),
+    ("quota", "任务数"),
+    ("insured", "按时参保人数"),
+    ("late", "逾期参保人数"),
+    ("participation", "参保率（%）"),
+    ("completion", "任务完成率（%）"),
+    ("rank", "排名"),
+];
+
+/// The towns with their measures, in population order.
+fn town_units(p: &Prepared, columns: usize) -> Vec<assess::Unit> {
+    // Percent to two decimals, as the ranking publishes it; 不适用 without a base.
+    let pct = |n: u64, d: u64| if d == 0 { f64::NAN } else { (n as f64 / d as f64 * 10_000.0).round() / 100.0 };
+    p.quotas
+        .towns
+        .iter()
+        .zip(&p.counts.towns)
+        .zip(&p.standings)
+        .map(|((q, c), s)| {
+            let values = [
+                ("base", q.base as f64),
+                ("quota", q.quota as f64),
+                ("insured", c.on_time as f64),
+                ("late", c.late as f64),
+                ("participation", pct(c.on_time, q.base)),
+                ("completion", pct(c.on_time, q.quota)),
+                ("rank", s.rank as f64),
+            ];
+            let mut keys = vec![q.name.clone()];
+            keys.resize(columns, String::new());
+            assess::Unit { keys, values: values.iter().map(|(k, v)| (k.to_string(), *v)).collect() }
+        })
+        .collect()
+}
+
+/// The towns' measures sheet (`metrics`), and the results of any rubric scoring them.
+fn rubric_views(dir: &ProgrammeDir, p: &Prepared, views: &mut Views) -> Result<Vec<InputRecord>, InputErrors> {
+    let c = &p.programme.config;
+    let names: std::collections::BTreeSet<String> = TOWN_MEASURES.iter().map(|(n, _)| n.to_string()).collect();
+    let rubrics = crate::rubric::load_listed(&dir.path, &dir.display, &c.rubrics, &["town"], |_| names.clone())
+        .map_err(InputErrors)?;
+    let key_columns = vec!["镇办".to_string()];
+    let units = town_units(p, key_columns.len());
+    let columns: Vec<String> = TOWN_MEASURES.iter().map(|(n, _)| n.to_string()).collect();
+    let headers: Vec<String> = TOWN_MEASURES.iter().map(|(_, h)| h.to_string()).collect();
+    views.table("metrics", assess::metrics_table("考核指标", &key_columns, &units, &columns, Some(&headers)));
+    let input = assess::Input {
+        rubrics: &rubrics,
+        key_columns,
+        units: [("town".to_string(), units)].into(),
+        last_year: Default::default(),
+        sample_source: Default::default(),
+    };
+    let results = crate::timings::timed("scoring", || assess::assess(&input)).map_err(InputErrors)?;
+    let pc = &c.programme;
+    let titles = assess::Titles { text: &c.rubric_text, year: pc.year, region: &pc.region, name: &pc.name };
+    assess::views(views, &results, &titles);
+    c.rubrics
+        .iter()
+        .zip(&rubrics)
+        .map(|(name, (shown, _))| record(&dir.path.join(name), shown).map_err(|p| InputErrors(vec![p])))
+        .collect()
+}
+
 /// Read, check and compute a micro-insurance programme: what it publishes and its record.
 pub fn prepare(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Ready, InputErrors> {
-    let p = compute(dir, progress)?;
-    let views = micro_views(dir, &p)?;
+    let mut p = compute(dir, progress)?;
+    let mut views = micro_views(dir, &p)?;
+    let rubric_inputs = rubric_views(dir, &p, &mut views)?;
+    p.inputs.extend(rubric_inputs);
     let rows: usize = p.enrollment.files.iter().map(|f| f.records).sum();
     let set_aside = p
         .enrollment

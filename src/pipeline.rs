@@ -93,6 +93,15 @@ pub fn kind_of(dir: &ProgrammeDir) -> String {
         .unwrap_or_else(|| "micro-insurance".into())
 }
 
+/// Whether a folder's programme.toml apportions quotas (has a `[quota]` section): the
+/// programmes `kaohe reconcile` can compare with a published quota table.
+pub fn has_quotas(dir: &ProgrammeDir) -> bool {
+    std::fs::read_to_string(dir.path.join("programme.toml"))
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .is_some_and(|t| t.contains_key("quota"))
+}
+
 /// Read, check and compute one programme by its kind.
 pub fn prepare(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Ready, InputErrors> {
     let kind = kind_of(dir);

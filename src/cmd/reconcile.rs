@@ -10,11 +10,8 @@ use kaohe::pipeline;
 use kaohe::{ingest, reconcile};
 
 pub fn reconcile(args: ReconcileArgs) -> Result<ExitCode, Error> {
-    // Only programmes with quotas can be reconciled.
-    let dirs: Vec<_> = pipeline::find_programmes(&args.input.input)?
-        .into_iter()
-        .filter(|d| pipeline::kind_of(d) == "micro-insurance")
-        .collect();
+    // Only programmes that apportion quotas can be reconciled with a quota table.
+    let dirs: Vec<_> = pipeline::find_programmes(&args.input.input)?.into_iter().filter(pipeline::has_quotas).collect();
     let dir = match &args.programme {
         Some(name) => dirs
             .iter()

@@ -15,6 +15,53 @@ use serde::Deserialize;
 
 use crate::problem::{nearest, InputProblem};
 
+/// Read the rubric files a programme lists (relative to its folder): each must assess one
+/// of `levels` and read only measures `available(level)` provides. All problems at once.
+pub fn load_listed(
+    dir: &Path,
+    display: &str,
+    names: &[String],
+    levels: &[&str],
+    available: impl Fn(&str) -> BTreeSet<String>,
+) -> Result<Vec<(String, Rubric)>, Vec<InputProblem>> {
+    let file = format!("{display}/programme.toml");
+    let mut rubrics = Vec::new();
+    let mut problems = Vec::new();
+    for name in names {
+        let shown = format!("{display}/{name}");
+        let text = match crate::ingest::confined(dir, name, "rubrics", &file).and_then(|path| {
+            std::fs::read_to_string(path)
+                .map_err(|e| InputProblem::file(&shown, format!("无法读取：{}", crate::problem::io_text(&e))))
+        }) {
+            Ok(t) => t,
+            Err(p) => {
+                problems.push(p);
+                continue;
+            }
+        };
+        let level = assesses(&text);
+        if !levels.contains(&level.as_str()) {
+            problems.push(
+                InputProblem::file(
+                    &shown,
+                    format!("[rubric] assesses = \"{level}\"，但本项目的单位是 [units] level = \"{}\"", levels.join("\"、\"")),
+                )
+                .hint(format!("在 [rubric] 中写 assesses = \"{}\"", levels.first().copied().unwrap_or_default())),
+            );
+            continue;
+        }
+        match parse(&text, &shown, &available(&level)) {
+            Ok(r) => rubrics.push((shown, r)),
+            Err(p) => problems.extend(p),
+        }
+    }
+    if problems.is_empty() {
+        Ok(rubrics)
+    } else {
+        Err(problems)
+    }
+}
+
 /// A whole rubric file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -870,3 +870,77 @@ fn streaming_engine_gives_the_same_numbers_as_in_memory() {
         assert!(std::fs::read(x).unwrap() == std::fs::read(y).unwrap(), "{} differs", x.display());
     }
 }
+
+/// The quota workflow's results are measures: a rubric scores the towns on their task
+/// completion and late premiums, and its ranking and score sheets are published like any
+/// assessment's.
+#[test]
+fn a_rubric_scores_the_towns_on_their_quota_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let (prog, toml) = crate::common::bundled_copy(dir.path(), "hanbin-2015-micro");
+    std::fs::create_dir_all(prog.join("rubrics")).unwrap();
+    std::fs::write(
+        prog.join("rubrics/towns.toml"),
+        r#"[rubric]
+id = "towns"
+assesses = "town"
+label = "附件"
+title = "2015年度小额人身保险工作考核评分表"
+unit = "镇办"
+total = 100
+
+[[category]]
+no = 1
+name = "目标任务"
+
+[[item]]
+id = "1"
+category = 1
+indicator = "完成区下达的参保任务"
+base = 80
+method = "任务完成率每低于100%一个百分点扣2分"
+rule = { kind = "shortfall", metrics = [{ metric = "completion", label = "任务完成率" }], target = 100, points = 2, step = 1 }
+
+[[item]]
+id = "2"
+category = 1
+indicator = "按时归集保费"
+base = 20
+method = "逾期缴费每人扣0.01分"
+rule = { kind = "per-incident", counts = [{ metric = "late", points = 0.01, each = true, reason = "逾期缴费" }] }
+"#,
+    )
+    .unwrap();
+    let text_before = std::fs::read_to_string(&toml).unwrap();
+    let declared = format!(
+        "rubrics = [\"rubrics/towns.toml\"]\n{}\n[[table]]\nview = \"metrics\"\n[[table]]\nview = \"county-ranking-towns\"\n[[pdf]]\nview = \"score-sheet-towns\"\ntemplate = \"score-sheet\"\nfile = \"score-sheet/{{n}}-{{unit}}.pdf\"\n",
+        text_before
+    );
+    std::fs::write(&toml, declared).unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let out = dir.path().join("out/hanbin-2015-micro");
+    let metrics = read_csv(&out.join("csv/metrics.csv"));
+    assert_eq!(metrics[0], ["镇办", "基数人口", "任务数", "按时参保人数", "逾期参保人数", "参保率（%）", "任务完成率（%）", "排名"]);
+    let row = |name: &str| metrics.iter().find(|r| r[0] == name).unwrap().clone();
+    // As the published ranking says (tests/golden): 老城办 40120 / 8024 / 7598 / 212, 17th.
+    assert_eq!(row("老城办")[1..], ["40120", "8024", "7598", "212", "18.94", "94.69", "17"]);
+    // 老城办: 80 − 2 × (100 − 94.69) = 69.38; 20 − 212 × 0.01 = 17.88; 87.26.
+    // 早阳镇: completion 107.5% loses nothing; 20 − 268 × 0.01 = 17.32; 97.32.
+    let ranking = read_csv(&out.join("csv/county-ranking-towns.csv"));
+    let total = |name: &str| {
+        let c = ranking[0].iter().position(|h| h == "总分").unwrap();
+        ranking.iter().find(|r| r.contains(&name.to_string())).unwrap()[c].clone()
+    };
+    assert_eq!((total("老城办"), total("早阳镇")), ("87.26".to_string(), "97.32".to_string()));
+    assert_eq!(all_files(&out.join("score-sheet")).len(), 34);
+    // The rubric's file is in the manifest.
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("input/hanbin-2015-micro/rubrics/towns.toml"), "{manifest}");
+    // A rubric reading a result that is not a measure is named with the measures there are.
+    let rubric = std::fs::read_to_string(prog.join("rubrics/towns.toml")).unwrap();
+    std::fs::write(prog.join("rubrics/towns.toml"), rubric.replace("metric = \"late\"", "metric = \"lateness\"")).unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out2"], dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("“lateness”"), "{}", text(&o));
+}
