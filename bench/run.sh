@@ -6,8 +6,9 @@
 #
 #   bench/run.sh            # district, city and province (needs ~2 GB of disk)
 #   bench/run.sh --quick    # district and city only
-#   BEFORE=/path/to/older/kaohe bench/run.sh   # also run an older build on the same
-#                           # workloads, interleaved run by run, and print both
+#   BEFORE=/path/to/older/kaohe BEFORE_REF=282daf3 bench/run.sh   # also run an older
+#                           # build (built from BEFORE_REF) on the same workloads,
+#                           # interleaved run by run, and print both
 #
 # Scratch: $KAOHE_BENCH_DIR (default ~/.cache/kaohe-bench). Build: $CARGO_TARGET_DIR
 # (default ~/.cache/kaohe-target, shared with .ci/run).
@@ -44,11 +45,22 @@ if [[ ! -f "$W/district/hanbin-2015-micro/programme.toml" ]]; then
   "$K" generate --workload district --out "$W/district/hanbin-2015-micro" >&2
   undeclared input/hanbin-2015-micro/programme.toml >"$W/district/hanbin-2015-micro/programme.toml"
 fi
-if [[ ! -f "$W/city/nantong-city/programme.toml" ]]; then
+# The city's data is generated once; its programme file is always this checkout's.
+if [[ ! -d "$W/city/nantong-city/data" ]]; then
   mkdir -p "$W/city/nantong-city"
-  cp -r input/nantong-2012-agri/rubrics "$W/city/nantong-city/"
-  undeclared input/nantong-2012-agri/programme.toml >"$W/city/nantong-city/programme.toml"
   "$K" generate --workload city --out "$W/city/nantong-city/data" >&2
+fi
+cp -r input/nantong-2012-agri/rubrics "$W/city/nantong-city/"
+undeclared input/nantong-2012-agri/programme.toml >"$W/city/nantong-city/programme.toml"
+# An older build (BEFORE) reads the programme files of the revision it was built from
+# (BEFORE_REF), on the same data: 南通 was the agri-assessment kind before issue 9.
+if [[ -n "${BEFORE:-}" ]]; then
+  : "${BEFORE_REF:?set BEFORE_REF to the git revision BEFORE was built from}"
+  rm -rf "$W/before-city" && mkdir -p "$W/before-city/nantong-city"
+  cp -r "$W/city/nantong-city/data" "$W/before-city/nantong-city/data"   # a link would be refused
+  cp -r input/nantong-2012-agri/rubrics "$W/before-city/nantong-city/"
+  git show "$BEFORE_REF:input/nantong-2012-agri/programme.toml" | sed '/^# What this programme publishes/,$d' \
+    >"$W/before-city/nantong-city/programme.toml"
 fi
 # The bundled input as shipped: three programmes of three kinds in one run.
 rm -rf "$W/bundled" && cp -r input "$W/bundled"
@@ -73,8 +85,9 @@ for w in $WORKLOADS bundled; do
     # The older build on the same workload right after, so both see the same machine.
     if [[ -n "${BEFORE:-}" && $w != bundled ]]; then
       rm -rf "$SCRATCH/out-before"
+      in="$W/$w" && [[ -d "$W/before-$w" ]] && in="$W/before-$w"
       /usr/bin/time -f "wall %e rss_kb %M" -o "$R/before-$w.$i.time" "$SCRATCH/kaohe-before-run" run --timings \
-        --input "$W/$w" --output "$SCRATCH/out-before" >"$R/before-$w.$i.out" 2>"$R/before-$w.$i.err"
+        --input "$in" --output "$SCRATCH/out-before" >"$R/before-$w.$i.out" 2>"$R/before-$w.$i.err"
     fi
   done
   [[ $w == bundled ]] && continue
@@ -87,7 +100,7 @@ for w in $WORKLOADS bundled; do
   fi
 done
 if [[ -f "$R/city.pdfs" ]]; then
-  "$K" check --input "$W/city" | sed -n 's/.*理赔台账 \([0-9]*\) 行.*/\1/p' >"$R/city.csvrows"
+  "$K" check --input "$W/city" | sed -n 's/.*个数据集共 \([0-9]*\) 行.*/\1/p' >"$R/city.csvrows"
 fi
 
 # The baseline: the same micro-insurance job as a pandas + typst-py script.

@@ -196,6 +196,9 @@ pub struct DatasetSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RowCheck {
+    /// The rows the rule applies to (default: every row), e.g. the paid claims.
+    #[serde(default)]
+    pub when: Option<crate::measure::Conditions>,
     pub rule: crate::measure::Conditions,
     pub message: String,
 }
@@ -229,6 +232,19 @@ enum Value {
     Num(Option<f64>),
     Day(Option<i32>),
     Flag(Option<bool>),
+}
+
+/// What a clerk's sum line says in one of its cells.
+const TOTALS: [&str; 3] = ["合计", "总计", "小计"];
+
+/// A cell without any whitespace (full-width spaces too): “合　计” is 合计.
+fn squeezed(cell: &str) -> String {
+    cell.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// A cell that says 合计, 总计 or 小计 (spaces aside): the row is a sum line.
+fn is_total(cell: &str) -> bool {
+    cell.contains('计') && TOTALS.contains(&squeezed(cell).as_str())
 }
 
 /// Problems listed per file before the rest are summed up in one line.
@@ -423,6 +439,9 @@ pub fn read(
         // Each percent column's largest value in this file, and its first row: all below 1
         // means shares written as decimals (0.4 for 40%).
         let mut percent_max: Vec<Option<(f64, usize, String)>> = cols.iter().map(|_| None).collect();
+        // Bare values between 0 and 1 (“0.94”, no %) in a percent column: with other rows at
+        // 1 or more, 94% written as a decimal — or 0.94%? Refused, not guessed.
+        let mut bare_small: Vec<Vec<(usize, String)>> = cols.iter().map(|_| Vec::new()).collect();
         let mut report = |p: InputProblem, problems: &mut Vec<InputProblem>| {
             bad += 1;
             if bad <= LISTED_PER_FILE {
@@ -432,7 +451,7 @@ pub fn read(
         for r in 0..table.len() {
             let row = table.rows[r];
             // A 合计/小计 line typed under the data is the clerk's sum, not a record.
-            if found.iter().any(|&at| matches!(table.cells[at][r].trim(), "合计" | "总计" | "小计")) {
+            if found.iter().any(|&at| is_total(&table.cells[at][r])) {
                 continue;
             }
             let mut cells = Vec::with_capacity(cols.len());
@@ -467,6 +486,17 @@ pub fn read(
                         continue;
                     }
                 }
+                // A cell that only looks like a total (人保小计, 合 计) is neither skipped nor counted.
+                if column.kind == ColumnType::Text && !column.optional && raw.contains('计') {
+                    let sq = squeezed(raw);
+                    if TOTALS.iter().any(|t| sq.contains(t)) {
+                        row_ok = false;
+                        let p = InputProblem::at(shown, row, Some(col_name), format!("“{raw}”像是合计或小计，不是一条记录"))
+                            .hint("删去合计、小计行（kaohe 自己汇总），或只在一格中写“合计”");
+                        report(p, &mut problems);
+                        continue;
+                    }
+                }
                 if !column.among.is_empty() && !column.among.iter().any(|a| a == raw) {
                     row_ok = false;
                     let p = InputProblem::at(shown, row, Some(col_name), format!("“{raw}”不在规定的{col_name}中"));
@@ -491,6 +521,9 @@ pub fn read(
                     Ok(Value::Num(Some(x))) if column.kind == ColumnType::Percent => {
                         let first = percent_max[c].get_or_insert((x, row, raw.to_string()));
                         first.0 = first.0.max(x);
+                        if x > 0.0 && x < 1.0 && !raw.contains('%') && !raw.contains('％') {
+                            bare_small[c].push((row, raw.to_string()));
+                        }
                         cells.push(Value::Num(Some(x)));
                     }
                     Ok(v) => cells.push(v),
@@ -526,7 +559,20 @@ pub fn read(
                 }
             }
         }
-        for (column, max) in cols.iter().zip(&percent_max) {
+        for ((column, max), small) in cols.iter().zip(&percent_max).zip(&bare_small) {
+            if let Some((max, _, _)) = max.as_ref().filter(|m| m.0 >= 1.0) {
+                for (row, raw) in small.iter().take(LISTED_PER_FILE) {
+                    problems.push(
+                        InputProblem::at(
+                            shown,
+                            *row,
+                            Some(&column.name),
+                            format!("“{raw}”小于1，而这一列其他行是百分数（最大{}），看起来是把百分数写成了小数", crate::rubric::fmt_points(*max)),
+                        )
+                        .hint(format!("写成百分数，如 {}；确实不到1%的，写明百分号，如 {raw}%", crate::rubric::fmt_points(raw.parse::<f64>().unwrap_or(0.0) * 100.0))),
+                    );
+                }
+            }
             if let Some((max, row, example)) = max {
                 if *max > 0.0 && *max < 1.0 {
                     problems.push(

@@ -234,12 +234,32 @@ fn last_year_grades(
             format!("[assessment] last_year：数据集 {} 没有文字列“{}”", spec.dataset, spec.column),
         )]);
     };
-    let mut out = BTreeMap::new();
-    for (unit, grade) in units.iter().zip(grades.iter()) {
-        let keys: Vec<String> = unit.unwrap_or_default().split(dataset::KEY_SEP).map(str::to_string).collect();
-        out.insert(keys, grade.unwrap_or_default().to_string());
-    }
     let mut problems = Vec::new();
+    // A grade the rubrics do not have (不及格 for 不合格) would never repeat: refused, as is
+    // a unit with two rows (which one counts?).
+    let mut allowed: BTreeSet<&str> = twice.iter().flat_map(|r| r.grades.iter().map(|g| g.grade.as_str())).collect();
+    allowed.insert("无");
+    let (files, rows) = (text(dataset::FILE), data.frame.column(dataset::ROW).ok().and_then(|c| c.u32().ok().cloned()));
+    let mut out: BTreeMap<Vec<String>, String> = BTreeMap::new();
+    for (i, (unit, grade)) in units.iter().zip(grades.iter()).enumerate() {
+        let keys: Vec<String> = unit.unwrap_or_default().split(dataset::KEY_SEP).map(str::to_string).collect();
+        let grade = grade.unwrap_or_default().trim().to_string();
+        let file = files.as_ref().and_then(|f| f.get(i)).unwrap_or_default().to_string();
+        let row = rows.as_ref().and_then(|r| r.get(i)).unwrap_or(0) as usize;
+        if !twice.is_empty() && !allowed.contains(grade.as_str()) {
+            let listed: Vec<&str> = allowed.iter().copied().collect();
+            problems.push(
+                InputProblem::at(&file, row, Some(&spec.column), format!("上年等级“{grade}”不是评分表中的等级"))
+                    .hint(format!("可填：{}（上年未参加考核的填“无”）", listed.join("、"))),
+            );
+        }
+        if out.insert(keys.clone(), grade).is_some() {
+            problems.push(
+                InputProblem::at(&file, row, None, format!("“{}”的上年等级填了不止一行", keys.join(" ")))
+                    .hint("每个单位只留一行"),
+            );
+        }
+    }
     for r in twice {
         let Some(level) = levels.iter().find(|l| l.name == r.rubric.assesses) else { continue };
         for keys in level.units.iter().filter(|k| !out.contains_key(*k)) {

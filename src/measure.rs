@@ -473,7 +473,8 @@ fn evidence_rows(
 pub fn broken(data: &Dataset, dataset: &str, as_of: NaiveDate, toml_file: &str) -> Vec<InputProblem> {
     let mut problems = Vec::new();
     for check in &data.checks {
-        let spec = MeasureSpec::default();
+        // `when`: the rows the rule applies to (the paid claims).
+        let spec = MeasureSpec { rows: check.when.clone(), ..MeasureSpec::default() };
         match evidence_rows(&check.message, &spec, &check.rule, Some(data), dataset, as_of, false) {
             Ok(rows) => {
                 let n = rows.len();

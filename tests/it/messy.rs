@@ -1054,3 +1054,70 @@ fn the_corpus_has_every_format_and_every_class() {
         }
     }
 }
+
+/// Edits that would each have changed a published score with exit 0, found by a review
+/// of the declared 南通 programme: every one is now refused (or, for a true 合计 line
+/// with odd spacing, skipped as the sum it is).
+#[test]
+fn agri_look_alikes_duplicates_and_missing_files_are_refused() {
+    let first_premium = |prog: &Path| -> String {
+        let text = encoding_rs::GB18030.decode(&std::fs::read(prog.join("data/保费收入.csv")).unwrap()).0.into_owned();
+        text.lines().nth(1).unwrap().to_string()
+    };
+    agri_case(
+        "a subtotal line that is not spelt 小计",
+        |prog| {
+            let first = first_premium(prog);
+            replace_in(&prog.join("data/保费收入.csv"), &first, &format!("{first}\r\n崇川区,人保财险,人保小计,否,100"));
+        },
+        |r| r.refused("subtotal look-alike", &["保费收入.csv 第3行 “险种”列：“人保小计”像是合计或小计，不是一条记录"]),
+    );
+    agri_case(
+        "a 合计 line typed with a full-width space",
+        |prog| {
+            let first = first_premium(prog);
+            replace_in(&prog.join("data/保费收入.csv"), &first, &format!("{first}\r\n合　计,,,,100"));
+        },
+        |r| {
+            r.ok("full-width total");
+        },
+    );
+    agri_case(
+        "a premium line entered twice",
+        |prog| {
+            let first = first_premium(prog);
+            replace_in(&prog.join("data/保费收入.csv"), &first, &format!("{first}\r\n{first}"));
+        },
+        |r| r.refused("premium twice", &["保费收入.csv 第3行：", "已在", "第2行填写"]),
+    );
+    agri_case(
+        "an insurer's ledger missing",
+        |prog| std::fs::remove_file(prog.join("data/理赔台账/国寿财险.parquet")).unwrap(),
+        |r| r.refused("ledger missing", &["没有“通州区 国寿财险”的理赔台账数据"]),
+    );
+    agri_case(
+        "a paid claim without its amount",
+        |prog| {
+            replace_in(
+                &prog.join("data/理赔台账/太保财险.csv"),
+                "2012-06-13,2012-06-27,1412.18,1412.18",
+                "2012-06-13,2012-06-27,1412.18,",
+            )
+        },
+        |r| r.refused("paid no amount", &["太保财险.csv 第2行：已支付的赔案没有填实付赔款（赔案号 CPIC201203000001"]),
+    );
+    agri_case(
+        "last year's grade not one of the rubric's",
+        |prog| replace_in(&prog.join("data/2011年考核等级.csv"), "海安县,中华联合,不合格", "海安县,中华联合,不及格"),
+        |r| r.refused("grade spelling", &["2011年考核等级.csv", "“等级”列：上年等级“不及格”不是评分表中的等级"]),
+    );
+    // One share written as a decimal among percentages: 0.94 — 94% or 0.94%?
+    let dir = tempfile::tempdir().unwrap();
+    let prog = dir.path().join("input/langao-2016-towns");
+    copy_dir(&repo().join("input/langao-2016-towns"), &prog);
+    replace_in(&prog.join("data/督查评分.csv"), "城关镇,9.5,是,94%", "城关镇,9.5,是,0.94");
+    run(dir.path(), &dir.path().join("input")).refused(
+        "one decimal share",
+        &["督查评分.csv 第2行 “群众知晓率”列：“0.94”小于1，而这一列其他行是百分数", "写成百分数，如 94"],
+    );
+}
