@@ -426,9 +426,8 @@ fn every_other_column_of_a_findings_table_is_a_measure() {
     assert!(text(&o).contains("[measures] 中已有“score”，它也是数据集 inspection 的检查结果列"), "{}", text(&o));
 }
 
-#[test]
-fn a_where_can_compare_two_columns_of_a_row() {
-    let dir = tempfile::tempdir().unwrap();
+/// The three-town programme with a second number column, 限额, in its rows, run into out2.
+fn tiny_with_limits(dir: &Path, measures: &str) -> std::process::Output {
     let rows = format!(
         "镇,身份证号,金额,限额,日期,属实\nA镇,{},100,80,2016-01-10,是\nA镇,{},50,60,2016-03-05,否\nA镇,{},30,30,2016-02-01,是\nB镇,{},20,10,2016/12/30,否\n",
         id(1),
@@ -436,16 +435,18 @@ fn a_where_can_compare_two_columns_of_a_row() {
         id(2),
         id(3)
     );
+    tiny(dir, &rows, INSPECTION, measures, "assessment");
+    let toml = dir.join("input/tiny/programme.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, text.replace("\"日期\" = \"date\"", "\"日期\" = \"date\"\n\"限额\" = \"number\"")).unwrap();
+    kaohe(&["run", "--input", "input", "--output", "out2"], dir)
+}
+
+#[test]
+fn a_where_can_compare_two_columns_of_a_row() {
+    let dir = tempfile::tempdir().unwrap();
     let measures = "score = { value = \"inspection\", column = \"评分\" }\nover = { count = \"rows\", where = { column = \"限额\", below = \"金额\" }, evidence = true }";
-    tiny(dir.path(), &rows, INSPECTION, measures, "assessment");
-    let prog = dir.path().join("input/tiny");
-    let toml = std::fs::read_to_string(prog.join("programme.toml")).unwrap();
-    std::fs::write(
-        prog.join("programme.toml"),
-        toml.replace("\"日期\" = \"date\"", "\"日期\" = \"date\"\n\"限额\" = \"number\""),
-    )
-    .unwrap();
-    let o = kaohe(&["run", "--input", "input", "--output", "out2"], dir.path());
+    let o = tiny_with_limits(dir.path(), measures);
     assert!(o.status.success(), "{}", text(&o));
     let m = read_csv(&dir.path().join("out2/tiny/csv/metrics.csv"));
     let over: Vec<&str> = m[1..].iter().map(|r| r[2].as_str()).collect();
@@ -600,25 +601,15 @@ fn units_at_two_levels_are_each_scored_by_the_rubric_of_their_level() {
 #[test]
 fn conditions_combine_sum_columns_and_look_up_a_standard_per_row() {
     let dir = tempfile::tempdir().unwrap();
-    let rows = format!(
-        "镇,身份证号,金额,限额,日期,属实\nA镇,{},100,80,2016-01-10,是\nA镇,{},50,60,2016-03-05,否\nA镇,{},30,30,2016-02-01,是\nB镇,{},20,10,2016/12/30,否\n",
-        id(1),
-        id(4),
-        id(2),
-        id(3)
-    );
     let measures = r#"score = { value = "inspection", column = "评分" }
 true_and_big = { count = "rows", where = [{ column = "属实", is = true }, { column = "金额", at_least = 50 }] }
 any_small = { any = "rows", where = { column = "金额", less_than = 40 } }
 true_all_big = { all = "rows", rows = { column = "属实", is = true }, where = { column = "金额", at_least = 50 } }
 among = { count = "rows", where = { column = "镇", in = ["A镇", "C镇"] } }
 short = { count = "rows", where = { sum_of = ["金额", "限额"], less_than = { by = "镇", values = { "A镇" = 150 }, other = 40 } }, evidence = true }"#;
-    tiny(dir.path(), &rows, INSPECTION, measures, "assessment");
+    let o = tiny_with_limits(dir.path(), measures);
     let prog = dir.path().join("input/tiny");
     let toml = std::fs::read_to_string(prog.join("programme.toml")).unwrap();
-    let toml = toml.replace("\"日期\" = \"date\"", "\"日期\" = \"date\"\n\"限额\" = \"number\"");
-    std::fs::write(prog.join("programme.toml"), &toml).unwrap();
-    let o = kaohe(&["run", "--input", "input", "--output", "out2"], dir.path());
     assert!(o.status.success(), "{}", text(&o));
     let m = read_csv(&dir.path().join("out2/tiny/csv/metrics.csv"));
     let column = |name: &str| -> Vec<&str> {
