@@ -412,10 +412,10 @@ pub fn read(
     let last_unit = *unit_index.last().expect("a unit has a column");
     let mut units_col: Vec<String> = Vec::new();
     let mut rows_col: Vec<u32> = Vec::new();
-    let mut files_col: Vec<String> = Vec::new();
+    let mut files_col: Vec<&str> = Vec::new();
     let mut values: Vec<Vec<Value>> = cols.iter().map(|_| Vec::new()).collect();
     // A unique column's values seen so far: value → (file, row).
-    let mut seen: Vec<std::collections::HashMap<String, (String, usize)>> =
+    let mut seen: Vec<std::collections::HashMap<&str, (&str, usize)>> =
         cols.iter().map(|_| Default::default()).collect();
     if let Some(n) = spec.row_name.as_ref().filter(|n| !spec.columns.contains_key(*n)) {
         return Err(vec![InputProblem::file(&toml_file, format!("[datasets.{name}] row_name = \"{n}\" 不在它的 columns 中"))]);
@@ -425,7 +425,7 @@ pub fn read(
         return Err(vec![InputProblem::file(&toml_file, format!("[datasets.{name}] one_row_per 中有不在 columns 中的列"))
             .hint(format!("columns 中有：{}", spec.columns.keys().cloned().collect::<Vec<_>>().join("、")))]);
     }
-    let mut lines: std::collections::HashMap<Vec<String>, (String, usize)> = Default::default();
+    let mut lines: std::collections::HashMap<Vec<&str>, (&str, usize)> = Default::default();
     for (shown, table) in &tables {
         let shown = shown.as_str();
         let found = match match_headers(table, &fields) {
@@ -456,6 +456,7 @@ pub fn read(
             }
             let mut cells = Vec::with_capacity(cols.len());
             let mut row_ok = true;
+            let mut row_key: Option<String> = None;
             for (c, (column, &at)) in cols.iter().zip(&found).enumerate() {
                 let col_name = column.name.as_str();
                 let raw = &table.cells[at][r];
@@ -473,7 +474,8 @@ pub fn read(
                 // The unit: checked once all its key cells are read (at its last key column).
                 if c == last_unit {
                     let keys: Vec<String> = unit_index.iter().map(|&i| table.cells[found[i]][r].to_string()).collect();
-                    if keys.iter().all(|k| !k.is_empty()) && !known.contains(&unit_key(&keys)) {
+                    let key = unit_key(&keys);
+                    if keys.iter().all(|k| !k.is_empty()) && !known.contains(&key) {
                         row_ok = false;
                         let raw = keys.join(" ");
                         let p = InputProblem::at(shown, row, Some(col_name), format!("“{raw}”不是 [units] 中的单位"));
@@ -485,6 +487,7 @@ pub fn read(
                         report(p, &mut problems);
                         continue;
                     }
+                    row_key = Some(key);
                 }
                 // A cell that only looks like a total (人保小计, 合 计) is neither skipped nor counted.
                 if column.kind == ColumnType::Text && !column.optional && raw.contains('计') {
@@ -515,7 +518,7 @@ pub fn read(
                         report(p, &mut problems);
                         continue;
                     }
-                    seen[c].insert(raw.to_string(), (shown.to_string(), row));
+                    seen[c].insert(raw, (shown, row));
                 }
                 match check_cell(column.kind, raw, as_of) {
                     Ok(Value::Num(Some(x))) if column.kind == ColumnType::Percent => {
@@ -539,21 +542,20 @@ pub fn read(
                 }
             }
             if row_ok && !once.is_empty() {
-                let line: Vec<String> = once.iter().map(|&i| table.cells[found[i]][r].to_string()).collect();
+                let line: Vec<&str> = once.iter().map(|&i| &table.cells[found[i]][r][..]).collect();
                 if let Some((file, at)) = lines.get(&line) {
                     row_ok = false;
                     let p = InputProblem::at(shown, row, None, format!("“{}”已在{file}第{at}行填写", line.join(" ")))
                         .hint("每个“{}”只填一行".replace("{}", &spec.one_row_per.join(" × ")));
                     report(p, &mut problems);
                 } else {
-                    lines.insert(line, (shown.to_string(), row));
+                    lines.insert(line, (shown, row));
                 }
             }
             if row_ok {
-                let keys: Vec<String> = unit_index.iter().map(|&i| table.cells[found[i]][r].to_string()).collect();
-                units_col.push(unit_key(&keys));
+                units_col.push(row_key.take().expect("a row's unit is read with its last key column"));
                 rows_col.push(row as u32);
-                files_col.push(shown.to_string());
+                files_col.push(shown);
                 for (c, v) in cells.into_iter().enumerate() {
                     values[c].push(v);
                 }
