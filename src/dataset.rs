@@ -180,6 +180,10 @@ pub struct DatasetSpec {
     /// line entered twice would be counted twice.
     #[serde(default)]
     pub one_row_per: Vec<String>,
+    /// A file with its header and no rows is a year with no cases (no complaints), not a
+    /// mistake; without this it is refused.
+    #[serde(default)]
+    pub may_be_empty: bool,
     /// The column that names a row for a clerk (赔案号, 大棚编号): evidence and row checks
     /// start with it.
     #[serde(default)]
@@ -359,7 +363,12 @@ pub fn read(
     let mut problems = Vec::new();
     let mut tables = Vec::new();
     for (path, shown) in &files {
-        match ingest::read_table(path, shown) {
+        match ingest::read_table_or_header(path, shown) {
+            // A header and no rows: a year with no cases only when the programme says so.
+            Ok(t) if t.is_empty() && !spec.may_be_empty => problems.push(
+                InputProblem::file(shown, "文件只有表头，没有数据行")
+                    .hint(format!("如果今年确实没有记录，在 programme.toml 的 [datasets.{name}] 中写 may_be_empty = true")),
+            ),
             Ok(t) => tables.push((shown.clone(), t)),
             Err(p) => problems.push(p),
         }

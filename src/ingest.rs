@@ -130,6 +130,16 @@ pub const HEAD_ROWS: usize = 10;
 
 /// Read any supported table by its extension.
 pub fn read_table(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
+    let table = read_table_or_header(path, display)?;
+    if table.is_empty() {
+        return Err(InputProblem::file(display, "文件只有表头，没有数据行"));
+    }
+    Ok(table)
+}
+
+/// As [`read_table`], but a file with its header and no rows is a table of no rows (a
+/// ledger of a year with no cases), for a caller that declares this may happen.
+pub fn read_table_or_header(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
     let table = match ext.as_str() {
         "csv" | "txt" => read_csv(path, display)?,
@@ -142,9 +152,6 @@ pub fn read_table(path: &Path, display: &str) -> Result<RawTable, InputProblem> 
     };
     if table.headers.iter().all(|h| h.is_empty()) {
         return Err(InputProblem::file(display, "文件是空的（没有表头）").hint("第1行应为列名，如“身份证号”"));
-    }
-    if table.is_empty() {
-        return Err(InputProblem::file(display, "文件只有表头，没有数据行"));
     }
     Ok(table)
 }

@@ -634,3 +634,20 @@ short = { count = "rows", where = { sum_of = ["金额", "限额"], less_than = {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("input/tiny/rows.csv 第5行 “镇”列：“B镇”没有规定的标准"), "{}", text(&o));
 }
+
+#[test]
+fn a_ledger_with_only_its_header_is_a_year_with_no_cases_when_declared() {
+    let dir = tempfile::tempdir().unwrap();
+    let header_only = "镇,身份证号,金额,日期,属实\n";
+    let o = tiny(dir.path(), header_only, INSPECTION, "n = { count = \"rows\" }\nscore = { value = \"inspection\", column = \"评分\" }", "assessment");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("input/tiny/rows.csv：文件只有表头，没有数据行"), "{}", text(&o));
+    assert!(text(&o).contains("[datasets.rows] 中写 may_be_empty = true"), "{}", text(&o));
+    let toml = dir.path().join("input/tiny/programme.toml");
+    let t = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, t.replace("[datasets.rows]\n", "[datasets.rows]\nmay_be_empty = true\n")).unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out2"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let m = read_csv(&dir.path().join("out2/tiny/csv/metrics.csv"));
+    assert_eq!(m[1..].iter().map(|r| r[1].as_str()).collect::<Vec<_>>(), ["0", "0", "0"]);
+}
