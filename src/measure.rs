@@ -129,6 +129,14 @@ pub struct MeasureSpec {
     pub level: Option<String>,
     /// Two other measures: the first divided by the second.
     pub ratio: Option<[String; 2]>,
+    /// Quota apportionment: each unit's whole share of another measure (its base
+    /// population) at `rate`, rounded by `rounding`; `overrides` give a unit its own rate
+    /// or base measure (老城办: 20% of 户籍总人口).
+    pub apportion: Option<String>,
+    pub rate: Option<crate::config::Rate>,
+    pub rounding: Option<crate::config::Rounding>,
+    #[serde(default)]
+    pub overrides: BTreeMap<String, Override>,
     /// The column read by distinct, sum, mean, value and latest.
     pub column: Option<String>,
     #[serde(rename = "where")]
@@ -160,6 +168,15 @@ impl EvidenceSpec {
     pub fn wanted(&self) -> bool {
         !matches!(self, EvidenceSpec::None | EvidenceSpec::Listed(false))
     }
+}
+
+/// A unit's own rule in an `apportion` measure.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    pub rate: Option<crate::config::Rate>,
+    /// Another measure as the unit's base.
+    pub base: Option<String>,
 }
 
 /// A row behind a measure's value: a late claim, a verified complaint.
@@ -197,6 +214,7 @@ enum Kind<'a> {
     Latest(&'a str),
     All(&'a str),
     Any(&'a str),
+    Apportion,
     Ratio(&'a str, &'a str),
 }
 
@@ -212,6 +230,7 @@ impl MeasureSpec {
             self.latest.as_deref().map(Kind::Latest),
             self.all.as_deref().map(Kind::All),
             self.any.as_deref().map(Kind::Any),
+            self.apportion.as_deref().map(|_| Kind::Apportion),
             self.ratio.as_ref().map(|[a, b]| Kind::Ratio(a, b)),
         ]
         .into_iter()
@@ -226,7 +245,7 @@ impl MeasureSpec {
 }
 
 /// The vocabulary, for hints.
-const KINDS: &str = "count、distinct、sum、mean、share、value、latest、all、any、ratio";
+const KINDS: &str = "count、distinct、sum、mean、share、value、latest、all、any、ratio、apportion";
 
 /// Compute every measure for every unit. Problems (an unknown dataset or column, a column
 /// of the wrong type, a unit with two rows where one value is expected) name
@@ -249,6 +268,7 @@ pub fn compute(
     let bad = |name: &str, message: String| InputProblem::file(toml_file, format!("[measures] {name}：{message}"));
     // Dataset measures first, then ratios of them.
     let mut ratios = Vec::new();
+    let mut apportioned = Vec::new();
     for (name, spec) in specs {
         let kind = match spec.kind() {
             Ok(k) => k,
@@ -259,6 +279,10 @@ pub fn compute(
         };
         if let Kind::Ratio(a, b) = kind {
             ratios.push((name, a, b, spec.percent));
+            continue;
+        }
+        if let Kind::Apportion = kind {
+            apportioned.push((name, spec));
             continue;
         }
         if spec.evidence.wanted() {
@@ -329,6 +353,11 @@ pub fn compute(
             m.insert(name.clone(), v);
         }
     }
+    for (name, spec) in apportioned {
+        if let Err(m) = apportion(name, spec, units, &mut level_of, &mut out) {
+            problems.push(bad(name, m));
+        }
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -341,6 +370,49 @@ pub fn compute(
         }
     }
     Ok(Measured { metrics: out, level_of, evidence })
+}
+
+/// An `apportion` measure: every unit of its base measure's level gets its whole quota, in
+/// exact integer arithmetic ([`crate::quota::whole_quotas`]; largest remainder keeps the
+/// total to the person, ties to the larger base, then the unit listed first).
+fn apportion(
+    name: &str,
+    spec: &MeasureSpec,
+    units: &BTreeMap<String, Vec<String>>,
+    level_of: &mut BTreeMap<String, String>,
+    out: &mut BTreeMap<String, BTreeMap<String, Metrics>>,
+) -> Result<(), String> {
+    let base = spec.apportion.as_deref().unwrap_or_default();
+    let Some(level) = level_of.get(base).cloned() else {
+        return Err(format!("apportion 中的“{base}”不是按数据集计算的度量"));
+    };
+    let rate = spec.rate.ok_or("apportion 要写 rate，如 \"50%\"")?;
+    let rounding = spec.rounding.unwrap_or(crate::config::Rounding::LargestRemainder);
+    let keys = units.get(&level).cloned().unwrap_or_default();
+    let shown: Vec<String> = keys.iter().map(|k| crate::dataset::shown_key(k)).collect();
+    if let Some(u) = spec.overrides.keys().find(|u| !shown.contains(u)) {
+        return Err(format!("overrides 中的“{u}”不是 {level} 级的单位"));
+    }
+    let metrics = out.entry(level.clone()).or_default();
+    let (mut bases, mut rates) = (Vec::new(), Vec::new());
+    for (key, shown) in keys.iter().zip(&shown) {
+        let o = spec.overrides.get(shown);
+        let measure = o.and_then(|o| o.base.as_deref()).unwrap_or(base);
+        if level_of.get(measure) != Some(&level) {
+            return Err(format!("“{measure}”不是 {level} 级按数据集计算的度量"));
+        }
+        let v = metrics.get(key).and_then(|m| m.get(measure)).copied().unwrap_or(f64::NAN);
+        if !(v >= 0.0 && v.fract() == 0.0) {
+            return Err(format!("“{shown}”的 {measure} 不是非负整数（{v}），无法分解任务"));
+        }
+        bases.push(v as u64);
+        rates.push(o.and_then(|o| o.rate).unwrap_or(rate));
+    }
+    for (key, quota) in keys.iter().zip(crate::quota::whole_quotas(&bases, &rates, rounding)) {
+        metrics.entry(key.clone()).or_default().insert(name.to_string(), quota as f64);
+    }
+    level_of.insert(name.to_string(), level);
+    Ok(())
 }
 
 /// The rows of `dataset` that match `w` (or, with `matching` false, that do not), as evidence.
@@ -691,7 +763,7 @@ fn per_unit(
         | Kind::Latest(d)
         | Kind::All(d)
         | Kind::Any(d) => *d,
-        Kind::Ratio(..) => unreachable!("ratios are computed from other measures"),
+        Kind::Ratio(..) | Kind::Apportion => unreachable!("computed from other measures"),
     };
     let Some(data) = datasets.get(dataset) else {
         let known: Vec<&str> = datasets.keys().map(String::as_str).collect();
@@ -745,7 +817,7 @@ fn per_unit(
                 .ok_or_else(|| Problem::Config("after 不是有效日期".into()))?;
             (col(c).max() - lit(day_number(after))).cast(DataType::Float64)
         }
-        Kind::Ratio(..) => unreachable!(),
+        Kind::Ratio(..) | Kind::Apportion => unreachable!(),
     };
     let grouped = frame
         .group_by([col(UNIT)])

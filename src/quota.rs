@@ -96,6 +96,18 @@ pub fn largest_remainder(nums: &[u128], den: u128, bases: &[u64], target: u64) -
     out
 }
 
+/// Whole quotas of units with these bases at these rates: largest remainder keeps the
+/// total (the exact sum rounded half up) to the person; the other rules round each unit.
+pub fn whole_quotas(bases: &[u64], rates: &[Rate], rounding: Rounding) -> Vec<u64> {
+    let nums: Vec<u128> = bases.iter().zip(rates).map(|(&b, r)| b as u128 * r.0 as u128).collect();
+    if rounding == Rounding::LargestRemainder {
+        let target = round_rule(nums.iter().sum(), PPM, Rounding::HalfUp);
+        largest_remainder(&nums, PPM, bases, target)
+    } else {
+        nums.iter().map(|&n| round_rule(n, PPM, rounding)).collect()
+    }
+}
+
 /// Split a town's whole quota over its villages in proportion to their bases.
 fn split_to_villages(quota: u64, bases: &[u64]) -> Vec<u64> {
     let total: u64 = bases.iter().sum();
@@ -138,14 +150,9 @@ pub fn apportion(programme: &Programme, population: &Population) -> QuotaTable {
 
     let town_level = q.rounding == Rounding::LargestRemainder || q.level == Level::Town;
     if town_level {
-        let quotas = if q.rounding == Rounding::LargestRemainder {
-            let nums: Vec<u128> = towns.iter().map(|t| t.exact_ppm).collect();
-            let bases: Vec<u64> = towns.iter().map(|t| t.base).collect();
-            let target = round_rule(nums.iter().sum(), PPM, Rounding::HalfUp);
-            largest_remainder(&nums, PPM, &bases, target)
-        } else {
-            towns.iter().map(|t| round_rule(t.exact_ppm, PPM, q.rounding)).collect()
-        };
+        let bases: Vec<u64> = towns.iter().map(|t| t.base).collect();
+        let rates: Vec<Rate> = towns.iter().map(|t| t.rate).collect();
+        let quotas = whole_quotas(&bases, &rates, q.rounding);
         for (t, quota) in towns.iter_mut().zip(quotas) {
             t.quota = quota;
             let bases: Vec<u64> = t.villages.iter().map(|v| v.base).collect();

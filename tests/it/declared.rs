@@ -651,3 +651,77 @@ fn a_ledger_with_only_its_header_is_a_year_with_no_cases_when_declared() {
     let m = read_csv(&dir.path().join("out2/tiny/csv/metrics.csv"));
     assert_eq!(m[1..].iter().map(|r| r[1].as_str()).collect::<Vec<_>>(), ["0", "0", "0"]);
 }
+
+/// Quota apportionment is a measure: the 汉滨 population table declared as a dataset,
+/// 50% of 农村户籍人口 (老城办 20% of 户籍总人口), largest remainder — the circular's annex
+/// to the person, as the micro-insurance kind computes it (tests/golden).
+#[test]
+fn apportionment_is_a_measure_and_reproduces_the_seed_quota_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = dir.path().join("input/quota");
+    std::fs::create_dir_all(prog.join("rubrics")).unwrap();
+    std::fs::copy(repo().join("input/hanbin-2015-micro/population.csv"), prog.join("population.csv")).unwrap();
+    let population = read_csv(&prog.join("population.csv"));
+    let mut towns: Vec<String> = Vec::new();
+    for r in &population[1..] {
+        if !towns.contains(&r[0]) {
+            towns.push(r[0].clone());
+        }
+    }
+    let names = towns.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(", ");
+    std::fs::write(
+        prog.join("programme.toml"),
+        format!(
+            r#"rubrics = ["rubrics/r.toml"]
+[programme]
+kind = "assessment"
+region = "汉滨区"
+year = 2015
+name = "小额人身保险"
+[document]
+issuer = "汉滨区人民政府办公室"
+date = 2015-09-15
+[units]
+level = "town"
+column = "镇办"
+names = [{names}]
+[assessment]
+as_of = 2015-12-31
+[datasets.population]
+file = "population.csv"
+unit = "镇办"
+one_row_per = ["镇办", "村"]
+[datasets.population.columns]
+"镇办" = "text"
+"村" = "text"
+"户籍总人口" = "integer"
+"农村户籍人口" = "integer"
+[measures]
+rural = {{ sum = "population", column = "农村户籍人口" }}
+total = {{ sum = "population", column = "户籍总人口" }}
+quota = {{ apportion = "rural", rate = "50%", rounding = "largest-remainder", overrides = {{ "老城办" = {{ rate = "20%", base = "total" }} }} }}
+[[table]]
+view = "metrics"
+"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        prog.join("rubrics/r.toml"),
+        "[rubric]\nid = \"r\"\nassesses = \"town\"\nlabel = \"附件\"\ntitle = \"任务\"\nunit = \"镇办\"\ntotal = 10\n[[category]]\nno = 1\nname = \"任务\"\n[[item]]\nid = \"1\"\ncategory = 1\nindicator = \"有任务\"\nbase = 10\nmethod = \"有任务得基本分\"\nrule = { kind = \"all-or-nothing\", metric = \"quota\", reason = \"无任务\" }\n",
+    )
+    .unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let m = read_csv(&dir.path().join("out/quota/csv/metrics.csv"));
+    assert_eq!(m[0], ["镇办", "rural", "total", "quota"]);
+    let quota: Vec<(String, u64)> = m[1..].iter().map(|r| (r[0].clone(), r[3].parse().unwrap())).collect();
+    assert_eq!(quota.iter().map(|q| q.1).sum::<u64>(), 407361);
+    // Town by town, the quota the micro-insurance kind publishes.
+    let golden = read_csv(&repo().join("tests/golden/hanbin-2015-micro/quota-table.csv"));
+    for (town, q) in &quota {
+        let row = golden.iter().find(|r| &r[0] == town).unwrap_or_else(|| panic!("{town} not in the annex"));
+        assert_eq!(row[2], q.to_string(), "{town}");
+    }
+    assert_eq!(quota[0], ("老城办".to_string(), 8024));
+}
