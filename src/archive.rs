@@ -19,7 +19,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// Archive errors.
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
-    #[error("{0} 已有完成的输出，未覆盖\n  hint: 确需重新生成时加 --force（旧文件会被整体替换）")]
+    #[error("{0} 已有完成的输出，未覆盖\n  提示：确需重新生成时加 --force（旧文件会被整体替换）")]
     Exists(PathBuf),
     #[error("无法写入 {}：{}", .0.display(), crate::problem::io_text(.1))]
     Io(PathBuf, std::io::Error),

@@ -523,7 +523,7 @@ pub fn read(
                     if let Some((file, at)) = seen[c].get(raw) {
                         row_ok = false;
                         let p = InputProblem::at(shown, row, Some(col_name), format!("“{raw}”重复，已见于{file}第{at}行"))
-                            .hint("删去重复的行");
+                            .hint("两行是同一条记录的，删去一行；是两条不同记录的，改正其中一个编号");
                         report(p, &mut problems);
                         continue;
                     }

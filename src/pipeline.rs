@@ -32,7 +32,7 @@ pub fn find_programmes(input: &Path) -> Result<Vec<ProgrammeDir>, Error> {
     let shown = |p: &Path| p.strip_prefix(&cwd).unwrap_or(p).to_string_lossy().replace('\\', "/");
     if !input.is_dir() {
         return Err(Error::Usage(format!(
-            "输入目录 {} 不存在\n  hint: 用 --input 指定含 programme.toml 的目录",
+            "输入目录 {} 不存在\n  提示：用 --input 指定含 programme.toml 的目录",
             shown(input)
         )));
     }
@@ -47,7 +47,7 @@ pub fn find_programmes(input: &Path) -> Result<Vec<ProgrammeDir>, Error> {
     dirs.sort();
     if dirs.is_empty() {
         return Err(Error::Usage(format!(
-            "{} 下没有找到 programme.toml\n  hint: 每个年度项目一个文件夹，内含 programme.toml、人口数据和名册",
+            "{} 下没有找到 programme.toml\n  提示：每个年度项目一个文件夹，内含 programme.toml、人口数据和名册",
             shown(input)
         )));
     }

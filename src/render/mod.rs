@@ -47,7 +47,7 @@ const BUILTIN_FONTS: &[&[u8]] = &[
 pub enum RenderError {
     #[error("模板 {file} 第{line}行：{message}{hints}")]
     Template { file: String, line: usize, message: String, hints: String },
-    #[error("{document}：字符{chars}没有任何已加载的字体能显示，出现在“{text}”\n  hint: 用 --font-dir 提供含这些字的字体，或改正数据中的该字")]
+    #[error("{document}：字符{chars}没有任何已加载的字体能显示，出现在“{text}”\n  提示：用 --font-dir 提供含这些字的字体，或改正数据中的该字")]
     MissingGlyph { document: String, chars: String, text: String },
     #[error("无法读取模板目录 {0}: {1}")]
     TemplateDir(PathBuf, std::io::Error),
@@ -226,7 +226,7 @@ impl Renderer {
             }
             _ => ("?".to_string(), 0),
         };
-        let hints: String = first.hints.iter().map(|h| format!("\n  hint: {}", h.v)).collect();
+        let hints: String = first.hints.iter().map(|h| format!("\n  提示：{}", h.v)).collect();
         RenderError::Template { file, line, message: first.message.to_string(), hints }
     }
 }
