@@ -140,7 +140,9 @@ pub fn score_item(unit: &str, item: &Item, metrics: &Metrics) -> Result<ItemScor
                     Fraction::Ceil => steps.ceil(),
                     Fraction::Floor => steps.floor(),
                 };
-                let d = clean(steps * points);
+                // The deduction printed is the deduction taken: to the hundredth, so a clerk
+                // adding up the reasons gets the score.
+                let d = (clean(steps * points) * 100.0).round() / 100.0;
                 lost += d;
                 reasons.push(format!(
                     "{}{}%，低于{}%，扣{}分",

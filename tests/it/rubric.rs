@@ -381,3 +381,24 @@ rule = { kind = "tiered", metric = "satisfaction", label = "满意率", unit = "
     let s = score_item("甲镇", &r.items[0], &m).unwrap();
     assert_eq!((s.points, s.reasons.join("；")), (12.0, "满意率85.71%，得12分".to_string()));
 }
+
+#[test]
+fn a_fractional_deduction_is_taken_as_printed() {
+    // A reason and a score a clerk can add up: the deduction is rounded to the hundredth
+    // once, and that is what is printed and what is taken.
+    let edited = text("county.toml").replacen("target = 90\npoints = 1\nstep = 1\n", "target = 90\npoints = 0.75\nstep = 1\n", 1);
+    let r = parse(&edited, "county.toml", &agri_metrics()).unwrap();
+    let item = r.items.iter().find(|i| i.id == "2.1").unwrap().clone();
+    let m = metrics(&[
+        ("coverage_rice", 87.67),
+        ("coverage_wheat", 95.0),
+        ("coverage_maize", 95.0),
+        ("coverage_rapeseed", 95.0),
+        ("coverage_cotton", 95.0),
+    ]);
+    // 2.33 short × 0.75 = 1.7475: printed 扣1.75分, so the item scores 10 − 1.75 = 8.25
+    // (not 8.2525, which would print as 8.25 but add up to a different total).
+    let s = score_item("x", &item, &m).unwrap();
+    assert_eq!(s.reasons, ["水稻承保面87.67%，低于90%，扣1.75分"]);
+    assert_eq!(s.points, 8.25);
+}
