@@ -74,8 +74,18 @@ pub struct Input<'a> {
     pub units: BTreeMap<String, Vec<Unit>>,
     /// Last year's grade per unit keys (the two-year rule).
     pub last_year: BTreeMap<Vec<String>, String>,
-    /// Where a unit's survey sample was read (file, row, column), to name it when too small.
-    pub sample_source: BTreeMap<Vec<String>, (String, usize, String)>,
+    /// Where a unit's figure for a measure was read (file, row, column): a figure missing,
+    /// out of range or too small a sample is named at its cell.
+    pub sources: BTreeMap<(Vec<String>, String), (String, usize, String)>,
+}
+
+/// The measure an item's judged score (or, with `sample`, its sample size) is read from.
+fn item_metric(rubric: &Rubric, item: &str, sample: bool) -> Option<String> {
+    match &rubric.items.iter().find(|i| i.id == item)?.rule {
+        crate::rubric::Rule::Shortfall { sample: Some(s), .. } if sample => Some(s.clone()),
+        crate::rubric::Rule::Judged { metric } if !sample => Some(metric.clone()),
+        _ => None,
+    }
 }
 
 /// Score every unit of every rubric; scoring errors (missing data, a judged score out of
@@ -100,17 +110,22 @@ pub fn assess<'a>(input: &Input<'a>) -> Result<Vec<RubricResults<'a>>, Vec<Input
                     consequence: None,
                 }),
                 Err(e) => {
-                    let hint = match &e {
-                        score::ScoreError::Missing { .. } => "在检查结果表中为该单位填上这一指标，或检查相应数据集",
-                        score::ScoreError::Judged { .. } => "检查评分应在0到该项基本分之间",
-                        score::ScoreError::Sample { .. } => "补足电话回访户数后再考核",
-                    };
-                    // Too small a sample is a fact of the survey: name its file and row.
-                    let problem = match (&e, input.sample_source.get(&u.keys)) {
-                        (score::ScoreError::Sample { .. }, Some((f, row, col))) => {
-                            InputProblem::at(f, *row, Some(col), e.to_string())
+                    let (hint, metric) = match &e {
+                        score::ScoreError::Missing { metric, .. } => {
+                            ("在检查结果表中为该单位填上这一指标，或检查相应数据集", Some(metric.clone()))
                         }
-                        _ => InputProblem::file(file, e.to_string()),
+                        score::ScoreError::Judged { item, .. } => {
+                            ("检查评分应在0到该项基本分之间", item_metric(rubric, item, false))
+                        }
+                        score::ScoreError::Sample { item, .. } => {
+                            ("补足电话回访户数后再考核", item_metric(rubric, item, true))
+                        }
+                    };
+                    // A figure is a fact of a data file: name its file, row and column when known.
+                    let at = metric.and_then(|m| input.sources.get(&(u.keys.clone(), m)));
+                    let problem = match at {
+                        Some((f, row, col)) => InputProblem::at(f, *row, Some(col), e.to_string()),
+                        None => InputProblem::file(file, e.to_string()),
                     };
                     problems.push(problem.hint(hint));
                 }

@@ -479,37 +479,50 @@ pub fn assessment_input(p: &DeclaredProgramme) -> assess::Input<'_> {
         key_columns: key_columns.clone(),
         units,
         last_year: p.last_year.clone(),
-        sample_source: sample_sources(p, &key_columns),
+        sources: cell_sources(p, &key_columns),
     }
 }
 
-/// Where each unit's survey sample was read (file, row, column), for a rubric rule with a
-/// `sample` measure taken by `sum` or `value` of a column: a sample too small is then named
-/// at its cell.
-fn sample_sources(p: &DeclaredProgramme, key_columns: &[String]) -> BTreeMap<Vec<String>, (String, usize, String)> {
+/// Where a unit's figure was read (file, row, column), for the measures a clerk fills in
+/// one cell per unit — `value` measures, findings columns and a rubric's `sample` (by
+/// `sum` or `value`): a figure missing or a sample too small is then named at its cell.
+fn cell_sources(p: &DeclaredProgramme, key_columns: &[String]) -> BTreeMap<(Vec<String>, String), (String, usize, String)> {
+    let samples: BTreeSet<&str> = p
+        .rubrics
+        .iter()
+        .flat_map(|(_, r)| &r.items)
+        .filter_map(|item| match &item.rule {
+            rubric::Rule::Shortfall { sample: Some(s), .. } => Some(s.as_str()),
+            _ => None,
+        })
+        .collect();
+    // (measure, dataset, column)
+    let mut read: Vec<(&str, &str, &str)> = Vec::new();
+    for (name, spec) in &p.config.measures {
+        let dataset = spec.value.as_deref().or(spec.sum.as_deref().filter(|_| samples.contains(name.as_str())));
+        if let (Some(d), Some(c)) = (dataset, spec.column.as_deref()) {
+            read.push((name, d, c));
+        }
+    }
+    for (d, data) in &p.datasets {
+        read.extend(data.other_columns.iter().map(|c| (c.as_str(), d.as_str(), c.as_str())));
+    }
     let mut out = BTreeMap::new();
-    for (_, r) in &p.rubrics {
-        for item in &r.items {
-            let rubric::Rule::Shortfall { sample: Some(sample), .. } = &item.rule else { continue };
-            let Some(spec) = p.config.measures.get(sample) else { continue };
-            let (Some(name), Some(column)) = (spec.sum.as_ref().or(spec.value.as_ref()), spec.column.as_ref()) else {
-                continue;
-            };
-            let Some(data) = p.datasets.get(name) else { continue };
-            let f = &data.frame;
-            let (Ok(units), Ok(files), Ok(rows)) = (f.column(dataset::UNIT), f.column(dataset::FILE), f.column(dataset::ROW))
-            else {
-                continue;
-            };
-            let (Ok(units), Ok(files), Ok(rows)) = (units.str(), files.str(), rows.u32()) else { continue };
-            for i in 0..f.height() {
-                let mut keys: Vec<String> =
-                    units.get(i).unwrap_or_default().split(dataset::KEY_SEP).map(str::to_string).collect();
-                keys.resize(key_columns.len(), String::new());
-                out.entry(keys).or_insert_with(|| {
-                    (files.get(i).unwrap_or_default().to_string(), rows.get(i).unwrap_or(0) as usize, column.clone())
-                });
-            }
+    for (measure, dataset, column) in read {
+        let Some(data) = p.datasets.get(dataset) else { continue };
+        let f = &data.frame;
+        let (Ok(units), Ok(files), Ok(rows)) = (f.column(dataset::UNIT), f.column(dataset::FILE), f.column(dataset::ROW))
+        else {
+            continue;
+        };
+        let (Ok(units), Ok(files), Ok(rows)) = (units.str(), files.str(), rows.u32()) else { continue };
+        for i in 0..f.height() {
+            let mut keys: Vec<String> =
+                units.get(i).unwrap_or_default().split(dataset::KEY_SEP).map(str::to_string).collect();
+            keys.resize(key_columns.len(), String::new());
+            out.entry((keys, measure.to_string())).or_insert_with(|| {
+                (files.get(i).unwrap_or_default().to_string(), rows.get(i).unwrap_or(0) as usize, column.to_string())
+            });
         }
     }
     out

@@ -277,7 +277,7 @@ fn rubric_views(dir: &ProgrammeDir, p: &Prepared, views: &mut Views) -> Result<V
         key_columns,
         units: [("town".to_string(), units)].into(),
         last_year: Default::default(),
-        sample_source: Default::default(),
+        sources: Default::default(),
     };
     let results = crate::timings::timed("scoring", || assess::assess(&input)).map_err(InputErrors)?;
     let pc = &c.programme;
