@@ -339,6 +339,8 @@ struct Col {
 pub struct UnitsOf<'a> {
     pub level: &'a str,
     pub keys: &'a [Vec<String>],
+    /// The dataset the level's units are drawn from (`[units] from`): every unit it names is one.
+    pub defines: bool,
 }
 
 /// Read every file of a declared dataset and check every cell. `units` are the units a
@@ -484,7 +486,7 @@ pub fn read(
                 if c == last_unit {
                     let keys: Vec<String> = unit_index.iter().map(|&i| table.cells[found[i]][r].to_string()).collect();
                     let key = unit_key(&keys);
-                    if keys.iter().all(|k| !k.is_empty()) && !known.contains(&key) {
+                    if !units.defines && keys.iter().all(|k| !k.is_empty()) && !known.contains(&key) {
                         row_ok = false;
                         let raw = keys.join(" ");
                         let p = InputProblem::at(shown, row, Some(col_name), format!("“{raw}”不是 [units] 中的单位"));

@@ -61,7 +61,10 @@ pub struct UnitsSpec {
     pub columns: Vec<String>,
     /// Every unit, in the order tables list them: a name, or one cell per column
     /// (`["崇川区", "人保财险"]`).
+    #[serde(default)]
     pub names: Vec<UnitName>,
+    /// Or: the units are those a dataset names, in its order (the towns of a population table).
+    pub from: Option<String>,
     /// What the units are called in sheet titles (“承办公司” → 承办公司考核指标);
     /// default: the last unit column.
     #[serde(default)]
@@ -79,6 +82,8 @@ pub enum UnitName {
 #[derive(Debug, Clone)]
 pub struct Level {
     pub name: String,
+    /// `from`: the dataset the units are drawn from.
+    pub from: Option<String>,
     pub title: String,
     pub columns: Vec<String>,
     pub units: Vec<Vec<String>>,
@@ -138,8 +143,14 @@ pub fn levels(units: &toml::Value, file: &str) -> Result<Vec<Level>, Vec<InputPr
                 units.push(keys);
             }
         }
+        if spec.from.is_some() == !spec.names.is_empty() {
+            problems.push(InputProblem::file(
+                file,
+                format!("[units] {}：写 names（单位名单）或 from（取自哪个数据集），只写其中一个", spec.level),
+            ));
+        }
         let title = spec.title.clone().unwrap_or_else(|| columns.last().cloned().unwrap_or_default());
-        out.push(Level { name: spec.level, title, columns, units });
+        out.push(Level { name: spec.level, from: spec.from.clone(), title, columns, units });
     }
     if problems.is_empty() {
         Ok(out)
@@ -343,22 +354,55 @@ pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputPro
         toml::from_str(&text).map_err(|e| vec![crate::problem::toml_problem(&file, &text, &e, "配置", None)])?;
     let date = date_of(config.document.date, &file, "document.date").map_err(|p| vec![p])?;
     let as_of = date_of(config.assessment.as_of, &file, "assessment.as_of").map_err(|p| vec![p])?;
-    let levels = levels(&config.units, &file)?;
+    let mut levels = levels(&config.units, &file)?;
     let mut problems = Vec::new();
-    // Each dataset is read and checked in its own task.
-    let read: Vec<(String, Result<Dataset, Vec<InputProblem>>)> = crate::timings::timed("ingest+validate", || {
+    let read_one = |name: &String, spec: &DatasetSpec, levels: &[Level]| {
+        let read = level_of(name, spec, levels, &file).map_err(|p| vec![p]).and_then(|level| {
+            let defines = level.from.as_ref() == Some(name);
+            let units = dataset::UnitsOf { level: &level.name, keys: &level.units, defines };
+            dataset::read(dir, display, name, spec, units, as_of)
+        });
+        (name.clone(), read)
+    };
+    // The datasets units are drawn from are read first; their units, in order, are the level's.
+    let mut read: Vec<(String, Result<Dataset, Vec<InputProblem>>)> = Vec::new();
+    for i in 0..levels.len() {
+        let Some(from) = levels[i].from.clone() else { continue };
+        let Some(spec) = config.datasets.get(&from) else {
+            return Err(vec![InputProblem::file(&file, format!("[units] {} 的 from = \"{from}\" 不是 [datasets] 中的数据集", levels[i].name))]);
+        };
+        let (name, data) = crate::timings::timed("ingest+validate", || read_one(&from, spec, &levels));
+        if let Some(d) = data.as_ref().ok().filter(|d| d.level != levels[i].name) {
+            return Err(vec![InputProblem::file(
+                &file,
+                format!("[units] {} 取自数据集 {from}，但它的行属于层级 {}", levels[i].name, d.level),
+            )
+            .hint(format!("在 [datasets.{from}] 中写 level = \"{}\"", levels[i].name))]);
+        }
+        if let Ok(d) = &data {
+            let mut units: Vec<Vec<String>> = Vec::new();
+            let mut seen = BTreeSet::new();
+            if let Ok(keys) = d.frame.column(dataset::UNIT).and_then(|c| c.str().cloned()) {
+                for k in keys.iter().flatten() {
+                    if seen.insert(k.to_string()) {
+                        units.push(k.split(dataset::KEY_SEP).map(str::to_string).collect());
+                    }
+                }
+            }
+            levels[i].units = units;
+        }
+        read.push((name, data));
+    }
+    // Then every other dataset, each in its own task.
+    let rest: Vec<(String, Result<Dataset, Vec<InputProblem>>)> = crate::timings::timed("ingest+validate", || {
         config
             .datasets
             .par_iter()
-            .map(|(name, spec)| {
-                let read = level_of(name, spec, &levels, &file).map_err(|p| vec![p]).and_then(|level| {
-                    let units = dataset::UnitsOf { level: &level.name, keys: &level.units };
-                    dataset::read(dir, display, name, spec, units, as_of)
-                });
-                (name.clone(), read)
-            })
+            .filter(|(name, _)| !read.iter().any(|(n, _)| n == *name))
+            .map(|(name, spec)| read_one(name, spec, &levels))
             .collect()
     });
+    read.extend(rest);
     let mut datasets = BTreeMap::new();
     for (name, r) in read {
         match r {

@@ -652,7 +652,8 @@ fn a_ledger_with_only_its_header_is_a_year_with_no_cases_when_declared() {
     assert_eq!(m[1..].iter().map(|r| r[1].as_str()).collect::<Vec<_>>(), ["0", "0", "0"]);
 }
 
-/// Quota apportionment is a measure: the 汉滨 population table declared as a dataset,
+/// Quota apportionment is a measure, and units may be drawn from a dataset: the 汉滨
+/// population table declared as a dataset, its 34 towns the units,
 /// 50% of 农村户籍人口 (老城办 20% of 户籍总人口), largest remainder — the circular's annex
 /// to the person, as the micro-insurance kind computes it (tests/golden).
 #[test]
@@ -661,14 +662,6 @@ fn apportionment_is_a_measure_and_reproduces_the_seed_quota_table() {
     let prog = dir.path().join("input/quota");
     std::fs::create_dir_all(prog.join("rubrics")).unwrap();
     std::fs::copy(repo().join("input/hanbin-2015-micro/population.csv"), prog.join("population.csv")).unwrap();
-    let population = read_csv(&prog.join("population.csv"));
-    let mut towns: Vec<String> = Vec::new();
-    for r in &population[1..] {
-        if !towns.contains(&r[0]) {
-            towns.push(r[0].clone());
-        }
-    }
-    let names = towns.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(", ");
     std::fs::write(
         prog.join("programme.toml"),
         format!(
@@ -684,7 +677,7 @@ date = 2015-09-15
 [units]
 level = "town"
 column = "镇办"
-names = [{names}]
+from = "population"          # the towns are those of the population table, in its order
 [assessment]
 as_of = 2015-12-31
 [datasets.population]
@@ -724,4 +717,5 @@ view = "metrics"
         assert_eq!(row[2], q.to_string(), "{town}");
     }
     assert_eq!(quota[0], ("老城办".to_string(), 8024));
+    assert_eq!(quota.len(), 34);
 }
