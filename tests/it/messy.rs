@@ -1091,6 +1091,14 @@ fn agri_look_alikes_duplicates_and_missing_files_are_refused() {
         |r| r.refused("premium twice", &["保费收入.csv 第3行：", "已在", "第2行填写"]),
     );
     agri_case(
+        "a 险种 spelt otherwise (it would fall to the 60% of other lines)",
+        |prog| {
+            let first = first_premium(prog);
+            replace_in(&prog.join("data/保费收入.csv"), &first, &first.replacen(",设施大棚,", ",设施大棚（钢架）,", 1));
+        },
+        |r| r.refused("line spelling", &["保费收入.csv 第2行 “险种”列：“设施大棚（钢架）”不在规定的险种中"]),
+    );
+    agri_case(
         "an insurer's ledger missing",
         |prog| std::fs::remove_file(prog.join("data/理赔台账/国寿财险.parquet")).unwrap(),
         |r| r.refused("ledger missing", &["没有“通州区 国寿财险”的理赔台账数据"]),
