@@ -133,6 +133,11 @@ pub struct MeasureSpec {
     /// population) at `rate`, rounded by `rounding`; `overrides` give a unit its own rate
     /// or base measure (老城办: 20% of 户籍总人口).
     pub apportion: Option<String>,
+    /// Each unit's place by another measure, highest first (`ascending = true`: lowest
+    /// first); equal values share a place (1, 2, 2, 4); a unit without the value has none.
+    pub rank: Option<String>,
+    #[serde(default)]
+    pub ascending: bool,
     pub rate: Option<crate::config::Rate>,
     pub rounding: Option<crate::config::Rounding>,
     #[serde(default)]
@@ -215,6 +220,7 @@ enum Kind<'a> {
     All(&'a str),
     Any(&'a str),
     Apportion,
+    Rank,
     Ratio(&'a str, &'a str),
 }
 
@@ -231,6 +237,7 @@ impl MeasureSpec {
             self.all.as_deref().map(Kind::All),
             self.any.as_deref().map(Kind::Any),
             self.apportion.as_deref().map(|_| Kind::Apportion),
+            self.rank.as_deref().map(|_| Kind::Rank),
             self.ratio.as_ref().map(|[a, b]| Kind::Ratio(a, b)),
         ]
         .into_iter()
@@ -245,7 +252,7 @@ impl MeasureSpec {
 }
 
 /// The vocabulary, for hints.
-const KINDS: &str = "count、distinct、sum、mean、share、value、latest、all、any、ratio、apportion";
+const KINDS: &str = "count、distinct、sum、mean、share、value、latest、all、any、ratio、apportion、rank";
 
 /// Compute every measure for every unit. Problems (an unknown dataset or column, a column
 /// of the wrong type, a unit with two rows where one value is expected) name
@@ -281,7 +288,7 @@ pub fn compute(
             ratios.push((name, a, b, spec.percent));
             continue;
         }
-        if let Kind::Apportion = kind {
+        if let Kind::Apportion | Kind::Rank = kind {
             apportioned.push((name, spec));
             continue;
         }
@@ -330,9 +337,15 @@ pub fn compute(
             Err(Problem::Data(p)) => problems.extend(p),
         }
     }
+    // Quotas before ratios: completion is insured ÷ quota.
+    for (name, spec) in apportioned.iter().filter(|(_, spec)| spec.rank.is_none()) {
+        if let Err(m) = apportion(name, spec, units, &mut level_of, &mut out) {
+            problems.push(bad(name, m));
+        }
+    }
     for (name, a, b, percent) in ratios {
         for side in [a, b] {
-            if !specs.contains_key(side) || specs[side].ratio.is_some() {
+            if !specs.contains_key(side) || specs[side].ratio.is_some() || specs[side].rank.is_some() {
                 let p = bad(name, format!("ratio 中的“{side}”不是按数据集计算的度量"));
                 problems.push(match nearest(side, specs.keys().map(String::as_str)) {
                     Some(n) => p.hint(format!("是否应为“{n}”？")),
@@ -353,8 +366,10 @@ pub fn compute(
             m.insert(name.clone(), v);
         }
     }
-    for (name, spec) in apportioned {
-        if let Err(m) = apportion(name, spec, units, &mut level_of, &mut out) {
+    // Places last: a rank may be taken of a ratio (a town's completion of its quota).
+    for (name, spec) in apportioned.iter().filter(|(_, spec)| spec.rank.is_some()) {
+        let by = spec.rank.as_deref().unwrap_or_default();
+        if let Err(m) = rank(name, by, spec.ascending, &mut level_of, &mut out) {
             problems.push(bad(name, m));
         }
     }
@@ -370,6 +385,31 @@ pub fn compute(
         }
     }
     Ok(Measured { metrics: out, level_of, evidence })
+}
+
+/// A `rank` measure: competition ranking of the units of `by`'s level (1, 2, 2, 4).
+fn rank(
+    name: &str,
+    by: &str,
+    ascending: bool,
+    level_of: &mut BTreeMap<String, String>,
+    out: &mut BTreeMap<String, BTreeMap<String, Metrics>>,
+) -> Result<(), String> {
+    let Some(level) = level_of.get(by).cloned() else {
+        return Err(format!("rank 中的“{by}”不是一个度量"));
+    };
+    let metrics = out.entry(level.clone()).or_default();
+    // Ranked on the value as published (two decimals): what prints equal shares a place.
+    let published = |v: f64| (v * 100.0).round() / 100.0;
+    let values: Vec<f64> =
+        metrics.values().filter_map(|m| m.get(by).copied()).filter(|v| !v.is_nan()).map(published).collect();
+    for m in metrics.values_mut() {
+        let Some(v) = m.get(by).copied().filter(|v| !v.is_nan()).map(published) else { continue };
+        let ahead = values.iter().filter(|&&x| if ascending { x < v } else { x > v }).count();
+        m.insert(name.to_string(), (ahead + 1) as f64);
+    }
+    level_of.insert(name.to_string(), level);
+    Ok(())
 }
 
 /// An `apportion` measure: every unit of its base measure's level gets its whole quota, in
@@ -763,7 +803,7 @@ fn per_unit(
         | Kind::Latest(d)
         | Kind::All(d)
         | Kind::Any(d) => *d,
-        Kind::Ratio(..) | Kind::Apportion => unreachable!("computed from other measures"),
+        Kind::Ratio(..) | Kind::Apportion | Kind::Rank => unreachable!("computed from other measures"),
     };
     let Some(data) = datasets.get(dataset) else {
         let known: Vec<&str> = datasets.keys().map(String::as_str).collect();
@@ -817,7 +857,7 @@ fn per_unit(
                 .ok_or_else(|| Problem::Config("after 不是有效日期".into()))?;
             (col(c).max() - lit(day_number(after))).cast(DataType::Float64)
         }
-        Kind::Ratio(..) | Kind::Apportion => unreachable!(),
+        Kind::Ratio(..) | Kind::Apportion | Kind::Rank => unreachable!(),
     };
     let grouped = frame
         .group_by([col(UNIT)])

@@ -693,6 +693,8 @@ one_row_per = ["镇办", "村"]
 rural = {{ sum = "population", column = "农村户籍人口" }}
 total = {{ sum = "population", column = "户籍总人口" }}
 quota = {{ apportion = "rural", rate = "50%", rounding = "largest-remainder", overrides = {{ "老城办" = {{ rate = "20%", base = "total" }} }} }}
+share = {{ ratio = ["quota", "total"], percent = true }}
+place = {{ rank = "share", ascending = true }}
 [[table]]
 view = "metrics"
 "#
@@ -707,7 +709,7 @@ view = "metrics"
     let o = kaohe(&["run", "--input", "input", "--output", "out"], dir.path());
     assert!(o.status.success(), "{}", text(&o));
     let m = read_csv(&dir.path().join("out/quota/csv/metrics.csv"));
-    assert_eq!(m[0], ["镇办", "rural", "total", "quota"]);
+    assert_eq!(m[0], ["镇办", "rural", "total", "quota", "share", "place"]);
     let quota: Vec<(String, u64)> = m[1..].iter().map(|r| (r[0].clone(), r[3].parse().unwrap())).collect();
     assert_eq!(quota.iter().map(|q| q.1).sum::<u64>(), 407361);
     // Town by town, the quota the micro-insurance kind publishes.
@@ -718,4 +720,16 @@ view = "metrics"
     }
     assert_eq!(quota[0], ("老城办".to_string(), 8024));
     assert_eq!(quota.len(), 34);
+    // A ratio of a quota, and places by it (lowest first; equal shares share a place).
+    let share: Vec<f64> = m[1..].iter().map(|r| r[4].parse().unwrap()).collect();
+    assert_eq!(m[1][4], "20"); // 老城办: 8024 of 40120
+    for (r, s) in m[1..].iter().zip(&share) {
+        let place = 1 + share.iter().filter(|x| *x < s).count();
+        assert_eq!(r[5], place.to_string(), "{}", r[0]);
+    }
+    assert_eq!(m[1][5], "1"); // 老城办's 20% is the lowest share
+    // Fifteen towns are below 43.58%, which two towns share: both 16th; the next is 18th.
+    let tied: Vec<&str> = m[1..].iter().filter(|r| r[4] == "43.58").map(|r| r[5].as_str()).collect();
+    assert_eq!(tied, ["16", "16"]);
+    assert!(m[1..].iter().any(|r| r[5] == "18") && !m[1..].iter().any(|r| r[5] == "17"));
 }
