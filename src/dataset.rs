@@ -309,9 +309,7 @@ fn check_cell(kind: ColumnType, raw: &str, as_of: NaiveDate) -> Result<Value, St
         }
         ColumnType::NumberOrYesNo => match parse_flag(raw) {
             Some(flag) if parse_number(raw, false).is_err() => Value::Num(Some(flag as u8 as f64)),
-            _ => Value::Num(Some(
-                parse_number(raw, false).map_err(|_| format!("应填数字或“是/否”，不是“{raw}”"))?,
-            )),
+            _ => Value::Num(Some(parse_number(raw, false).map_err(|_| format!("应填数字或“是/否”，不是“{raw}”"))?)),
         },
     })
 }
@@ -356,8 +354,11 @@ pub fn read(
     let toml_file = format!("{display}/programme.toml");
     let unit_columns = spec.unit.names();
     if let Some(c) = unit_columns.iter().find(|c| !spec.columns.contains_key(*c)) {
-        return Err(vec![InputProblem::file(&toml_file, format!("[datasets.{name}] 的 unit 中“{c}”不在它的 columns 中"))
-            .hint(format!("columns 中有：{}", spec.columns.keys().cloned().collect::<Vec<_>>().join("、")))]);
+        return Err(vec![InputProblem::file(
+            &toml_file,
+            format!("[datasets.{name}] 的 unit 中“{c}”不在它的 columns 中"),
+        )
+        .hint(format!("columns 中有：{}", spec.columns.keys().cloned().collect::<Vec<_>>().join("、")))]);
     }
     let known: std::collections::HashSet<String> = units.keys.iter().map(|k| unit_key(k)).collect();
     let shown_units: Vec<String> = units.keys.iter().map(|k| k.join(" ")).collect();
@@ -367,10 +368,11 @@ pub fn read(
     for (path, shown) in &files {
         match ingest::read_table_or_header(path, shown) {
             // A header and no rows: a year with no cases only when the programme says so.
-            Ok(t) if t.is_empty() && !spec.may_be_empty => problems.push(
-                InputProblem::file(shown, "文件只有表头，没有数据行")
-                    .hint(format!("如果今年确实没有记录，在 programme.toml 的 [datasets.{name}] 中写 may_be_empty = true")),
-            ),
+            Ok(t) if t.is_empty() && !spec.may_be_empty => {
+                problems.push(InputProblem::file(shown, "文件只有表头，没有数据行").hint(format!(
+                    "如果今年确实没有记录，在 programme.toml 的 [datasets.{name}] 中写 may_be_empty = true"
+                )))
+            }
             Ok(t) => tables.push((shown.clone(), t)),
             Err(p) => problems.push(p),
         }
@@ -429,12 +431,18 @@ pub fn read(
     let mut seen: Vec<std::collections::HashMap<&str, (&str, usize)>> =
         cols.iter().map(|_| Default::default()).collect();
     if let Some(n) = spec.row_name.as_ref().filter(|n| !spec.columns.contains_key(*n)) {
-        return Err(vec![InputProblem::file(&toml_file, format!("[datasets.{name}] row_name = \"{n}\" 不在它的 columns 中"))]);
+        return Err(vec![InputProblem::file(
+            &toml_file,
+            format!("[datasets.{name}] row_name = \"{n}\" 不在它的 columns 中"),
+        )]);
     }
     let once: Vec<usize> = spec.one_row_per.iter().filter_map(|n| cols.iter().position(|c| &c.name == n)).collect();
     if once.len() != spec.one_row_per.len() {
-        return Err(vec![InputProblem::file(&toml_file, format!("[datasets.{name}] one_row_per 中有不在 columns 中的列"))
-            .hint(format!("columns 中有：{}", spec.columns.keys().cloned().collect::<Vec<_>>().join("、")))]);
+        return Err(vec![InputProblem::file(
+            &toml_file,
+            format!("[datasets.{name}] one_row_per 中有不在 columns 中的列"),
+        )
+        .hint(format!("columns 中有：{}", spec.columns.keys().cloned().collect::<Vec<_>>().join("、")))]);
     }
     let mut lines: std::collections::HashMap<Vec<&str>, (&str, usize)> = Default::default();
     for (shown, table) in &tables {
@@ -505,8 +513,13 @@ pub fn read(
                     let sq = squeezed(raw);
                     if TOTALS.iter().any(|t| sq.contains(t)) {
                         row_ok = false;
-                        let p = InputProblem::at(shown, row, Some(col_name), format!("“{raw}”像是合计或小计，不是一条记录"))
-                            .hint("删去合计、小计行（kaohe 自己汇总），或只在一格中写“合计”");
+                        let p = InputProblem::at(
+                            shown,
+                            row,
+                            Some(col_name),
+                            format!("“{raw}”像是合计或小计，不是一条记录"),
+                        )
+                        .hint("删去合计、小计行（kaohe 自己汇总），或只在一格中写“合计”");
                         report(p, &mut problems);
                         continue;
                     }
@@ -524,8 +537,9 @@ pub fn read(
                 if column.unique {
                     if let Some((file, at)) = seen[c].get(raw) {
                         row_ok = false;
-                        let p = InputProblem::at(shown, row, Some(col_name), format!("“{raw}”重复，已见于{file}第{at}行"))
-                            .hint("两行是同一条记录的，删去一行；是两条不同记录的，改正其中一个编号");
+                        let p =
+                            InputProblem::at(shown, row, Some(col_name), format!("“{raw}”重复，已见于{file}第{at}行"))
+                                .hint("两行是同一条记录的，删去一行；是两条不同记录的，改正其中一个编号");
                         report(p, &mut problems);
                         continue;
                     }
@@ -580,9 +594,15 @@ pub fn read(
                             shown,
                             *row,
                             Some(&column.name),
-                            format!("“{raw}”小于1，而这一列其他行是百分数（最大{}），看起来是把百分数写成了小数", crate::rubric::fmt_points(*max)),
+                            format!(
+                                "“{raw}”小于1，而这一列其他行是百分数（最大{}），看起来是把百分数写成了小数",
+                                crate::rubric::fmt_points(*max)
+                            ),
                         )
-                        .hint(format!("写成百分数，如 {}；确实不到1%的，写明百分号，如 {raw}%", crate::rubric::fmt_points(raw.parse::<f64>().unwrap_or(0.0) * 100.0))),
+                        .hint(format!(
+                            "写成百分数，如 {}；确实不到1%的，写明百分号，如 {raw}%",
+                            crate::rubric::fmt_points(raw.parse::<f64>().unwrap_or(0.0) * 100.0)
+                        )),
                     );
                 }
             }
@@ -657,5 +677,13 @@ pub fn read(
         .map_err(|e| vec![InputProblem::file(display, format!("数据集 {name} 无法建表：{e}"))])?;
     let types = cols.iter().map(|c| (c.name.clone(), c.kind)).collect();
     let other_columns = cols.iter().skip(spec.columns.len()).map(|c| c.name.clone()).collect();
-    Ok(Dataset { frame, types, files, other_columns, level: units.level.to_string(), checks: spec.check.clone(), row_name: spec.row_name.clone() })
+    Ok(Dataset {
+        frame,
+        types,
+        files,
+        other_columns,
+        level: units.level.to_string(),
+        checks: spec.check.clone(),
+        row_name: spec.row_name.clone(),
+    })
 }

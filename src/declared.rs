@@ -230,13 +230,21 @@ fn last_year_grades(
             None => Ok(BTreeMap::new()),
             Some(r) => Err(vec![InputProblem::file(
                 file,
-                format!("评分表 {} 有连续两年同一等级的规则（twice），但 [assessment] 中没有 last_year（上年考核等级）", r.rubric.id),
+                format!(
+                    "评分表 {} 有连续两年同一等级的规则（twice），但 [assessment] 中没有 last_year（上年考核等级）",
+                    r.rubric.id
+                ),
             )
-            .hint("写 last_year = { dataset = \"上年等级数据集\", column = \"等级\" }；上年未参加考核的单位等级填“无”")]),
+            .hint(
+                "写 last_year = { dataset = \"上年等级数据集\", column = \"等级\" }；上年未参加考核的单位等级填“无”",
+            )]),
         };
     };
     let Some(data) = datasets.get(&spec.dataset) else {
-        return Err(vec![InputProblem::file(file, format!("[assessment] last_year：没有名为 {} 的数据集", spec.dataset))]);
+        return Err(vec![InputProblem::file(
+            file,
+            format!("[assessment] last_year：没有名为 {} 的数据集", spec.dataset),
+        )]);
     };
     let text = |c: &str| data.frame.column(c).ok().and_then(|c| c.str().ok().cloned());
     let (Some(units), Some(grades)) = (text(dataset::UNIT), text(&spec.column)) else {
@@ -369,7 +377,10 @@ pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputPro
     for i in 0..levels.len() {
         let Some(from) = levels[i].from.clone() else { continue };
         let Some(spec) = config.datasets.get(&from) else {
-            return Err(vec![InputProblem::file(&file, format!("[units] {} 的 from = \"{from}\" 不是 [datasets] 中的数据集", levels[i].name))]);
+            return Err(vec![InputProblem::file(
+                &file,
+                format!("[units] {} 的 from = \"{from}\" 不是 [datasets] 中的数据集", levels[i].name),
+            )]);
         };
         let (name, data) = crate::timings::timed("ingest+validate", || read_one(&from, spec, &levels));
         if let Some(d) = data.as_ref().ok().filter(|d| d.level != levels[i].name) {
@@ -481,19 +492,7 @@ pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputPro
     let last_year = last_year_grades(&config, &datasets, &rubrics, &levels, &file)?;
     let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let digest = crate::archive::sha256_hex(&bytes);
-    Ok(DeclaredProgramme {
-        config,
-        id,
-        date,
-        digest,
-        rubrics,
-        datasets,
-        levels,
-        metrics,
-        last_year,
-        evidence,
-        sheet,
-    })
+    Ok(DeclaredProgramme { config, id, date, digest, rubrics, datasets, levels, metrics, last_year, evidence, sheet })
 }
 
 /// The units and their measures, as the scoring stage reads them.
@@ -530,7 +529,10 @@ pub fn assessment_input(p: &DeclaredProgramme) -> assess::Input<'_> {
 /// Where a unit's figure was read (file, row, column), for the measures a clerk fills in
 /// one cell per unit — `value` measures, findings columns and a rubric's `sample` (by
 /// `sum` or `value`): a figure missing or a sample too small is then named at its cell.
-fn cell_sources(p: &DeclaredProgramme, key_columns: &[String]) -> BTreeMap<(Vec<String>, String), (String, usize, String)> {
+fn cell_sources(
+    p: &DeclaredProgramme,
+    key_columns: &[String],
+) -> BTreeMap<(Vec<String>, String), (String, usize, String)> {
     let samples: BTreeSet<&str> = p
         .rubrics
         .iter()
@@ -555,7 +557,8 @@ fn cell_sources(p: &DeclaredProgramme, key_columns: &[String]) -> BTreeMap<(Vec<
     for (measure, dataset, column) in read {
         let Some(data) = p.datasets.get(dataset) else { continue };
         let f = &data.frame;
-        let (Ok(units), Ok(files), Ok(rows)) = (f.column(dataset::UNIT), f.column(dataset::FILE), f.column(dataset::ROW))
+        let (Ok(units), Ok(files), Ok(rows)) =
+            (f.column(dataset::UNIT), f.column(dataset::FILE), f.column(dataset::ROW))
         else {
             continue;
         };
@@ -594,7 +597,8 @@ pub fn prepare(dir: &ProgrammeDir, _progress: &ProgressBar) -> Result<Ready, Inp
             1 => ("metrics".to_string(), "考核指标".to_string()),
             _ => (format!("metrics-{}", level.name), format!("{}考核指标", level.title)),
         };
-        let table = assess::metrics_table(&title, &input.key_columns, &input.units[&level.name], &columns, Some(&headers));
+        let table =
+            assess::metrics_table(&title, &input.key_columns, &input.units[&level.name], &columns, Some(&headers));
         views.table(&view, table);
     }
     if p.config.measures.values().any(|m| m.evidence.wanted()) {

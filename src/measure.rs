@@ -532,7 +532,8 @@ fn evidence_rows(
         }
         for c in w.list() {
             if let Some([a, b]) = &c.days_between {
-                let date = |c: &str| if c == AS_OF && !data.types.contains_key(c) { as_of.to_string() } else { text(c, i) };
+                let date =
+                    |c: &str| if c == AS_OF && !data.types.contains_key(c) { as_of.to_string() } else { text(c, i) };
                 let (from, to) = (date(a), date(b));
                 let days = match (from.parse::<NaiveDate>(), to.parse::<NaiveDate>()) {
                     (Ok(x), Ok(y)) => (y - x).num_days(),
@@ -594,12 +595,12 @@ pub fn broken(data: &Dataset, dataset: &str, as_of: NaiveDate, toml_file: &str) 
                     problems.push(InputProblem::at(&e.file, e.row, None, format!("{}（{}）", check.message, e.detail)));
                 }
                 if n > 20 {
-                    problems.push(InputProblem::file(dataset, format!("……另有 {} 行“{}”未列出", n - 20, check.message)));
+                    problems
+                        .push(InputProblem::file(dataset, format!("……另有 {} 行“{}”未列出", n - 20, check.message)));
                 }
             }
-            Err(Problem::Config(m)) => {
-                problems.push(InputProblem::file(toml_file, format!("[[datasets.{dataset}.check]] {}：{m}", check.message)))
-            }
+            Err(Problem::Config(m)) => problems
+                .push(InputProblem::file(toml_file, format!("[[datasets.{dataset}.check]] {}：{m}", check.message))),
             Err(Problem::Data(p)) => problems.extend(p),
         }
     }
@@ -717,7 +718,9 @@ fn condition(w: &Where, data: &Dataset, dataset: &str, as_of: NaiveDate) -> Resu
         parts.push(if b { base.clone().is_null() } else { base.clone().is_not_null() });
     }
     let Some(first) = parts.pop() else {
-        return Err(Problem::Config("where 中要写 is、equals、in、at_least、at_most、less_than、below 或 blank".into()));
+        return Err(Problem::Config(
+            "where 中要写 is、equals、in、at_least、at_most、less_than、below 或 blank".into(),
+        ));
     };
     // A blank cell never matches a comparison.
     let matched = parts.into_iter().fold(first, |a, b| a.and(b)).fill_null(lit(false));
@@ -740,8 +743,13 @@ fn check_listed(data: &Dataset, dataset: &str, by: &str, values: &BTreeMap<Strin
         if !values.contains_key(cell) {
             let listed: Vec<&str> = values.keys().map(String::as_str).collect();
             problems.push(
-                InputProblem::at(files.get(i).unwrap_or(dataset), rows.get(i).unwrap_or(0) as usize, Some(by), format!("“{cell}”没有规定的标准"))
-                    .hint(format!("标准规定了：{}；或在 less_than 中写 other = 其余的标准", listed.join("、"))),
+                InputProblem::at(
+                    files.get(i).unwrap_or(dataset),
+                    rows.get(i).unwrap_or(0) as usize,
+                    Some(by),
+                    format!("“{cell}”没有规定的标准"),
+                )
+                .hint(format!("标准规定了：{}；或在 less_than 中写 other = 其余的标准", listed.join("、"))),
             );
         }
     }

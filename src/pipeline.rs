@@ -78,10 +78,8 @@ pub struct Ready {
 pub type Prepare = fn(&ProgrammeDir, &ProgressBar) -> Result<Ready, InputErrors>;
 
 /// The kinds of programme, by the `[programme] kind` of their programme.toml.
-pub const KINDS: &[(&str, Prepare)] = &[
-    ("micro-insurance", crate::micro::prepare),
-    ("assessment", crate::declared::prepare),
-];
+pub const KINDS: &[(&str, Prepare)] =
+    &[("micro-insurance", crate::micro::prepare), ("assessment", crate::declared::prepare)];
 
 /// The `[programme] kind` a folder declares ("micro-insurance" when it cannot be read:
 /// loading the config then reports the real problem).

@@ -44,7 +44,10 @@ pub fn load_listed(
             problems.push(
                 InputProblem::file(
                     &shown,
-                    format!("[rubric] assesses = \"{level}\"，但本项目的单位是 [units] level = \"{}\"", levels.join("\"、\"")),
+                    format!(
+                        "[rubric] assesses = \"{level}\"，但本项目的单位是 [units] level = \"{}\"",
+                        levels.join("\"、\"")
+                    ),
                 )
                 .hint(format!("在 [rubric] 中写 assesses = \"{}\"", levels.first().copied().unwrap_or_default())),
             );

@@ -152,8 +152,9 @@ fn every_lost_point_is_traced_to_its_facts() {
         && r[1] == "国寿财险"
         && r[3] == "赔案号 CLPC201205000831；定损日期2012-07-09，支付日期2012-08-03，相隔25天"));
     assert!(late.iter().any(|r| r[0] == "南通滨海园区" && r[3].contains("支付日期未填（计至2012-12-31），相隔162天")));
-    assert!(rows.iter().any(|r| r[0] == "启东市"
-        && r[3] == "险种“棉花”：中央财政（%）+省级财政（%）+市县财政（%）合计65，标准70"));
+    assert!(rows
+        .iter()
+        .any(|r| r[0] == "启东市" && r[3] == "险种“棉花”：中央财政（%）+省级财政（%）+市县财政（%）合计65，标准70"));
     // The insurer's item 3.x lost its points for the same late claims and one paid short.
     let short: Vec<&Vec<String>> = rows.iter().filter(|r| r[2] == "理赔款未及时足额到位").collect();
     assert_eq!(short.len(), 4, "{short:?}");
@@ -288,7 +289,10 @@ fn bad_cells_name_the_file_row_and_column() {
     );
     bad(
         |p| edit_file(&p.join("data/满意度回访.csv"), "海门市,太保财险", "海门市,太平洋财险"),
-        &["data/满意度回访.csv 第17行 “承办公司”列：“海门市 太平洋财险”不是 [units] 中的单位", "是否应为“海门市 太保财险”？"],
+        &[
+            "data/满意度回访.csv 第17行 “承办公司”列：“海门市 太平洋财险”不是 [units] 中的单位",
+            "是否应为“海门市 太保财险”？",
+        ],
     );
     bad(
         |p| edit_file(&p.join("data/县区检查结果.csv"), "\r\n通州区,", "\r\n通洲区,"),

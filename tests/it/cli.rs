@@ -921,7 +921,10 @@ rule = { kind = "per-incident", counts = [{ metric = "late", points = 0.01, each
     assert!(o.status.success(), "{}", text(&o));
     let out = dir.path().join("out/hanbin-2015-micro");
     let metrics = read_csv(&out.join("csv/metrics.csv"));
-    assert_eq!(metrics[0], ["镇办", "基数人口", "任务数", "按时参保人数", "逾期参保人数", "参保率（%）", "任务完成率（%）", "排名"]);
+    assert_eq!(
+        metrics[0],
+        ["镇办", "基数人口", "任务数", "按时参保人数", "逾期参保人数", "参保率（%）", "任务完成率（%）", "排名"]
+    );
     let row = |name: &str| metrics.iter().find(|r| r[0] == name).unwrap().clone();
     // As the published ranking says (tests/golden): 老城办 40120 / 8024 / 7598 / 212, 17th.
     assert_eq!(row("老城办")[1..], ["40120", "8024", "7598", "212", "18.94", "94.69", "17"]);
@@ -939,7 +942,8 @@ rule = { kind = "per-incident", counts = [{ metric = "late", points = 0.01, each
     assert!(manifest.contains("input/hanbin-2015-micro/rubrics/towns.toml"), "{manifest}");
     // A rubric reading a result that is not a measure is named with the measures there are.
     let rubric = std::fs::read_to_string(prog.join("rubrics/towns.toml")).unwrap();
-    std::fs::write(prog.join("rubrics/towns.toml"), rubric.replace("metric = \"late\"", "metric = \"lateness\"")).unwrap();
+    std::fs::write(prog.join("rubrics/towns.toml"), rubric.replace("metric = \"late\"", "metric = \"lateness\""))
+        .unwrap();
     let o = kaohe(&["run", "--input", "input", "--output", "out2"], dir.path());
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("“lateness”"), "{}", text(&o));

@@ -591,7 +591,11 @@ fn units_at_two_levels_are_each_scored_by_the_rubric_of_their_level() {
     // A pair not among the units is named with both cells.
     let o = two_levels(dir.path(), "县,公司,天数\n甲县,人保,5\n乙县,太平洋,3\n", last_year);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("input/two/claims.csv 第3行 “公司”列：“乙县 太平洋”不是 [units] 中的单位"), "{}", text(&o));
+    assert!(
+        text(&o).contains("input/two/claims.csv 第3行 “公司”列：“乙县 太平洋”不是 [units] 中的单位"),
+        "{}",
+        text(&o)
+    );
     // A unit graded under a two-year rule with no grade last year would be spared: refused.
     let o = two_levels(dir.path(), claims, "县,公司,等级\n甲县,人保,不合格\n甲县,太平洋,好\n");
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
@@ -639,7 +643,13 @@ short = { count = "rows", where = { sum_of = ["金额", "限额"], less_than = {
 fn a_ledger_with_only_its_header_is_a_year_with_no_cases_when_declared() {
     let dir = tempfile::tempdir().unwrap();
     let header_only = "镇,身份证号,金额,日期,属实\n";
-    let o = tiny(dir.path(), header_only, INSPECTION, "n = { count = \"rows\" }\nscore = { value = \"inspection\", column = \"评分\" }", "assessment");
+    let o = tiny(
+        dir.path(),
+        header_only,
+        INSPECTION,
+        "n = { count = \"rows\" }\nscore = { value = \"inspection\", column = \"评分\" }",
+        "assessment",
+    );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("input/tiny/rows.csv：文件只有表头，没有数据行"), "{}", text(&o));
     assert!(text(&o).contains("[datasets.rows] 中写 may_be_empty = true"), "{}", text(&o));
@@ -728,7 +738,7 @@ view = "metrics"
         assert_eq!(r[5], place.to_string(), "{}", r[0]);
     }
     assert_eq!(m[1][5], "1"); // 老城办's 20% is the lowest share
-    // Fifteen towns are below 43.58%, which two towns share: both 16th; the next is 18th.
+                              // Fifteen towns are below 43.58%, which two towns share: both 16th; the next is 18th.
     let tied: Vec<&str> = m[1..].iter().filter(|r| r[4] == "43.58").map(|r| r[5].as_str()).collect();
     assert_eq!(tied, ["16", "16"]);
     assert!(m[1..].iter().any(|r| r[5] == "18") && !m[1..].iter().any(|r| r[5] == "17"));

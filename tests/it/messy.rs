@@ -1134,7 +1134,18 @@ fn agri_look_alikes_duplicates_and_missing_files_are_refused() {
 fn a_blank_finding_is_named_at_its_cell() {
     agri_case(
         "daily work score left blank",
-        |prog| replace_in(&prog.join("data/县区检查结果.csv"), "\r\n港闸区,否,0,0,否,否,否,否,否,否,否,否,0,否,否,否,否,否,否,2,4.5,", "\r\n港闸区,否,0,0,否,否,否,否,否,否,否,否,0,否,否,否,否,否,否,2,,"),
-        |r| r.refused("blank finding", &["data/县区检查结果.csv 第3行 “daily_work_score”列：港闸区 第5.2项：缺少指标“daily_work_score”的数据"]),
+        |prog| {
+            replace_in(
+                &prog.join("data/县区检查结果.csv"),
+                "\r\n港闸区,否,0,0,否,否,否,否,否,否,否,否,0,否,否,否,否,否,否,2,4.5,",
+                "\r\n港闸区,否,0,0,否,否,否,否,否,否,否,否,0,否,否,否,否,否,否,2,,",
+            )
+        },
+        |r| {
+            r.refused(
+                "blank finding",
+                &["data/县区检查结果.csv 第3行 “daily_work_score”列：港闸区 第5.2项：缺少指标“daily_work_score”的数据"],
+            )
+        },
     );
 }

@@ -386,7 +386,11 @@ rule = { kind = "tiered", metric = "satisfaction", label = "满意率", unit = "
 fn a_fractional_deduction_is_taken_as_printed() {
     // A reason and a score a clerk can add up: the deduction is rounded to the hundredth
     // once, and that is what is printed and what is taken.
-    let edited = text("county.toml").replacen("target = 90\npoints = 1\nstep = 1\n", "target = 90\npoints = 0.75\nstep = 1\n", 1);
+    let edited = text("county.toml").replacen(
+        "target = 90\npoints = 1\nstep = 1\n",
+        "target = 90\npoints = 0.75\nstep = 1\n",
+        1,
+    );
     let r = parse(&edited, "county.toml", &agri_metrics()).unwrap();
     let item = r.items.iter().find(|i| i.id == "2.1").unwrap().clone();
     let m = metrics(&[
