@@ -5,6 +5,7 @@
 //! Rates are written as percentages ("50%") and kept as exact integers (parts per
 //! million) so that quota arithmetic is exact.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -134,21 +135,43 @@ pub enum RankKey {
     Participation,
 }
 
-/// The whole `programme.toml`.
+/// The whole `programme.toml`: one model for every programme. Each part is a step that
+/// runs when its sections are written:
+/// - `[units]`, `[datasets.*]`, `[measures]`, `[assessment]`: units, the datasets read for
+///   them and the measures computed ([`crate::declared`]);
+/// - `[inputs]`, `[quota]`, `[enrollment]`, `[ranking]`, `[text]`: the participation
+///   workflow — population and rosters read, quotas apportioned, towns ranked
+///   ([`crate::micro`]); its towns are the level `town`, their results measures;
+/// - `rubrics`: score the measures of any level ([`crate::assess`]), `[rubric_text]`
+///   the wording of their results;
+/// - `[[pdf]]`, `[[table]]`: what is published ([`crate::outputs`]).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ProgrammeConfig {
-    /// Rubric files scoring the towns on their results (the measures in
-    /// [`crate::micro::TOWN_MEASURES`]), relative to the programme folder; none by default.
+pub struct ProgrammeFile {
+    /// The rubric files, relative to the programme folder; none by default.
     #[serde(default)]
     pub rubrics: Vec<String>,
     pub programme: ProgrammeSection,
-    pub document: DocumentSection,
-    pub inputs: InputsSection,
-    pub quota: QuotaSection,
-    pub enrollment: EnrollmentSection,
-    pub ranking: RankingSection,
-    pub text: TextSection,
+    pub document: ResultsDocument,
+    /// `[units]` (one level) or `[[units]]` (several), read by [`crate::declared::levels`].
+    #[serde(default)]
+    pub units: Option<toml::Value>,
+    #[serde(default)]
+    pub assessment: Option<crate::declared::AssessmentSection>,
+    #[serde(default)]
+    pub datasets: BTreeMap<String, crate::dataset::DatasetSpec>,
+    #[serde(default)]
+    pub measures: BTreeMap<String, crate::measure::MeasureSpec>,
+    #[serde(default)]
+    pub inputs: Option<InputsSection>,
+    #[serde(default)]
+    pub quota: Option<QuotaSection>,
+    #[serde(default)]
+    pub enrollment: Option<EnrollmentSection>,
+    #[serde(default)]
+    pub ranking: Option<RankingSection>,
+    #[serde(default)]
+    pub text: Option<TextSection>,
     /// `[rubric_text]`: titles and notes of the rubric results (ranking, grades).
     #[serde(default)]
     pub rubric_text: crate::assess::ResultText,
@@ -158,6 +181,18 @@ pub struct ProgrammeConfig {
     /// `[[table]]`: the tables published as CSV and results.xlsx sheets (default: all).
     #[serde(default)]
     pub table: Vec<crate::outputs::TableSpec>,
+}
+
+/// The participation workflow's settings (all five sections, checked present).
+#[derive(Debug, Clone)]
+pub struct Participation {
+    pub programme: ProgrammeSection,
+    pub document: ResultsDocument,
+    pub inputs: InputsSection,
+    pub quota: QuotaSection,
+    pub enrollment: EnrollmentSection,
+    pub ranking: RankingSection,
+    pub text: TextSection,
 }
 
 /// `[document]` of a programme that publishes results (an assessment): who issues them,
@@ -185,28 +220,16 @@ impl ResultsDocument {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProgrammeSection {
-    /// The kind of programme: micro-insurance or assessment (see pipeline::KINDS).
-    pub kind: String,
+    /// No longer read: every programme runs through one engine, its steps chosen by the
+    /// sections it writes. Kept so that files written for earlier versions still load.
+    #[serde(default)]
+    pub kind: Option<String>,
     /// 汉滨区
     pub region: String,
     /// 2015
     pub year: i32,
     /// 小额人身保险
     pub name: String,
-}
-
-/// The circular the annexes belong to.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DocumentSection {
-    /// 安康市汉滨区人民政府办公室
-    pub issuer: String,
-    /// 机关代字, e.g. 汉政办发
-    pub code: String,
-    /// 发文顺序号, e.g. 105
-    pub serial: u32,
-    /// 成文日期; also the PDF date.
-    pub date: toml::value::Datetime,
 }
 
 /// Input files, relative to the programme folder.
@@ -288,7 +311,7 @@ pub struct TextSection {
 /// A config with its dates resolved.
 #[derive(Debug, Clone)]
 pub struct Programme {
-    pub config: ProgrammeConfig,
+    pub config: Participation,
     /// Folder name, e.g. hanbin-2015-micro.
     pub id: String,
     pub date: NaiveDate,
@@ -300,8 +323,7 @@ pub struct Programme {
 impl Programme {
     /// 汉政办发〔2015〕105号
     pub fn document_number(&self) -> String {
-        let d = &self.config.document;
-        format!("{}〔{}〕{}号", d.code, self.config.programme.year, d.serial)
+        self.config.document.number(self.config.programme.year)
     }
 
     /// Fill `{placeholders}` in a wording template; unknown ones are an error naming the key.
@@ -358,6 +380,9 @@ fn toml_date(file: &str, key: &str, v: &toml::value::Datetime) -> Result<NaiveDa
     }
 }
 
+/// The sections of units, datasets and measures: known here, their keys checked when read.
+const DECLARED: [&str; 4] = ["units", "assessment", "datasets", "measures"];
+
 /// Every key each section accepts, to report all misspelt keys at once (serde stops at the first).
 const SECTIONS: &[(&str, &[&str])] = &[
     ("rubrics", &[]),
@@ -401,6 +426,7 @@ fn line_of(text: &str, key: &str) -> Option<usize> {
 fn unknown_keys(text: &str, file: &str) -> Vec<InputProblem> {
     let Ok(table) = text.parse::<toml::Table>() else { return Vec::new() };
     let mut problems = Vec::new();
+    let mut misplaced = Vec::new();
     let mut report = |key: &str, known: &[&str], place: &str| {
         let msg = format!("{place}未知的配置项“{key}”");
         let mut p = match line_of(text, key) {
@@ -412,12 +438,28 @@ fn unknown_keys(text: &str, file: &str) -> Vec<InputProblem> {
         }
         problems.push(p);
     };
-    let top: Vec<&str> = SECTIONS.iter().map(|(s, _)| *s).filter(|s| !s.contains('.')).collect();
+    let top: Vec<&str> = SECTIONS.iter().map(|(s, _)| *s).filter(|s| !s.contains('.')).chain(DECLARED).collect();
     for (section, value) in &table {
+        if DECLARED.contains(&section.as_str()) {
+            continue;
+        }
         let Some((_, keys)) = SECTIONS.iter().find(|(s, _)| s == section) else {
             report(section, &top, "");
             continue;
         };
+        // `[text]` is the participation workflow's wording; a rubric's results have theirs
+        // in `[rubric_text]` (an older declared file wrote them in `[text]`).
+        if section == "text" && !table.contains_key("inputs") {
+            let msg = "[text] 是参保工作流程（[inputs] 人口与名册）的文字，本文件没有 [inputs]";
+            misplaced.push(
+                match line_of(text, "text") {
+                    Some(l) => InputProblem::at(file, l, None, msg),
+                    None => InputProblem::file(file, msg),
+                }
+                .hint("评分结果（排名表、等级表）的标题和注写在 [rubric_text] 中：把 [text] 改为 [rubric_text]"),
+            );
+            continue;
+        }
         let mut check = |t: &toml::Table, keys: &[&str], place: String| {
             for k in t.keys() {
                 if !keys.contains(&k.as_str()) {
@@ -443,11 +485,65 @@ fn unknown_keys(text: &str, file: &str) -> Vec<InputProblem> {
             }
         }
     }
+    problems.extend(misplaced);
     problems
 }
 
+/// A programme file read and parsed: the model and what every step needs from the file.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub file: ProgrammeFile,
+    /// The file's text: the order of `[measures]` is read from it.
+    pub text: String,
+    /// The folder's name, e.g. hanbin-2015-micro: the output folder's.
+    pub id: String,
+    /// `[document] date`: the date inside every PDF.
+    pub date: NaiveDate,
+    /// SHA-256 of the file's bytes.
+    pub digest: String,
+    /// As shown in messages, e.g. input/hanbin-2015-micro/programme.toml.
+    pub shown: String,
+}
+
+/// The sections of the participation workflow: written all together or not at all.
+const PARTICIPATION: [&str; 5] = ["inputs", "quota", "enrollment", "ranking", "text"];
+
+impl Loaded {
+    /// The participation workflow's settings, when the file writes its sections.
+    pub fn participation(&self) -> Result<Option<Programme>, Vec<InputProblem>> {
+        let f = &self.file;
+        let written =
+            [f.inputs.is_some(), f.quota.is_some(), f.enrollment.is_some(), f.ranking.is_some(), f.text.is_some()];
+        let (Some(inputs), Some(quota), Some(enrollment), Some(ranking), Some(text)) =
+            (&f.inputs, &f.quota, &f.enrollment, &f.ranking, &f.text)
+        else {
+            if !written.contains(&true) {
+                return Ok(None);
+            }
+            let missing: Vec<String> =
+                PARTICIPATION.iter().zip(written).filter(|(_, w)| !w).map(|(s, _)| format!("[{s}]")).collect();
+            return Err(vec![InputProblem::file(
+                &self.shown,
+                format!("参保工作流程（人口、名册、任务分解、排名）缺少 {}", missing.join("、")),
+            )
+            .hint("[inputs]、[quota]、[enrollment]、[ranking]、[text] 五节要一起写（见 input/hanbin-2015-micro/programme.toml）")]);
+        };
+        let deadline = toml_date(&self.shown, "enrollment.deadline", &enrollment.deadline).map_err(|p| vec![p])?;
+        let config = Participation {
+            programme: f.programme.clone(),
+            document: f.document.clone(),
+            inputs: inputs.clone(),
+            quota: quota.clone(),
+            enrollment: enrollment.clone(),
+            ranking: ranking.clone(),
+            text: text.clone(),
+        };
+        Ok(Some(Programme { config, id: self.id.clone(), date: self.date, deadline, digest: self.digest.clone() }))
+    }
+}
+
 /// Read and check `programme.toml` in a programme folder.
-pub fn load(dir: &Path, display: &str) -> Result<Programme, Vec<InputProblem>> {
+pub fn load(dir: &Path, display: &str) -> Result<Loaded, Vec<InputProblem>> {
     let path = dir.join("programme.toml");
     let file = format!("{display}/programme.toml");
     let bytes = std::fs::read(&path)
@@ -458,21 +554,16 @@ pub fn load(dir: &Path, display: &str) -> Result<Programme, Vec<InputProblem>> {
     if !unknown.is_empty() {
         return Err(unknown);
     }
-    let config: ProgrammeConfig = toml::from_str(&text).map_err(|e| {
+    let config: ProgrammeFile = toml::from_str(&text).map_err(|e| {
         let msg = e.message();
         let date = msg.contains("expected a TOML datetime") || msg.contains("expected a date");
         let extra = date.then_some("日期写成 2016-01-30 这样，不加引号");
         vec![crate::problem::toml_problem(&file, &text, &e, "配置", extra)]
     })?;
-    if config.programme.kind != "micro-insurance" {
-        return Err(vec![InputProblem::file(&file, format!("programme.kind “{}” 未知", config.programme.kind))
-            .hint("目前支持：micro-insurance")]);
-    }
     let date = toml_date(&file, "document.date", &config.document.date).map_err(|p| vec![p])?;
-    let deadline = toml_date(&file, "enrollment.deadline", &config.enrollment.deadline).map_err(|p| vec![p])?;
     let digest = crate::archive::sha256_hex(&bytes);
     let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    Ok(Programme { config, id, date, deadline, digest })
+    Ok(Loaded { file: config, text, id, date, digest, shown: file })
 }
 
 #[cfg(test)]

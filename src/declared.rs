@@ -1,10 +1,11 @@
-//! A programme declared entirely in its `programme.toml` (`kind = "assessment"`): the
-//! units at one level, the datasets with their columns, the measures computed from them,
-//! the rubrics that score the measures and the documents published. No Rust knows about
-//! any particular programme of this kind; `input/langao-2016-towns/` is one.
+//! The declared steps of a programme: the units at one or several levels, the datasets
+//! read for them with their columns, the measures computed from them, and the rubrics
+//! that score the measures of any level (those of the participation workflow's towns
+//! too). No Rust knows about any particular programme; `input/langao-2016-towns/` and
+//! `input/nantong-2012-agri/` are two.
 //!
-//! load → [`crate::dataset`] (ingest + validate, one task per dataset) →
-//! [`crate::measure`] (polars) → [`crate::assess`] (score, rank, grade) → views.
+//! [`load`]: [`crate::dataset`] (ingest + validate, one task per dataset) →
+//! [`crate::measure`] (polars); [`publish`]: [`crate::assess`] (score, rank, grade) → views.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -13,38 +14,23 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::Deserialize;
 
-use indicatif::ProgressBar;
-
-use crate::archive::Manifest;
-use crate::assess::{self, ResultText, Unit};
+use crate::assess::{self, Unit};
+use crate::config::{Loaded, ProgrammeFile};
 use crate::dataset::{self, Dataset, DatasetSpec};
 use crate::measure::{self, MeasureSpec};
 use crate::outputs::Views;
-use crate::outputs::{PdfSpec, TableSpec};
-use crate::pipeline::{records, ProgrammeDir, Ready};
-use crate::problem::InputErrors;
-use crate::problem::{io_text, InputProblem};
+use crate::problem::{InputErrors, InputProblem};
 use crate::rubric::{self, Rubric};
 
-/// `programme.toml` of a declared programme.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeclaredConfig {
-    /// The rubric files, relative to the programme folder.
-    pub rubrics: Vec<String>,
-    pub programme: crate::config::ProgrammeSection,
-    pub document: crate::config::ResultsDocument,
-    /// `[units]` (one level) or `[[units]]` (several), read by [`levels`].
-    pub units: toml::Value,
-    pub assessment: AssessmentSection,
-    pub datasets: BTreeMap<String, DatasetSpec>,
-    pub measures: BTreeMap<String, MeasureSpec>,
-    #[serde(default)]
-    pub text: ResultText,
-    #[serde(default)]
-    pub pdf: Vec<PdfSpec>,
-    #[serde(default)]
-    pub table: Vec<TableSpec>,
+/// Units and their measures computed by another step (the participation workflow's
+/// towns): a level like any declared one, whose measures rubrics and datasets can use.
+#[derive(Debug, Clone)]
+pub struct Computed {
+    pub level: Level,
+    /// Each measure's name and its metrics-sheet header, in sheet order.
+    pub measures: Vec<(String, String)>,
+    /// Unit key ([`dataset::unit_key`]) → measure → value.
+    pub metrics: BTreeMap<String, rubric::score::Metrics>,
 }
 
 /// `[units]`: who is assessed, at one level; `[[units]]`, one table per level.
@@ -217,7 +203,7 @@ pub struct LastYear {
 /// a two-year rule needs a row for every unit it grades: a missing row must not quietly
 /// spare a unit its consequence (a unit new this year has 无).
 fn last_year_grades(
-    config: &DeclaredConfig,
+    config: &ProgrammeFile,
     datasets: &BTreeMap<String, Dataset>,
     rubrics: &[(String, Rubric)],
     levels: &[Level],
@@ -225,7 +211,7 @@ fn last_year_grades(
 ) -> Result<BTreeMap<Vec<String>, String>, Vec<InputProblem>> {
     let twice: Vec<&Rubric> =
         rubrics.iter().map(|(_, r)| r).filter(|r| r.grades.iter().any(|g| g.twice.is_some())).collect();
-    let Some(spec) = &config.assessment.last_year else {
+    let Some(spec) = config.assessment.as_ref().and_then(|a| a.last_year.as_ref()) else {
         return match twice.first() {
             None => Ok(BTreeMap::new()),
             Some(r) => Err(vec![InputProblem::file(
@@ -307,10 +293,6 @@ fn last_year_grades(
 
 /// A declared programme, read, checked and measured.
 pub struct DeclaredProgramme {
-    pub config: DeclaredConfig,
-    pub id: String,
-    pub date: NaiveDate,
-    pub digest: String,
     pub rubrics: Vec<(String, Rubric)>,
     pub datasets: BTreeMap<String, Dataset>,
     /// The levels of units, as `[units]` lists them.
@@ -324,6 +306,10 @@ pub struct DeclaredProgramme {
     /// Level → the columns of its metrics sheet: `[measures]` in the order programme.toml
     /// lists them (but `sheet = false`), then each findings column.
     pub sheet: BTreeMap<String, Vec<String>>,
+    /// Each measure's metrics-sheet header: its `label`, or its name.
+    pub headers: BTreeMap<String, String>,
+    /// `[measures]` as declared.
+    pub measures: BTreeMap<String, MeasureSpec>,
 }
 
 /// The names of `[measures]` in the order the file writes them (serde's map is sorted);
@@ -353,16 +339,46 @@ fn date_of(d: toml::value::Datetime, file: &str, key: &str) -> Result<NaiveDate,
 
 /// Read the programme file, every dataset and rubric, and compute every measure.
 /// All problems at once.
-pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputProblem>> {
-    let file = format!("{display}/programme.toml");
-    let bytes = std::fs::read(dir.join("programme.toml"))
-        .map_err(|e| vec![InputProblem::file(&file, format!("无法读取：{}", io_text(&e)))])?;
-    let text = String::from_utf8_lossy(&bytes);
-    let config: DeclaredConfig =
-        toml::from_str(&text).map_err(|e| vec![crate::problem::toml_problem(&file, &text, &e, "配置", None)])?;
-    let date = date_of(config.document.date, &file, "document.date").map_err(|p| vec![p])?;
-    let as_of = date_of(config.assessment.as_of, &file, "assessment.as_of").map_err(|p| vec![p])?;
-    let mut levels = levels(&config.units, &file)?;
+pub fn load(
+    dir: &Path,
+    display: &str,
+    loaded: &Loaded,
+    given: Option<&Computed>,
+) -> Result<DeclaredProgramme, Vec<InputProblem>> {
+    let file = loaded.shown.clone();
+    let config = &loaded.file;
+    let text = &loaded.text;
+    // The day the datasets' figures stand at: an open case's days count up to it.
+    let as_of = match &config.assessment {
+        Some(a) => date_of(a.as_of, &file, "assessment.as_of").map_err(|p| vec![p])?,
+        None if config.datasets.is_empty() => loaded.date,
+        None => {
+            return Err(vec![InputProblem::file(&file, "写了 [datasets]，但没有 [assessment] as_of（数据截至哪一天）")
+                .hint("加上：[assessment] 一节，写 as_of = 2016-12-31 这样的日期")])
+        }
+    };
+    // The levels: the participation workflow's towns (when it runs), then [units].
+    let mut levels: Vec<Level> = given.map(|g| g.level.clone()).into_iter().collect();
+    match &config.units {
+        Some(units) => {
+            for level in self::levels(units, &file)? {
+                if levels.iter().any(|l| l.name == level.name) {
+                    return Err(vec![InputProblem::file(
+                        &file,
+                        format!("[units] 的层级“{}”已由参保工作流程给出（人口数据中的镇办）", level.name),
+                    )
+                    .hint("数据集写 level = \"town\" 即可使用这些镇办；[units] 只写其他层级")]);
+                }
+                levels.push(level);
+            }
+        }
+        None if levels.is_empty() => {
+            return Err(vec![InputProblem::file(&file, "没有声明被考核的单位").hint(
+                "写 [units]（level、column、names 或 from），或写参保工作流程的 [inputs]（人口数据中的镇办即单位）",
+            )])
+        }
+        None => {}
+    }
     let mut problems = Vec::new();
     let read_one = |name: &String, spec: &DatasetSpec, levels: &[Level]| {
         let read = level_of(name, spec, levels, &file).map_err(|p| vec![p]).and_then(|level| {
@@ -438,17 +454,39 @@ pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputPro
     };
     let measure::Measured { mut metrics, level_of, evidence } =
         crate::timings::timed("metrics", || measure(&config.measures))?;
-    // Each level's measures: [measures] in the order the file writes them, then each
-    // column of the level's findings tables — a measure of the same name, the unit's value.
+    let mut headers: BTreeMap<String, String> = config
+        .measures
+        .iter()
+        .map(|(name, m)| (name.clone(), m.label.clone().unwrap_or_else(|| name.clone())))
+        .collect();
+    // Each level's measures: those another step computed, [measures] in the order the file
+    // writes them, then each column of the level's findings tables — a measure of the
+    // same name, the unit's value.
     let mut columns: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for name in measure_order(&text, &config.measures) {
+    if let Some(g) = given {
+        for (name, header) in &g.measures {
+            if config.measures.contains_key(name) {
+                problems.push(
+                    InputProblem::file(&file, format!("[measures] 中的“{name}”与参保工作流程的结果同名"))
+                        .hint("换一个名字；参保工作流程的结果（base、quota、insured、late、participation、completion、rank）可直接在评分表中使用"),
+                );
+            }
+            headers.insert(name.clone(), header.clone());
+            columns.entry(g.level.name.clone()).or_default().push(name.clone());
+        }
+        let level = metrics.entry(g.level.name.clone()).or_default();
+        for (unit, values) in &g.metrics {
+            level.entry(unit.clone()).or_default().extend(values.iter().map(|(k, v)| (k.clone(), *v)));
+        }
+    }
+    for name in measure_order(text, &config.measures) {
         if let Some(level) = level_of.get(&name) {
             columns.entry(level.clone()).or_default().push(name);
         }
     }
     let mut sheet = columns.clone();
     for names in sheet.values_mut() {
-        names.retain(|n| config.measures[n].sheet != Some(false));
+        names.retain(|n| config.measures.get(n).and_then(|m| m.sheet) != Some(false));
     }
     for (name, data) in &datasets {
         if data.other_columns.is_empty() {
@@ -465,6 +503,7 @@ pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputPro
                 continue;
             }
             level.push(column.clone());
+            headers.insert(column.clone(), column.clone());
             sheet.entry(data.level.clone()).or_default().push(column.clone());
             specs.insert(
                 column.clone(),
@@ -489,10 +528,9 @@ pub fn load(dir: &Path, display: &str) -> Result<DeclaredProgramme, Vec<InputPro
     let available = |level: &str| -> BTreeSet<String> { columns.get(level).into_iter().flatten().cloned().collect() };
     let level_names: Vec<&str> = levels.iter().map(|l| l.name.as_str()).collect();
     let rubrics = rubric::load_listed(dir, display, &config.rubrics, &level_names, available)?;
-    let last_year = last_year_grades(&config, &datasets, &rubrics, &levels, &file)?;
-    let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let digest = crate::archive::sha256_hex(&bytes);
-    Ok(DeclaredProgramme { config, id, date, digest, rubrics, datasets, levels, metrics, last_year, evidence, sheet })
+    let last_year = last_year_grades(config, &datasets, &rubrics, &levels, &file)?;
+    let measures = config.measures.clone();
+    Ok(DeclaredProgramme { rubrics, datasets, levels, metrics, last_year, evidence, sheet, headers, measures })
 }
 
 /// The units and their measures, as the scoring stage reads them.
@@ -544,7 +582,7 @@ fn cell_sources(
         .collect();
     // (measure, dataset, column)
     let mut read: Vec<(&str, &str, &str)> = Vec::new();
-    for (name, spec) in &p.config.measures {
+    for (name, spec) in &p.measures {
         let dataset = spec.value.as_deref().or(spec.sum.as_deref().filter(|_| samples.contains(name.as_str())));
         if let (Some(d), Some(c)) = (dataset, spec.column.as_deref()) {
             read.push((name, d, c));
@@ -575,24 +613,24 @@ fn cell_sources(
     out
 }
 
-/// Read, check, measure and score a declared programme: its forms, score sheets,
-/// ranking or grades, metrics sheet and record.
-pub fn prepare(dir: &ProgrammeDir, _progress: &ProgressBar) -> Result<Ready, InputErrors> {
-    let p = load(&dir.path, &dir.display).map_err(InputErrors)?;
-    let input = assessment_input(&p);
+/// Score every unit and add what is published: the rubrics' forms, score sheets, ranking
+/// or grades, one metrics sheet per level and the evidence rows.
+pub fn publish(p: &DeclaredProgramme, loaded: &Loaded, views: &mut Views) -> Result<(), InputErrors> {
+    let input = assessment_input(p);
     let results = crate::timings::timed("scoring", || assess::assess(&input)).map_err(InputErrors)?;
-    let c = &p.config;
-    let titles =
-        assess::Titles { text: &c.text, year: c.programme.year, region: &c.programme.region, name: &c.programme.name };
-    let mut views = Views::default();
-    assess::views(&mut views, &results, &titles);
+    let c = &loaded.file;
+    let titles = assess::Titles {
+        text: &c.rubric_text,
+        year: c.programme.year,
+        region: &c.programme.region,
+        name: &c.programme.name,
+    };
+    assess::views(views, &results, &titles);
     // One metrics sheet per level: "metrics", or "metrics-<level>" when there are several.
     for level in &p.levels {
         let columns = p.sheet.get(&level.name).cloned().unwrap_or_default();
-        let headers: Vec<String> = columns
-            .iter()
-            .map(|name| p.config.measures.get(name).and_then(|m| m.label.clone()).unwrap_or_else(|| name.clone()))
-            .collect();
+        let headers: Vec<String> =
+            columns.iter().map(|name| p.headers.get(name).cloned().unwrap_or_else(|| name.clone())).collect();
         let (view, title) = match p.levels.len() {
             1 => ("metrics".to_string(), "考核指标".to_string()),
             _ => (format!("metrics-{}", level.name), format!("{}考核指标", level.title)),
@@ -601,38 +639,38 @@ pub fn prepare(dir: &ProgrammeDir, _progress: &ProgressBar) -> Result<Ready, Inp
             assess::metrics_table(&title, &input.key_columns, &input.units[&level.name], &columns, Some(&headers));
         views.table(&view, table);
     }
-    if p.config.measures.values().any(|m| m.evidence.wanted()) {
+    if p.measures.values().any(|m| m.evidence.wanted()) {
         views.table("evidence", evidence_table(&input.key_columns, &p.evidence));
     }
-    let rubric_paths: Vec<_> = c.rubrics.iter().map(|name| dir.path.join(name)).collect();
+    Ok(())
+}
+
+/// What `kaohe check` says of the declared part, when there is one (rubrics or datasets).
+pub fn check_line(p: &DeclaredProgramme, display: &str) -> Option<String> {
+    if p.rubrics.is_empty() && p.datasets.is_empty() {
+        return None;
+    }
     let rows: usize = p.datasets.values().map(|d| d.frame.height()).sum();
-    let inputs = records(
-        dir,
-        rubric_paths.iter().zip(&p.rubrics).map(|(path, (shown, _))| (path.as_path(), shown.as_str())).chain(
-            p.datasets.values().flat_map(|d| d.files.iter().map(|(path, shown)| (path.as_path(), shown.as_str()))),
-        ),
-    )?;
     let items: usize = p.rubrics.iter().map(|(_, r)| r.items.len()).sum();
-    Ok(Ready {
-        id: p.id.clone(),
-        date: p.date,
-        check_line: format!(
-            "{}: {} 个评分表共 {} 项；{} 个单位；{} 个数据集共 {} 行，{} 个度量；均可计分",
-            dir.display,
-            p.rubrics.len(),
-            items,
-            p.levels.iter().map(|l| l.units.len()).sum::<usize>(),
-            p.datasets.len(),
-            rows,
-            p.sheet.values().map(Vec::len).sum::<usize>()
-        ),
-        run_line: format!("{}: {{documents}} 份考核表 → {{folder}}", p.id),
-        set_aside: Vec::new(),
-        manifest: Manifest::new(&p.id, c.document.number(c.programme.year), p.date, &p.digest, inputs),
-        pdf: c.pdf.clone(),
-        table: c.table.clone(),
-        views,
-    })
+    Some(format!(
+        "{display}: {} 个评分表共 {} 项；{} 个单位；{} 个数据集共 {} 行，{} 个度量；均可计分",
+        p.rubrics.len(),
+        items,
+        p.levels.iter().map(|l| l.units.len()).sum::<usize>(),
+        p.datasets.len(),
+        rows,
+        p.sheet.values().map(Vec::len).sum::<usize>()
+    ))
+}
+
+/// The files read (rubrics, then every dataset's), as (path, shown), for the record.
+pub fn files<'a>(p: &'a DeclaredProgramme, dir: &Path, names: &[String]) -> Vec<(std::path::PathBuf, &'a str)> {
+    names
+        .iter()
+        .zip(&p.rubrics)
+        .map(|(name, (shown, _))| (dir.join(name), shown.as_str()))
+        .chain(p.datasets.values().flat_map(|d| d.files.iter().map(|(path, shown)| (path.clone(), shown.as_str()))))
+        .collect()
 }
 
 /// The rows behind the measures that asked for evidence: unit, measure, values, file and row.

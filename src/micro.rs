@@ -1,18 +1,24 @@
-//! The micro-insurance workflow (seed 000, 汉滨区 2015): population and rosters read and
-//! checked, quotas apportioned, participation counted and ranked, and the views published.
+//! The participation workflow (seed 000, 汉滨区 2015), the step a programme runs when it
+//! writes `[inputs]`, `[quota]`, `[enrollment]`, `[ranking]` and `[text]`: population and
+//! rosters read and checked, quotas apportioned, participation counted and ranked, and
+//! its views made. Its towns, with their results as measures, are the level `town` that
+//! the declared steps ([`crate::declared`]) and rubrics can use.
 
 use std::path::{Path, PathBuf};
 
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
-use crate::archive::{InputRecord, Manifest};
-use crate::assess;
-use crate::config::{self, Programme};
+use std::collections::BTreeMap;
+
+use crate::archive::InputRecord;
+use crate::config::Programme;
+use crate::dataset::unit_key;
+use crate::declared::{Computed, Level};
 use crate::ingest;
 use crate::metrics::{self, EnrollmentCounts};
 use crate::outputs::{Content, UnitDocument, Views};
-use crate::pipeline::{record, ProgrammeDir, Ready};
+use crate::pipeline::{record, ProgrammeDir};
 use crate::problem::{nearest, InputErrors, InputProblem};
 use crate::quota::{self, QuotaTable};
 use crate::rank::{self, Standing};
@@ -43,9 +49,9 @@ impl Prepared {
     }
 }
 
-/// Config, population and quotas: all that the quota table (and `reconcile`) needs.
-pub fn plan(dir: &ProgrammeDir) -> Result<(Programme, Population, QuotaTable, Vec<InputRecord>), InputErrors> {
-    let programme = config::load(&dir.path, &dir.display).map_err(InputErrors)?;
+/// Population and quotas: all that the quota table (and `reconcile`) needs, and the
+/// population file's record.
+pub fn plan(dir: &ProgrammeDir, programme: &Programme) -> Result<(Population, QuotaTable, InputRecord), InputErrors> {
     let pop_display = format!("{}/{}", dir.display, programme.config.inputs.population);
     let toml_file = format!("{}/programme.toml", dir.display);
     let pop_path = ingest::confined(&dir.path, &programme.config.inputs.population, "inputs.population", &toml_file)
@@ -68,13 +74,9 @@ pub fn plan(dir: &ProgrammeDir) -> Result<(Programme, Population, QuotaTable, Ve
     if !problems.is_empty() {
         return Err(InputErrors(problems));
     }
-    let quotas = quota::apportion(&programme, &population);
-    let inputs = vec![
-        record(&dir.path.join("programme.toml"), &format!("{}/programme.toml", dir.display))
-            .map_err(|p| InputErrors(vec![p]))?,
-        record(&pop_path, &pop_display).map_err(|p| InputErrors(vec![p]))?,
-    ];
-    Ok((programme, population, quotas, inputs))
+    let quotas = quota::apportion(programme, &population);
+    let input = record(&pop_path, &pop_display).map_err(|p| InputErrors(vec![p]))?;
+    Ok((population, quotas, input))
 }
 
 fn roster_files(dir: &Path, display: &str) -> Result<Vec<(PathBuf, String)>, InputProblem> {
@@ -105,9 +107,10 @@ fn roster_files(dir: &Path, display: &str) -> Result<Vec<(PathBuf, String)>, Inp
 }
 
 /// Read and check everything, compute counts, quotas and ranks. All input problems at once.
-pub fn compute(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Prepared, InputErrors> {
+pub fn compute(dir: &ProgrammeDir, programme: Programme, progress: &ProgressBar) -> Result<Prepared, InputErrors> {
     let started = std::time::Instant::now();
-    let (programme, population, quotas, mut inputs) = plan(dir)?;
+    let (population, quotas, input) = plan(dir, &programme)?;
+    let mut inputs = vec![input];
     let rosters_display = format!("{}/{}", dir.display, programme.config.inputs.rosters);
     let toml_file = format!("{}/programme.toml", dir.display);
     let rosters_dir = ingest::confined(&dir.path, &programme.config.inputs.rosters, "inputs.rosters", &toml_file)
@@ -235,67 +238,48 @@ pub const TOWN_MEASURES: &[(&str, &str)] = &[
     ("rank", "排名"),
 ];
 
+/// What the participation workflow adds to a programme: its towns as a level with their
+/// results as measures, its views and files, and what `check` and `run` say of it.
+pub struct Step {
+    pub towns: Computed,
+    pub views: Views,
+    pub inputs: Vec<InputRecord>,
+    pub check_line: String,
+    /// The headline figures `run` prints after the documents.
+    pub figures: String,
+    pub set_aside: Vec<String>,
+}
+
 /// The towns with their measures, in population order.
-fn town_units(p: &Prepared, columns: usize) -> Vec<assess::Unit> {
+fn towns(p: &Prepared) -> Computed {
     // Percent to two decimals, as the ranking publishes it; 不适用 without a base.
     let pct = |n: u64, d: u64| if d == 0 { f64::NAN } else { (n as f64 / d as f64 * 10_000.0).round() / 100.0 };
-    p.quotas
-        .towns
-        .iter()
-        .zip(&p.counts.towns)
-        .zip(&p.standings)
-        .map(|((q, c), s)| {
-            let values = [
-                ("base", q.base as f64),
-                ("quota", q.quota as f64),
-                ("insured", c.on_time as f64),
-                ("late", c.late as f64),
-                ("participation", pct(c.on_time, q.base)),
-                ("completion", pct(c.on_time, q.quota)),
-                ("rank", s.rank as f64),
-            ];
-            let mut keys = vec![q.name.clone()];
-            keys.resize(columns, String::new());
-            assess::Unit { keys, values: values.iter().map(|(k, v)| (k.to_string(), *v)).collect() }
-        })
-        .collect()
+    let mut metrics = BTreeMap::new();
+    let mut units = Vec::new();
+    for ((q, c), s) in p.quotas.towns.iter().zip(&p.counts.towns).zip(&p.standings) {
+        let values = [
+            ("base", q.base as f64),
+            ("quota", q.quota as f64),
+            ("insured", c.on_time as f64),
+            ("late", c.late as f64),
+            ("participation", pct(c.on_time, q.base)),
+            ("completion", pct(c.on_time, q.quota)),
+            ("rank", s.rank as f64),
+        ];
+        let keys = vec![q.name.clone()];
+        metrics.insert(unit_key(&keys), values.iter().map(|(k, v)| (k.to_string(), *v)).collect());
+        units.push(keys);
+    }
+    let level =
+        Level { name: "town".into(), from: None, title: "镇办".into(), columns: vec!["镇办".into()], units };
+    let measures = TOWN_MEASURES.iter().map(|(n, h)| (n.to_string(), h.to_string())).collect();
+    Computed { level, measures, metrics }
 }
 
-/// The towns' measures sheet (`metrics`), and the results of any rubric scoring them.
-fn rubric_views(dir: &ProgrammeDir, p: &Prepared, views: &mut Views) -> Result<Vec<InputRecord>, InputErrors> {
-    let c = &p.programme.config;
-    let names: std::collections::BTreeSet<String> = TOWN_MEASURES.iter().map(|(n, _)| n.to_string()).collect();
-    let rubrics = crate::rubric::load_listed(&dir.path, &dir.display, &c.rubrics, &["town"], |_| names.clone())
-        .map_err(InputErrors)?;
-    let key_columns = vec!["镇办".to_string()];
-    let units = town_units(p, key_columns.len());
-    let columns: Vec<String> = TOWN_MEASURES.iter().map(|(n, _)| n.to_string()).collect();
-    let headers: Vec<String> = TOWN_MEASURES.iter().map(|(_, h)| h.to_string()).collect();
-    views.table("metrics", assess::metrics_table("考核指标", &key_columns, &units, &columns, Some(&headers)));
-    let input = assess::Input {
-        rubrics: &rubrics,
-        key_columns,
-        units: [("town".to_string(), units)].into(),
-        last_year: Default::default(),
-        sources: Default::default(),
-    };
-    let results = crate::timings::timed("scoring", || assess::assess(&input)).map_err(InputErrors)?;
-    let pc = &c.programme;
-    let titles = assess::Titles { text: &c.rubric_text, year: pc.year, region: &pc.region, name: &pc.name };
-    assess::views(views, &results, &titles);
-    c.rubrics
-        .iter()
-        .zip(&rubrics)
-        .map(|(name, (shown, _))| record(&dir.path.join(name), shown).map_err(|p| InputErrors(vec![p])))
-        .collect()
-}
-
-/// Read, check and compute a micro-insurance programme: what it publishes and its record.
-pub fn prepare(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Ready, InputErrors> {
-    let mut p = compute(dir, progress)?;
-    let mut views = micro_views(dir, &p)?;
-    let rubric_inputs = rubric_views(dir, &p, &mut views)?;
-    p.inputs.extend(rubric_inputs);
+/// Read, check and compute the participation workflow of a programme.
+pub fn step(dir: &ProgrammeDir, programme: Programme, progress: &ProgressBar) -> Result<Step, InputErrors> {
+    let p = compute(dir, programme, progress)?;
+    let views = micro_views(dir, &p)?;
     let rows: usize = p.enrollment.files.iter().map(|f| f.records).sum();
     let set_aside = p
         .enrollment
@@ -303,9 +287,7 @@ pub fn prepare(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Ready, Inpu
         .iter()
         .map(|i| format!("{} 第{}行 “{}”列：{}（{}）", i.file, i.row, i.column, i.problem, i.masked_id))
         .collect();
-    Ok(Ready {
-        id: p.programme.id.clone(),
-        date: p.programme.date,
+    Ok(Step {
         check_line: format!(
             "{}: 人口 {} 个镇办 {} 个村；名册 {} 个文件 {} 行，计入 {} 人，剔除 {} 行；任务数合计 {}",
             dir.display,
@@ -317,24 +299,16 @@ pub fn prepare(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Ready, Inpu
             p.enrollment.issues.len(),
             p.quotas.total_quota()
         ),
-        run_line: format!(
-            "{}: {{documents}} 份 PDF → {{folder}}；基数人口合计 {}，任务数合计 {}，按时参保 {} 人，剔除 {} 行（见 data-quality.pdf）",
-            p.programme.id,
+        figures: format!(
+            "；基数人口合计 {}，任务数合计 {}，按时参保 {} 人，剔除 {} 行（见 data-quality.pdf）",
             p.quotas.total_base(),
             p.quotas.total_quota(),
             p.counts.towns.iter().map(|c| c.on_time).sum::<u64>(),
             p.enrollment.issues.len()
         ),
         set_aside,
-        manifest: Manifest::new(
-            &p.programme.id,
-            p.programme.document_number(),
-            p.programme.date,
-            &p.programme.digest,
-            p.inputs.clone(),
-        ),
-        pdf: p.programme.config.pdf.clone(),
-        table: p.programme.config.table.clone(),
+        towns: towns(&p),
         views,
+        inputs: p.inputs,
     })
 }

@@ -1,7 +1,7 @@
-//! Orchestration, no business logic: find the programme folders, prepare each by the
-//! kind its programme.toml declares (read, check, compute: [`KINDS`]), then publish what
-//! it declares ([`crate::outputs`]) and archive it — all programmes checked before any is
-//! written, all written before any is moved into place.
+//! Orchestration, no business logic: find the programme folders, prepare each through
+//! the steps its programme.toml writes (read, check, compute: [`prepare`]), then publish
+//! what it declares ([`crate::outputs`]) and archive it — all programmes checked before
+//! any is written, all written before any is moved into place.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -13,8 +13,9 @@ use chrono::NaiveDate;
 use crate::archive::{sha256_hex, ArchiveError, InputRecord, Manifest, Staging};
 use crate::error::Error;
 use crate::outputs::{self, PdfSpec, TableSpec, Views};
-use crate::problem::{nearest, InputErrors, InputProblem};
+use crate::problem::{InputErrors, InputProblem};
 use crate::render::{RenderError, RenderedPdf, Renderer};
+use crate::{config, declared, micro};
 use rayon::prelude::*;
 
 /// A programme folder found under the input.
@@ -74,23 +75,6 @@ pub struct Ready {
     pub set_aside: Vec<String>,
 }
 
-/// How a programme of one kind is read, checked and computed.
-pub type Prepare = fn(&ProgrammeDir, &ProgressBar) -> Result<Ready, InputErrors>;
-
-/// The kinds of programme, by the `[programme] kind` of their programme.toml.
-pub const KINDS: &[(&str, Prepare)] =
-    &[("micro-insurance", crate::micro::prepare), ("assessment", crate::declared::prepare)];
-
-/// The `[programme] kind` a folder declares ("micro-insurance" when it cannot be read:
-/// loading the config then reports the real problem).
-pub fn kind_of(dir: &ProgrammeDir) -> String {
-    std::fs::read_to_string(dir.path.join("programme.toml"))
-        .ok()
-        .and_then(|t| t.parse::<toml::Table>().ok())
-        .and_then(|t| t.get("programme")?.get("kind")?.as_str().map(str::to_string))
-        .unwrap_or_else(|| "micro-insurance".into())
-}
-
 /// Whether a folder's programme.toml apportions quotas (has a `[quota]` section): the
 /// programmes `kaohe reconcile` can compare with a published quota table.
 pub fn has_quotas(dir: &ProgrammeDir) -> bool {
@@ -100,18 +84,53 @@ pub fn has_quotas(dir: &ProgrammeDir) -> bool {
         .is_some_and(|t| t.contains_key("quota"))
 }
 
-/// Read, check and compute one programme by its kind.
+/// Read, check and compute one programme: each step its file writes, in order — the
+/// participation workflow (whose towns are a level the others may use), the declared
+/// units, datasets and measures, then the rubrics scoring them.
 pub fn prepare(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Ready, InputErrors> {
-    let kind = kind_of(dir);
-    let Some((_, prepare)) = KINDS.iter().find(|(k, _)| *k == kind) else {
-        let known: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
-        let p = InputProblem::file(format!("{}/programme.toml", dir.display), format!("programme.kind “{kind}” 未知"));
-        return Err(InputErrors(vec![match nearest(&kind, known.iter().copied()) {
-            Some(n) => p.hint(format!("是否应为“{n}”？可用的有：{}", known.join("、"))),
-            None => p.hint(format!("可用的有：{}", known.join("、"))),
-        }]));
+    let loaded = config::load(&dir.path, &dir.display).map_err(InputErrors)?;
+    let participation = match loaded.participation().map_err(InputErrors)? {
+        Some(programme) => Some(micro::step(dir, programme, progress)?),
+        None => None,
     };
-    prepare(dir, progress)
+    let towns = participation.as_ref().map(|s| &s.towns);
+    let declared = declared::load(&dir.path, &dir.display, &loaded, towns).map_err(InputErrors)?;
+    let file = &loaded.file;
+    let mut views = Views::default();
+    let mut inputs = Vec::new();
+    let (mut check_lines, mut figures, mut set_aside) = (Vec::new(), String::new(), Vec::new());
+    if let Some(step) = participation {
+        views = step.views;
+        inputs = step.inputs;
+        check_lines.push(step.check_line);
+        figures = step.figures;
+        set_aside = step.set_aside;
+    }
+    declared::publish(&declared, &loaded, &mut views)?;
+    check_lines.extend(declared::check_line(&declared, &dir.display));
+    let files = declared::files(&declared, &dir.path, &file.rubrics);
+    let mut record = records(dir, files.iter().map(|(path, shown)| (path.as_path(), *shown)))?;
+    // programme.toml first, then the workflow's files, then rubrics and datasets.
+    let rest = record.split_off(1);
+    record.extend(inputs);
+    record.extend(rest);
+    Ok(Ready {
+        id: loaded.id.clone(),
+        date: loaded.date,
+        check_line: check_lines.join("\n"),
+        run_line: format!("{}: {{documents}} 份 PDF → {{folder}}{figures}", loaded.id),
+        set_aside,
+        manifest: Manifest::new(
+            &loaded.id,
+            file.document.number(file.programme.year),
+            loaded.date,
+            &loaded.digest,
+            record,
+        ),
+        pdf: file.pdf.clone(),
+        table: file.table.clone(),
+        views,
+    })
 }
 
 /// The records of programme.toml and of `files` (as shown), for the manifest.

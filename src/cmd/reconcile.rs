@@ -20,7 +20,11 @@ pub fn reconcile(args: ReconcileArgs) -> Result<ExitCode, Error> {
         None if dirs.len() == 1 => &dirs[0],
         None => return Err(Error::Usage("输入中有多个项目，请用 --programme 指定".into())),
     };
-    let (_, _, quotas, _) = kaohe::micro::plan(dir)?;
+    let loaded = kaohe::config::load(&dir.path, &dir.display).map_err(kaohe::problem::InputErrors)?;
+    let Some(programme) = loaded.participation().map_err(kaohe::problem::InputErrors)? else {
+        return Err(Error::Usage(format!("{} 没有任务分解（[quota]）", dir.display)));
+    };
+    let (_, quotas, _) = kaohe::micro::plan(dir, &programme)?;
     let shown = args.published.to_string_lossy().to_string();
     let table =
         ingest::read_table(Path::new(&args.published), &shown).map_err(|p| kaohe::problem::InputErrors(vec![p]))?;

@@ -1,4 +1,4 @@
-//! Programmes declared entirely in their file (`kind = "assessment"`): the bundled 岚皋
+//! Programmes declared entirely in their file: the bundled 岚皋
 //! programme scored as a hand count does, its sample rebuilt byte for byte, every measure
 //! of the vocabulary on a programme small enough to count, and the messages for what a
 //! clerk or an office's IT person gets wrong.
@@ -157,7 +157,8 @@ fn id(n: u32) -> String {
 }
 
 /// A programme of three towns small enough to count every measure by hand.
-fn tiny(dir: &Path, rows: &str, inspection: &str, measures: &str, kind: &str) -> std::process::Output {
+/// `extra`: sections written after `[measures]`.
+fn tiny(dir: &Path, rows: &str, inspection: &str, measures: &str, extra: &str) -> std::process::Output {
     let prog = dir.join("input/tiny");
     std::fs::create_dir_all(prog.join("rubrics")).unwrap();
     std::fs::write(
@@ -165,7 +166,6 @@ fn tiny(dir: &Path, rows: &str, inspection: &str, measures: &str, kind: &str) ->
         format!(
             r#"rubrics = ["rubrics/r.toml"]
 [programme]
-kind = "{kind}"
 region = "某县"
 year = 2016
 name = "测试"
@@ -195,6 +195,7 @@ unit = "镇"
 "评分" = "number"
 [measures]
 {measures}
+{extra}
 "#
         ),
     )
@@ -252,7 +253,7 @@ fn rows_csv() -> String {
 #[test]
 fn every_measure_of_the_vocabulary_counts_as_by_hand() {
     let dir = tempfile::tempdir().unwrap();
-    let o = tiny(dir.path(), &rows_csv(), INSPECTION, MEASURES, "assessment");
+    let o = tiny(dir.path(), &rows_csv(), INSPECTION, MEASURES, "");
     assert!(o.status.success(), "{}", text(&o));
     let m = read_csv(&dir.path().join("out/tiny/csv/metrics.csv"));
     let row = |unit: &str| -> Vec<(String, String)> {
@@ -332,7 +333,7 @@ fn declared_programme_mistakes_are_named_and_nothing_is_written() {
             rows_csv().replace(",50,", ",abc,").replace("B镇,", "D镇,"),
             INSPECTION,
             MEASURES.to_string(),
-            "assessment",
+            "",
             vec![
                 "input/tiny/rows.csv 第3行 “金额”列：不是数字（“abc”）",
                 "input/tiny/rows.csv 第5行 “镇”列：“D镇”不是 [units] 中的单位",
@@ -343,7 +344,7 @@ fn declared_programme_mistakes_are_named_and_nothing_is_written() {
             rows_csv(),
             "镇,评分\nA镇,8\nB镇,9\nC镇,7\nA镇,6\n",
             MEASURES.to_string(),
-            "assessment",
+            "",
             vec!["input/tiny/inspection.csv：“A镇”有 2 行（第2行、第5行），度量 score 每个单位只能有一行"],
         ),
         (
@@ -353,7 +354,7 @@ fn declared_programme_mistakes_are_named_and_nothing_is_written() {
             MEASURES
                 .replace("column = \"金额\" }", "column = \"金 额\" }")
                 .replace("{ count = \"rows\" }", "{ count = \"row\" }"),
-            "assessment",
+            "",
             vec![
                 "[measures] total：数据集 rows 没有“金 额”列（是否应为“金额”？）",
                 "[measures] n：没有名为 row 的数据集（是否应为 rows？）",
@@ -364,21 +365,21 @@ fn declared_programme_mistakes_are_named_and_nothing_is_written() {
             rows_csv().replace(",属实\n", "\n").replace(",是\n", "\n").replace(",否\n", "\n"),
             INSPECTION,
             MEASURES.to_string(),
-            "assessment",
+            "",
             vec!["input/tiny/rows.csv 第1行：缺少“属实”列"],
         ),
         (
-            "an unknown kind",
+            "a rubric's wording under [text], as older files wrote it",
             rows_csv(),
             INSPECTION,
             MEASURES.to_string(),
-            "asessment",
-            vec!["programme.kind “asessment” 未知", "是否应为“assessment”？"],
+            "[text]\nranking_label = \"附件2\"",
+            vec!["[text] 是参保工作流程（[inputs] 人口与名册）的文字", "把 [text] 改为 [rubric_text]"],
         ),
     ];
-    for (what, rows, inspection, measures, kind, needles) in cases {
+    for (what, rows, inspection, measures, extra, needles) in cases {
         let dir = tempfile::tempdir().unwrap();
-        let o = tiny(dir.path(), &rows, inspection, &measures, kind);
+        let o = tiny(dir.path(), &rows, inspection, &measures, extra);
         assert_eq!(o.status.code(), Some(1), "{what}: {}", text(&o));
         for needle in needles {
             assert!(text(&o).contains(needle), "{what}: missing {needle:?} in\n{}", text(&o));
@@ -403,7 +404,7 @@ fn langao_pdfs_pass_the_gbt9704_geometry_check() {
 #[test]
 fn every_other_column_of_a_findings_table_is_a_measure() {
     let dir = tempfile::tempdir().unwrap();
-    let o = tiny(dir.path(), &rows_csv(), INSPECTION, MEASURES, "assessment");
+    let o = tiny(dir.path(), &rows_csv(), INSPECTION, MEASURES, "");
     assert!(o.status.success(), "{}", text(&o));
     // The inspectors add a column per finding; the programme file names none of them.
     let prog = dir.path().join("input/tiny");
@@ -435,7 +436,7 @@ fn tiny_with_limits(dir: &Path, measures: &str) -> std::process::Output {
         id(2),
         id(3)
     );
-    tiny(dir, &rows, INSPECTION, measures, "assessment");
+    tiny(dir, &rows, INSPECTION, measures, "");
     let toml = dir.join("input/tiny/programme.toml");
     let text = std::fs::read_to_string(&toml).unwrap();
     std::fs::write(&toml, text.replace("\"日期\" = \"date\"", "\"日期\" = \"date\"\n\"限额\" = \"number\"")).unwrap();
@@ -465,7 +466,6 @@ fn two_levels(dir: &Path, claims: &str, last_year: &str) -> std::process::Output
         prog.join("programme.toml"),
         r#"rubrics = ["rubrics/county.toml", "rubrics/insurer.toml"]
 [programme]
-kind = "assessment"
 region = "某市"
 year = 2012
 name = "农业保险"
@@ -648,7 +648,7 @@ fn a_ledger_with_only_its_header_is_a_year_with_no_cases_when_declared() {
         header_only,
         INSPECTION,
         "n = { count = \"rows\" }\nscore = { value = \"inspection\", column = \"评分\" }",
-        "assessment",
+        "",
     );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("input/tiny/rows.csv：文件只有表头，没有数据行"), "{}", text(&o));
@@ -677,7 +677,6 @@ fn apportionment_is_a_measure_and_reproduces_the_seed_quota_table() {
         format!(
             r#"rubrics = ["rubrics/r.toml"]
 [programme]
-kind = "assessment"
 region = "汉滨区"
 year = 2015
 name = "小额人身保险"

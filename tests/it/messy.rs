@@ -989,7 +989,7 @@ fn agri_facts_a_rule_needs_must_be_there() {
         |prog| {
             replace_in(&prog.join("programme.toml"), "region = \"南通市\"", "region = 南通市");
         },
-        |r| r.refused("agri toml", &["programme.toml 第10行", "程序信息："]),
+        |r| r.refused("agri toml", &["programme.toml 第9行", "程序信息："]),
     );
     agri_case(
         "rubric toml error",
