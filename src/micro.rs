@@ -236,6 +236,8 @@ pub const TOWN_MEASURES: &[(&str, &str)] = &[
     ("participation", "参保率（%）"),
     ("completion", "任务完成率（%）"),
     ("rank", "排名"),
+    ("set_aside", "剔除名册行数"),
+    ("set_aside_share", "剔除行占比（%）"),
 ];
 
 /// What the participation workflow adds to a programme: its towns as a level with their
@@ -254,9 +256,14 @@ pub struct Step {
 fn towns(p: &Prepared) -> Computed {
     // Percent to two decimals, as the ranking publishes it; 不适用 without a base.
     let pct = |n: u64, d: u64| if d == 0 { f64::NAN } else { (n as f64 / d as f64 * 10_000.0).round() / 100.0 };
+    // Roster rows set aside per town (a row naming no town, or a 合计 line, is no town's).
+    let mut set_aside = vec![0u64; p.quotas.towns.len()];
+    for town in p.enrollment.issues.iter().filter_map(|i| i.town) {
+        set_aside[town as usize] += 1;
+    }
     let mut metrics = BTreeMap::new();
     let mut units = Vec::new();
-    for ((q, c), s) in p.quotas.towns.iter().zip(&p.counts.towns).zip(&p.standings) {
+    for (((q, c), s), &aside) in p.quotas.towns.iter().zip(&p.counts.towns).zip(&p.standings).zip(&set_aside) {
         let values = [
             ("base", q.base as f64),
             ("quota", q.quota as f64),
@@ -265,6 +272,9 @@ fn towns(p: &Prepared) -> Computed {
             ("participation", pct(c.on_time, q.base)),
             ("completion", pct(c.on_time, q.quota)),
             ("rank", s.rank as f64),
+            ("set_aside", aside as f64),
+            // Of the rows naming the town: those counted once, and those set aside.
+            ("set_aside_share", pct(aside, c.on_time + c.late + aside)),
         ];
         let keys = vec![q.name.clone()];
         metrics.insert(unit_key(&keys), values.iter().map(|(k, v)| (k.to_string(), *v)).collect());

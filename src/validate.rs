@@ -385,6 +385,8 @@ pub struct RowIssue {
     pub column: String,
     pub problem: String,
     pub masked_id: String,
+    /// The town the row names (population order), when it names one.
+    pub town: Option<u32>,
 }
 
 /// One accepted, de-duplicated insured person.
@@ -562,10 +564,11 @@ fn check_rows(table: &RawTable, lookup: &RosterLookup) -> FileResult {
                 column: header(2),
                 problem: "合计行，不计入".into(),
                 masked_id: mask_id(raw_id),
+                town: None,
             });
             continue;
         }
-        let mut set_aside = |k: usize, reason: &str, problem: String| {
+        let mut set_aside = |town: Option<usize>, k: usize, reason: &str, problem: String| {
             failures.entry(k).or_default().add(reason, row, cell(k));
             issues.push(RowIssue {
                 file: table.file.clone(),
@@ -573,11 +576,12 @@ fn check_rows(table: &RawTable, lookup: &RosterLookup) -> FileResult {
                 column: header(k),
                 problem,
                 masked_id: mask_id(raw_id),
+                town: town.map(|t| t as u32),
             });
         };
         let town = cell(2);
         if town.is_empty() {
-            set_aside(2, "镇办为空", "镇办为空".into());
+            set_aside(None, 2, "镇办为空", "镇办为空".into());
             continue;
         }
         let Some(ti) = town_names.iter().position(|t| *t == town) else {
@@ -592,7 +596,7 @@ fn check_rows(table: &RawTable, lookup: &RosterLookup) -> FileResult {
             Ok(key) => key,
             Err(p) => {
                 let message = p.message();
-                set_aside(0, &message, message.clone());
+                set_aside(Some(ti), 0, &message, message.clone());
                 continue;
             }
         };
@@ -607,14 +611,14 @@ fn check_rows(table: &RawTable, lookup: &RosterLookup) -> FileResult {
                     crate::cell::DateProblem::Ambiguous => "月日顺序不明",
                     crate::cell::DateProblem::Unreadable => "缴费日期无法识别",
                 };
-                set_aside(5, reason, format!("缴费{}", p.message(cell(5))));
+                set_aside(Some(ti), 5, reason, format!("缴费{}", p.message(cell(5))));
                 continue;
             }
         };
         match crate::cell::parse_number(cell(4), false) {
             Ok(p) if p > 0.0 => {}
             Ok(_) => {
-                set_aside(4, "保费为0", format!("保费应大于0（为{}）", cell(4)));
+                set_aside(Some(ti), 4, "保费为0", format!("保费应大于0（为{}）", cell(4)));
                 continue;
             }
             Err(p) => {
@@ -623,19 +627,28 @@ fn check_rows(table: &RawTable, lookup: &RosterLookup) -> FileResult {
                     crate::cell::NumberProblem::IdShaped => "保费列中是身份证号等长数字",
                     _ => "保费不是金额",
                 };
-                set_aside(4, reason, format!("保费{}", p.message(cell(4))));
+                set_aside(Some(ti), 4, reason, format!("保费{}", p.message(cell(4))));
                 continue;
             }
         }
         let village = cell(3);
-        let Some(&(ti, vi)) = villages.get(&(town, village)) else {
+        let Some(&(town_index, vi)) = villages.get(&(town, village)) else {
             let known =
                 population.towns.iter().find(|t| t.name == town).map(|t| t.villages.iter().map(|v| v.name.as_str()));
             let hint = known.and_then(|k| nearest(village, k)).map(|n| format!("，是否为“{n}”？")).unwrap_or_default();
-            set_aside(3, "村名不在人口数据中", format!("{town}没有名为“{village}”的村（人口数据中无此村）{hint}"));
+            set_aside(
+                Some(ti),
+                3,
+                "村名不在人口数据中",
+                format!("{town}没有名为“{village}”的村（人口数据中无此村）{hint}"),
+            );
             continue;
         };
-        candidates.push(Candidate { key, row, person: Insured { town: ti, village: vi, late: date > deadline } });
+        candidates.push(Candidate {
+            key,
+            row,
+            person: Insured { town: town_index, village: vi, late: date > deadline },
+        });
     }
     if !unknown_towns.is_empty() {
         let col = header(2);
@@ -750,6 +763,7 @@ pub fn merge(checks: Vec<FileCheck>, population: &Population) -> Result<Enrollme
                     column: id_col.clone(),
                     problem: format!("重复参保：与{place}第{frow}行为同一人，不重复计数"),
                     masked_id: mask_id(&id_text(c.key)),
+                    town: Some(c.person.town),
                 });
                 continue;
             }

@@ -742,3 +742,103 @@ view = "metrics"
     assert_eq!(tied, ["16", "16"]);
     assert!(m[1..].iter().any(|r| r[5] == "18") && !m[1..].iter().any(|r| r[5] == "17"));
 }
+
+/// A district's year-end 综合考核 mixing the participation workflow's results with its own
+/// inspection ledger: the workflow's towns are the level `town`, a declared dataset
+/// belongs to it, and one rubric scores both — 汉滨's programme file plus a few lines.
+#[test]
+fn roster_results_and_a_declared_ledger_score_the_same_towns() {
+    let dir = tempfile::tempdir().unwrap();
+    let (prog, toml) = crate::common::bundled_copy(dir.path(), "hanbin-2015-micro");
+    std::fs::create_dir_all(prog.join("rubrics")).unwrap();
+    std::fs::write(
+        prog.join("督查.csv"),
+        "镇办,登记日期,事由,是否属实\n老城办,2015-10-08,宣传不到位,是\n老城办,2015-11-02,代缴保费,是\n老城办,2015-11-20,未发保单,否\n早阳镇,2015-12-01,服务态度,否\n",
+    )
+    .unwrap();
+    std::fs::write(
+        prog.join("rubrics/towns.toml"),
+        r#"[rubric]
+id = "towns"
+assesses = "town"
+label = "附件"
+title = "2015年度小额人身保险工作综合考核评分表"
+unit = "镇办"
+total = 100
+[[category]]
+no = 1
+name = "目标任务"
+[[item]]
+id = "1"
+category = 1
+indicator = "完成区下达的参保任务"
+base = 90
+method = "任务完成率每低于100%一个百分点扣2分"
+rule = { kind = "shortfall", metrics = [{ metric = "completion", label = "任务完成率" }], target = 100, points = 2, step = 1 }
+[[item]]
+id = "2"
+category = 1
+indicator = "无属实投诉"
+base = 10
+method = "每件属实投诉扣2分"
+rule = { kind = "per-incident", counts = [{ metric = "complaints", points = 2, each = true, reason = "属实投诉" }] }
+"#,
+    )
+    .unwrap();
+    let text_before = std::fs::read_to_string(&toml).unwrap();
+    let added = r#"rubrics = ["rubrics/towns.toml"]
+[assessment]
+as_of = 2015-12-31
+[datasets.inspection]
+file = "督查.csv"
+unit = "镇办"
+level = "town"
+may_be_empty = true
+[datasets.inspection.columns]
+"镇办" = "text"
+"登记日期" = "date"
+"事由" = "text"
+"是否属实" = "yes-no"
+[measures]
+complaints = { count = "inspection", where = { column = "是否属实", is = true }, label = "属实投诉", evidence = true }
+"#;
+    let tables =
+        "\n[[table]]\nview = \"metrics\"\n[[table]]\nview = \"county-ranking-towns\"\n[[table]]\nview = \"evidence\"\n";
+    std::fs::write(&toml, format!("{added}{text_before}{tables}")).unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let out = dir.path().join("out/hanbin-2015-micro");
+    // The quota annex is what it was: the workflow ran as before.
+    let quota = read_csv(&out.join("csv/quota-table.csv"));
+    assert_eq!(quota.last().unwrap()[0..1], ["合计"]);
+    assert!(quota.last().unwrap().contains(&"407361".to_string()), "{quota:?}");
+    let metrics = read_csv(&out.join("csv/metrics.csv"));
+    assert_eq!(metrics[0].last().unwrap(), "属实投诉");
+    assert_eq!(cell(&metrics, "老城办", "属实投诉"), "2");
+    assert_eq!(cell(&metrics, "早阳镇", "属实投诉"), "0");
+    assert_eq!(cell(&metrics, "老城办", "任务完成率（%）"), "94.69");
+    // 老城办: 90 − 2 × (100 − 94.69) = 79.38, and 10 − 2 × 2 = 6: 85.38.
+    // 早阳镇: completion 107.5% loses nothing, its complaint was not upheld: 100.
+    let ranking = read_csv(&out.join("csv/county-ranking-towns.csv"));
+    let total = |name: &str| {
+        let c = ranking[0].iter().position(|h| h == "总分").unwrap();
+        ranking.iter().find(|r| r.contains(&name.to_string())).unwrap()[c].clone()
+    };
+    assert_eq!((total("老城办"), total("早阳镇")), ("85.38".to_string(), "100".to_string()));
+    let evidence = read_csv(&out.join("csv/evidence.csv"));
+    assert_eq!(evidence.len(), 3, "{evidence:?}");
+    assert!(evidence[1].join(" ").contains("督查.csv 第2行"), "{evidence:?}");
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("input/hanbin-2015-micro/督查.csv"), "{manifest}");
+
+    // [units] may not declare the workflow's level again.
+    let t = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(
+        &toml,
+        t.replace("[assessment]", "[units]\nlevel = \"town\"\ncolumn = \"镇\"\nnames = [\"老城办\"]\n[assessment]"),
+    )
+    .unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out2"], dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("[units] 的层级“town”已由参保工作流程给出"), "{}", text(&o));
+}
