@@ -291,7 +291,7 @@ fn last_year_grades(
     }
 }
 
-/// A declared programme, read, checked and measured.
+/// The declared steps of a programme, read, checked and measured.
 pub struct DeclaredProgramme {
     pub rubrics: Vec<(String, Rubric)>,
     pub datasets: BTreeMap<String, Dataset>,

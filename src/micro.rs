@@ -189,7 +189,7 @@ fn bad_text(dir: &ProgrammeDir, message: String) -> InputErrors {
     InputErrors(vec![InputProblem::file(format!("{}/programme.toml", dir.display), message)])
 }
 
-/// Everything a prepared micro-insurance programme can publish.
+/// Everything the participation workflow can publish.
 fn micro_views(dir: &ProgrammeDir, prepared: &Prepared) -> Result<Views, InputErrors> {
     let results = prepared.results();
     let err = |m: String| bad_text(dir, m);

@@ -47,7 +47,6 @@ fn programme_toml(county: &str) -> String {
     format!(
         r#"# Benchmark workload: one county of the generated province.
 [programme]
-kind = "micro-insurance"
 region = "{county}"
 year = 2015
 name = "小额人身保险"
