@@ -238,6 +238,10 @@ pub struct ProgrammeSection {
 pub struct InputsSection {
     pub population: String,
     pub rosters: String,
+    /// Header spellings this office's files use beyond those kaohe knows, by field:
+    /// `"身份证号" = ["证件号"]`.
+    #[serde(default)]
+    pub columns: crate::validate::Spellings,
 }
 
 /// The quota rule.
@@ -389,7 +393,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ("rubric_text", &["ranking_label", "ranking_title", "ranking_note", "grades_label", "grades_title", "grades_note"]),
     ("programme", &["kind", "region", "year", "name"]),
     ("document", &["issuer", "code", "serial", "date"]),
-    ("inputs", &["population", "rosters"]),
+    ("inputs", &["population", "rosters", "columns"]),
     ("quota", &["default_rate", "default_base", "rounding", "level", "override"]),
     ("quota.override", &["unit", "rate", "base"]),
     ("pdf", &["view", "template", "file"]),

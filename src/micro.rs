@@ -56,8 +56,12 @@ pub fn plan(dir: &ProgrammeDir, programme: &Programme) -> Result<(Population, Qu
     let toml_file = format!("{}/programme.toml", dir.display);
     let pop_path = ingest::confined(&dir.path, &programme.config.inputs.population, "inputs.population", &toml_file)
         .map_err(|p| InputErrors(vec![p]))?;
+    let spellings = &programme.config.inputs.columns;
+    unknown_fields(spellings, &toml_file)?;
+    let aliases = validate::spellings(&validate::POPULATION_FIELDS, spellings);
+    let fields = validate::with_spellings(&validate::POPULATION_FIELDS, &aliases);
     let table = ingest::read_table(&pop_path, &pop_display).map_err(|p| InputErrors(vec![p]))?;
-    let population = validate::population(&table).map_err(InputErrors)?;
+    let population = validate::population(&table, &fields).map_err(|p| InputErrors(own_spelling(p)))?;
     let mut problems = Vec::new();
     for o in &programme.config.quota.overrides {
         if population.town_index(&o.unit).is_none() {
@@ -77,6 +81,51 @@ pub fn plan(dir: &ProgrammeDir, programme: &Programme) -> Result<(Population, Qu
     let quotas = quota::apportion(programme, &population);
     let input = record(&pop_path, &pop_display).map_err(|p| InputErrors(vec![p]))?;
     Ok((population, quotas, input))
+}
+
+/// A column not found may be one the office spells its own way: say where to declare it.
+fn own_spelling(problems: Vec<InputProblem>) -> Vec<InputProblem> {
+    problems
+        .into_iter()
+        .map(|mut p| {
+            if let Some(field) = p.message.strip_prefix("缺少“").and_then(|m| m.strip_suffix("”列")) {
+                let own = format!("若本办的列名另有写法，在 programme.toml 的 [inputs.columns] 中写明，如 \"{field}\" = [\"本办的列名\"]");
+                p.hint = Some(match p.hint.take() {
+                    Some(h) => format!("{h}；{own}"),
+                    None => own,
+                });
+            }
+            p
+        })
+        .collect()
+}
+
+/// Every field named in `[inputs.columns]` is one the population table or rosters have.
+fn unknown_fields(spellings: &validate::Spellings, toml_file: &str) -> Result<(), InputErrors> {
+    let known: Vec<&str> =
+        validate::POPULATION_FIELDS.iter().chain(&validate::ROSTER_FIELDS).map(|f| f.label).collect();
+    let problems: Vec<InputProblem> = spellings
+        .keys()
+        .filter(|k| !known.contains(&k.as_str()))
+        .map(|k| {
+            let p = InputProblem::file(toml_file, format!("[inputs.columns] 中的“{k}”不是人口数据或名册的列"));
+            let mut listed: Vec<&str> = Vec::new();
+            for f in &known {
+                if !listed.contains(f) {
+                    listed.push(f);
+                }
+            }
+            match nearest(k, known.iter().copied()) {
+                Some(n) => p.hint(format!("是否应为“{n}”？可写的列：{}", listed.join("、"))),
+                None => p.hint(format!("可写的列：{}", listed.join("、"))),
+            }
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(InputErrors(problems))
+    }
 }
 
 fn roster_files(dir: &Path, display: &str) -> Result<Vec<(PathBuf, String)>, InputProblem> {
@@ -125,8 +174,14 @@ pub fn compute(dir: &ProgrammeDir, programme: Programme, progress: &ProgressBar)
     progress.inc_length(files.len() as u64);
     // Each file is read, checked and dropped in one task: a programme's rosters never sit
     // in memory together, only the accepted persons and the set-aside rows do.
-    let lookup =
-        validate::RosterLookup::new(&population, programme.deadline, programme.config.enrollment.max_set_aside.0);
+    let aliases = validate::spellings(&validate::ROSTER_FIELDS, &programme.config.inputs.columns);
+    let fields = validate::with_spellings(&validate::ROSTER_FIELDS, &aliases);
+    let lookup = validate::RosterLookup::new(
+        &population,
+        programme.deadline,
+        programme.config.enrollment.max_set_aside.0,
+        fields,
+    );
     let read: Vec<Result<(validate::FileCheck, InputRecord), InputProblem>> = files
         .par_iter()
         .map(|(path, display)| {
@@ -174,7 +229,7 @@ pub fn compute(dir: &ProgrammeDir, programme: Programme, progress: &ProgressBar)
         }
     }
     if !problems.is_empty() {
-        return Err(InputErrors(problems));
+        return Err(InputErrors(own_spelling(problems)));
     }
     crate::timings::add("ingest+validate", started.elapsed());
     let counts = crate::timings::timed("metrics", || metrics::count(&enrollment, &population))

@@ -15,6 +15,7 @@ use crate::ingest::RawTable;
 use crate::problem::{nearest, InputProblem};
 
 /// A field kaohe reads, with the header spellings it accepts.
+#[derive(Debug, Clone, Copy)]
 pub struct Field<'a> {
     /// The name used in messages.
     pub label: &'a str,
@@ -49,6 +50,25 @@ pub const ROSTER_FIELDS: [Field; 6] = [
     },
     Field { label: "缴费日期", aliases: &["缴费日期", "缴费时间", "缴费日", "pay_date", "date"] },
 ];
+
+/// Header spellings an office adds for its own files (`[inputs.columns]`): field label →
+/// spellings, e.g. "身份证号" = ["证件号"].
+pub type Spellings = BTreeMap<String, Vec<String>>;
+
+/// Each field's accepted headers with the office's own spellings added.
+pub fn spellings<'a>(fields: &[Field<'a>], extra: &'a Spellings) -> Vec<Vec<&'a str>> {
+    fields
+        .iter()
+        .map(|f| {
+            f.aliases.iter().copied().chain(extra.get(f.label).into_iter().flatten().map(String::as_str)).collect()
+        })
+        .collect()
+}
+
+/// `fields` accepting the headers of [`spellings`].
+pub fn with_spellings<'a>(fields: &[Field<'a>], aliases: &'a [Vec<&'a str>]) -> Vec<Field<'a>> {
+    fields.iter().zip(aliases).map(|(f, a)| Field { label: f.label, aliases: a.as_slice() }).collect()
+}
 
 /// A header as compared: no spaces, full-width brackets, lower case.
 pub fn fold_header(h: &str) -> String {
@@ -212,8 +232,9 @@ fn parse_count(text: &str) -> Result<u64, String> {
 }
 
 /// Check the population table: numbers, negatives, duplicates, blanks.
-pub fn population(table: &RawTable) -> Result<Population, Vec<InputProblem>> {
-    let cols = match_headers(table, &POPULATION_FIELDS)?;
+/// `fields`: [`POPULATION_FIELDS`], with an office's own spellings.
+pub fn population(table: &RawTable, fields: &[Field]) -> Result<Population, Vec<InputProblem>> {
+    let cols = match_headers(table, fields)?;
     let header = |k: usize| table.headers[cols[k]].as_str();
     let mut problems = Vec::new();
     let mut towns: Vec<Town> = Vec::new();
@@ -441,10 +462,17 @@ pub struct RosterLookup<'a> {
     /// Share (ppm) of a file's rows failing one column's check that makes it a broken
     /// column rather than a few bad rows.
     max_set_aside_ppm: u64,
+    /// [`ROSTER_FIELDS`], with an office's own spellings.
+    fields: Vec<Field<'a>>,
 }
 
 impl<'a> RosterLookup<'a> {
-    pub fn new(population: &'a Population, deadline: NaiveDate, max_set_aside_ppm: u64) -> RosterLookup<'a> {
+    pub fn new(
+        population: &'a Population,
+        deadline: NaiveDate,
+        max_set_aside_ppm: u64,
+        fields: Vec<Field<'a>>,
+    ) -> RosterLookup<'a> {
         let villages = population
             .towns
             .iter()
@@ -462,6 +490,7 @@ impl<'a> RosterLookup<'a> {
             villages,
             deadline,
             max_set_aside_ppm,
+            fields,
         }
     }
 }
@@ -483,7 +512,7 @@ pub struct FileCheck {
 
 /// Check every row of one roster file.
 pub fn check_file(table: &RawTable, lookup: &RosterLookup) -> FileCheck {
-    let id_col = match_headers(table, &ROSTER_FIELDS).map(|c| table.headers[c[0]].clone()).unwrap_or_default();
+    let id_col = match_headers(table, &lookup.fields).map(|c| table.headers[c[0]].clone()).unwrap_or_default();
     FileCheck {
         file: table.file.clone(),
         format: table.format.clone(),
@@ -539,10 +568,10 @@ const COLUMN_HINTS: [&str; 6] = [
 const MIN_BROKEN_ROWS: usize = 10;
 
 fn check_rows(table: &RawTable, lookup: &RosterLookup) -> FileResult {
-    let RosterLookup { population, town_names, villages, deadline, max_set_aside_ppm } = lookup;
+    let RosterLookup { population, town_names, villages, deadline, max_set_aside_ppm, fields } = lookup;
     let deadline = *deadline;
 
-    let cols = match_headers(table, &ROSTER_FIELDS)?;
+    let cols = match_headers(table, fields)?;
     let header = |k: usize| table.headers[cols[k]].clone();
     let mut unknown_towns: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     let mut towns_seen: Vec<u32> = Vec::new();
@@ -722,7 +751,7 @@ pub fn rosters(
     population: &Population,
     deadline: NaiveDate,
 ) -> Result<Enrollment, Vec<InputProblem>> {
-    let lookup = RosterLookup::new(population, deadline, 200_000);
+    let lookup = RosterLookup::new(population, deadline, 200_000, ROSTER_FIELDS.to_vec());
     merge(tables.par_iter().map(|t| check_file(t, &lookup)).collect(), population)
 }
 

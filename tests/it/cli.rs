@@ -961,3 +961,38 @@ rule = { kind = "per-incident", counts = [{ metric = "late", points = 0.01, each
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("“lateness”"), "{}", text(&o));
 }
+
+/// A header spelling kaohe does not know is refused, and the office declares it in
+/// programme.toml — `[inputs.columns]` — instead of waiting for a new version.
+#[test]
+fn an_offices_own_header_spellings_are_declared_in_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = mini(dir.path()).join("mini-2015");
+    edit_file(&prog.join("rosters/04-丁镇.csv"), "身份证号,", "证件号,");
+    edit_file(&prog.join("population.csv"), ",农村户籍人口", ",乡村人口");
+    let o = kaohe(&["run", "--input", "input", "--output", "out"], dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("population.csv 第1行 “乡村人口”列：缺少“农村户籍人口”列"), "{}", text(&o));
+    assert!(text(&o).contains("[inputs.columns] 中写明，如 \"农村户籍人口\" = [\"本办的列名\"]"), "{}", text(&o));
+    let toml = prog.join("programme.toml");
+    let t = std::fs::read_to_string(&toml).unwrap();
+    // A field that neither file has is named, with the fields there are.
+    std::fs::write(&toml, format!("{t}\n[inputs.columns]\n\"身分证号\" = [\"证件号\"]\n")).unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out"], dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("[inputs.columns] 中的“身分证号”不是人口数据或名册的列"), "{}", text(&o));
+    assert!(text(&o).contains("是否应为“身份证号”？"), "{}", text(&o));
+    std::fs::write(
+        &toml,
+        format!("{t}\n[inputs.columns]\n\"身份证号\" = [\"证件号\"]\n\"农村户籍人口\" = [\"乡村人口\"]\n"),
+    )
+    .unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    // The numbers are the mini programme's: 丁 60 rural → 30, 15 insured on time.
+    let rank = read_csv(&dir.path().join("out/mini-2015/csv/participation-ranking.csv"));
+    assert_eq!(
+        rank[4],
+        ["3", "丁镇", "60", "30", "15", "0", "25.00%", "50.00%", "后三位：纳入不良记录管理；未完成任务"]
+    );
+}
