@@ -437,7 +437,11 @@ fn unknown_keys(text: &str, file: &str) -> Vec<InputProblem> {
             Some(l) => InputProblem::at(file, l, None, msg),
             None => InputProblem::file(file, msg),
         };
-        if let Some(n) = nearest(key, known.iter().copied()) {
+        // A rubric result's wording written into the workflow's [text] belongs in [rubric_text].
+        let result_text = ["ranking_label", "grades_label", "grades_title", "grades_note"];
+        if place.starts_with("[text]") && result_text.contains(&key) {
+            p = p.hint("评分结果（排名表、等级表）的标题和注写在 [rubric_text] 中；[text] 是参保工作流程的文字");
+        } else if let Some(n) = nearest(key, known.iter().copied()) {
             p = p.hint(format!("是否应为“{n}”？"));
         }
         problems.push(p);

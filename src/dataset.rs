@@ -339,6 +339,8 @@ pub struct UnitsOf<'a> {
     pub keys: &'a [Vec<String>],
     /// The dataset the level's units are drawn from (`[units] from`): every unit it names is one.
     pub defines: bool,
+    /// Where the units are listed, as messages say it: "[units]", "数据集 population".
+    pub named_in: &'a str,
 }
 
 /// Read every file of a declared dataset and check every cell. `units` are the units a
@@ -497,11 +499,16 @@ pub fn read(
                     if !units.defines && keys.iter().all(|k| !k.is_empty()) && !known.contains(&key) {
                         row_ok = false;
                         let raw = keys.join(" ");
-                        let p = InputProblem::at(shown, row, Some(col_name), format!("“{raw}”不是 [units] 中的单位"));
+                        let p = InputProblem::at(
+                            shown,
+                            row,
+                            Some(col_name),
+                            format!("“{raw}”不是{}中的单位", units.named_in),
+                        );
                         let p = match nearest(&raw, shown_units.iter().map(String::as_str)) {
                             Some(n) => p.hint(format!("是否应为“{n}”？")),
                             None if shown_units.len() <= 20 => p.hint(format!("单位有：{}", shown_units.join("、"))),
-                            None => p.hint(format!("{} 级的单位见 programme.toml 的 [units]", units.level)),
+                            None => p.hint(format!("{} 级的单位见{}", units.level, units.named_in.trim())),
                         };
                         report(p, &mut problems);
                         continue;

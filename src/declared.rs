@@ -68,6 +68,8 @@ pub enum UnitName {
 #[derive(Debug, Clone)]
 pub struct Level {
     pub name: String,
+    /// Where its units are listed, as messages say it: " [units] ", "数据集 population", "人口数据".
+    pub named_in: String,
     /// `from`: the dataset the units are drawn from.
     pub from: Option<String>,
     pub title: String,
@@ -136,7 +138,11 @@ pub fn levels(units: &toml::Value, file: &str) -> Result<Vec<Level>, Vec<InputPr
             ));
         }
         let title = spec.title.clone().unwrap_or_else(|| columns.last().cloned().unwrap_or_default());
-        out.push(Level { name: spec.level, from: spec.from.clone(), title, columns, units });
+        let named_in = match &spec.from {
+            Some(d) => format!("数据集 {d} "),
+            None => " [units] ".to_string(),
+        };
+        out.push(Level { name: spec.level, named_in, from: spec.from.clone(), title, columns, units });
     }
     if problems.is_empty() {
         Ok(out)
@@ -354,7 +360,7 @@ pub fn load(
         None if config.datasets.is_empty() => loaded.date,
         None => {
             return Err(vec![InputProblem::file(&file, "写了 [datasets]，但没有 [assessment] as_of（数据截至哪一天）")
-                .hint("加上：[assessment] 一节，写 as_of = 2016-12-31 这样的日期")])
+                .hint(format!("加上：[assessment] 一节，写 as_of = {}-12-31 这样的日期", config.programme.year))])
         }
     };
     // The levels: the participation workflow's towns (when it runs), then [units].
@@ -383,7 +389,7 @@ pub fn load(
     let read_one = |name: &String, spec: &DatasetSpec, levels: &[Level]| {
         let read = level_of(name, spec, levels, &file).map_err(|p| vec![p]).and_then(|level| {
             let defines = level.from.as_ref() == Some(name);
-            let units = dataset::UnitsOf { level: &level.name, keys: &level.units, defines };
+            let units = dataset::UnitsOf { level: &level.name, keys: &level.units, defines, named_in: &level.named_in };
             dataset::read(dir, display, name, spec, units, as_of)
         });
         (name.clone(), read)
@@ -467,8 +473,12 @@ pub fn load(
         for (name, header) in &g.measures {
             if config.measures.contains_key(name) {
                 problems.push(
-                    InputProblem::file(&file, format!("[measures] 中的“{name}”与参保工作流程的结果同名"))
-                        .hint("换一个名字；参保工作流程的结果（base、quota、insured、late、participation、completion、rank）可直接在评分表中使用"),
+                    InputProblem::file(&file, format!("[measures] 中的“{name}”与参保工作流程的结果同名")).hint(
+                        format!(
+                            "换一个名字；参保工作流程的结果（{}）可直接在评分表中使用",
+                            g.measures.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join("、")
+                        ),
+                    ),
                 );
             }
             headers.insert(name.clone(), header.clone());

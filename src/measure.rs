@@ -541,7 +541,15 @@ fn evidence_rows(
                     _ => 0,
                 };
                 let to = if to == "空" { format!("未填（计至{as_of}）") } else { to };
-                parts.push(format!("{a}{from}，{b}{to}，相隔{days}天"));
+                // "as_of" in a rule is the assessment date: named so in words.
+                let name = |c: &str| {
+                    if c == AS_OF && !data.types.contains_key(c) {
+                        "考核截止日".to_string()
+                    } else {
+                        c.to_string()
+                    }
+                };
+                parts.push(format!("{}{from}，{}{to}，相隔{days}天", name(a), name(b)));
             } else if let Some(cols) = &c.sum_of {
                 let total: f64 = cols.iter().map(|x| number(x, i)).sum();
                 let mut part = format!("{}合计{}", cols.join("+"), crate::rubric::fmt_points(total));

@@ -335,8 +335,14 @@ fn towns(p: &Prepared) -> Computed {
         metrics.insert(unit_key(&keys), values.iter().map(|(k, v)| (k.to_string(), *v)).collect());
         units.push(keys);
     }
-    let level =
-        Level { name: "town".into(), from: None, title: "镇办".into(), columns: vec!["镇办".into()], units };
+    let level = Level {
+        name: "town".into(),
+        named_in: "人口数据".into(),
+        from: None,
+        title: "镇办".into(),
+        columns: vec!["镇办".into()],
+        units,
+    };
     let measures = TOWN_MEASURES.iter().map(|(n, h)| (n.to_string(), h.to_string())).collect();
     Computed { level, measures, metrics }
 }

@@ -166,8 +166,13 @@ pub struct Condition {
     pub metric: String,
     #[serde(default)]
     pub points: f64,
+    /// `points` per count (true) or once when it happened (false). A `per-incident`
+    /// count must say which: left out, one 0.01 per person would be taken once.
     #[serde(default)]
-    pub each: bool,
+    pub each: Option<bool>,
+    /// What a count is counted in, as printed in reasons (“逾期缴费212人”); default 项.
+    #[serde(default)]
+    pub unit: Option<String>,
     /// The reason in words, e.g. "未建立资金专户".
     pub reason: String,
 }
@@ -313,6 +318,14 @@ pub fn parse(text: &str, file: &str, available: &BTreeSet<String>) -> Result<Rub
         }
         if !category.bonus {
             base_sum += item.base;
+        }
+        if let Rule::PerIncident { counts } = &item.rule {
+            for c in counts.iter().filter(|c| c.each.is_none()) {
+                problems.push(at(format!("per-incident 的“{}”没有写 each", c.metric)).hint(format!(
+                    "each = true：每件（每人、每次）扣{}分；each = false：有就扣一次",
+                    fmt_points(c.points)
+                )));
+            }
         }
         for metric in item.rule.metrics() {
             if !available.contains(metric) {

@@ -83,9 +83,10 @@ impl Ctx<'_> {
         if v <= 0.0 {
             return Ok(None);
         }
-        Ok(Some(if c.each {
+        Ok(Some(if c.each == Some(true) {
             let p = clean(c.points * v);
-            (p, format!("{}{}项，{verb}{}分", c.reason, fmt_points(v), fmt_points(p)))
+            let unit = c.unit.as_deref().unwrap_or("项");
+            (p, format!("{}{}{unit}，{verb}{}分", c.reason, fmt_points(v), fmt_points(p)))
         } else {
             (c.points, format!("{}，{verb}{}分", c.reason, fmt_points(c.points)))
         }))

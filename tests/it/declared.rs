@@ -781,7 +781,7 @@ category = 1
 indicator = "无属实投诉"
 base = 10
 method = "每件属实投诉扣2分"
-rule = { kind = "per-incident", counts = [{ metric = "complaints", points = 2, each = true, reason = "属实投诉" }] }
+rule = { kind = "per-incident", counts = [{ metric = "complaints", points = 2, each = true, unit = "件", reason = "属实投诉" }] }
 "#,
     )
     .unwrap();
@@ -803,7 +803,7 @@ may_be_empty = true
 complaints = { count = "inspection", where = { column = "是否属实", is = true }, label = "属实投诉", evidence = true }
 "#;
     let tables =
-        "\n[[table]]\nview = \"metrics\"\n[[table]]\nview = \"county-ranking-towns\"\n[[table]]\nview = \"evidence\"\n";
+        "\n[[table]]\nview = \"metrics\"\n[[table]]\nview = \"county-ranking-towns\"\n[[table]]\nview = \"evidence\"\n[[table]]\nview = \"item-scores-towns\"\n";
     std::fs::write(&toml, format!("{added}{text_before}{tables}")).unwrap();
     let o = kaohe(&["run", "--input", "input", "--output", "out"], dir.path());
     assert!(o.status.success(), "{}", text(&o));
@@ -830,6 +830,36 @@ complaints = { count = "inspection", where = { column = "是否属实", is = tru
     assert!(evidence[1].join(" ").contains("督查.csv 第2行"), "{evidence:?}");
     let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(manifest.contains("input/hanbin-2015-micro/督查.csv"), "{manifest}");
+    // The reason counts in the rubric's unit.
+    let items = std::fs::read_to_string(out.join("csv/item-scores-towns.csv")).unwrap();
+    assert!(items.contains("属实投诉2件，扣4分"), "{items}");
+
+    // A per-incident count must say whether it costs its points each time.
+    let rubric = prog.join("rubrics/towns.toml");
+    let r = std::fs::read_to_string(&rubric).unwrap();
+    std::fs::write(&rubric, r.replace("points = 2, each = true,", "points = 2,")).unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out2"], dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("第2项：per-incident 的“complaints”没有写 each"), "{}", text(&o));
+    assert!(text(&o).contains("each = true：每件（每人、每次）扣2分；each = false：有就扣一次"), "{}", text(&o));
+    std::fs::write(&rubric, r).unwrap();
+    // A town misspelt in the ledger is named against the population's towns.
+    let ledger = prog.join("督查.csv");
+    let l = std::fs::read_to_string(&ledger).unwrap();
+    std::fs::write(&ledger, l.replacen("老城办", "老城辨", 1)).unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out2"], dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("督查.csv 第2行 “镇办”列：“老城辨”不是人口数据中的单位"), "{}", text(&o));
+    assert!(text(&o).contains("是否应为“老城办”？"), "{}", text(&o));
+    std::fs::write(&ledger, l).unwrap();
+    // A rubric result's wording under the workflow's [text] is pointed to [rubric_text].
+    let t = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, t.replace("[text]\n", "[text]\nranking_label = \"附件3\"\n")).unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out2"], dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("[text] 中未知的配置项“ranking_label”"), "{}", text(&o));
+    assert!(text(&o).contains("写在 [rubric_text] 中"), "{}", text(&o));
+    std::fs::write(&toml, t).unwrap();
 
     // [units] may not declare the workflow's level again.
     let t = std::fs::read_to_string(&toml).unwrap();
