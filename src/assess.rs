@@ -124,10 +124,14 @@ pub fn assess<'a>(input: &Input<'a>) -> Result<Vec<RubricResults<'a>>, Vec<Input
                     // A figure is a fact of a data file: name its file, row and column when known.
                     let at = metric.and_then(|m| input.sources.get(&(u.keys.clone(), m)));
                     let problem = match at {
-                        Some((f, row, col)) => InputProblem::at(f, *row, Some(col), e.to_string()),
-                        None => InputProblem::file(file, e.to_string()),
+                        // Row 0: the unit has no row in that file at all.
+                        Some((f, 0, col)) => InputProblem::file(f, format!("{e}（该文件中没有这个单位的行）"))
+                            .column(col.clone())
+                            .hint(format!("在 {f} 中为该单位补上一行，填写“{col}”")),
+                        Some((f, row, col)) => InputProblem::at(f, *row, Some(col), e.to_string()).hint(hint),
+                        None => InputProblem::file(file, e.to_string()).hint(hint),
                     };
-                    problems.push(problem.hint(hint));
+                    problems.push(problem);
                 }
             }
         }

@@ -619,6 +619,14 @@ fn cell_sources(
                 (files.get(i).unwrap_or_default().to_string(), rows.get(i).unwrap_or(0) as usize, column.to_string())
             });
         }
+        // A unit with no row at all: its figure is missing from this file (row 0: no row).
+        let Some(level) = p.levels.iter().find(|l| l.name == data.level) else { continue };
+        let shown = data.files.first().map(|(_, s)| s.clone()).unwrap_or_else(|| dataset.to_string());
+        for keys in &level.units {
+            let mut keys = keys.clone();
+            keys.resize(key_columns.len(), String::new());
+            out.entry((keys, measure.to_string())).or_insert_with(|| (shown.clone(), 0, column.to_string()));
+        }
     }
     out
 }

@@ -340,6 +340,17 @@ fn declared_programme_mistakes_are_named_and_nothing_is_written() {
             ],
         ),
         (
+            "no row for a town whose inspector's score is scored",
+            rows_csv(),
+            "镇,评分\nA镇,8\nB镇,9\n",
+            MEASURES.to_string(),
+            "",
+            vec![
+                "input/tiny/inspection.csv “评分”列：C镇 第1项：缺少指标“score”的数据（该文件中没有这个单位的行）",
+                "在 input/tiny/inspection.csv 中为该单位补上一行，填写“评分”",
+            ],
+        ),
+        (
             "two rows where one value is expected",
             rows_csv(),
             "镇,评分\nA镇,8\nB镇,9\nC镇,7\nA镇,6\n",
