@@ -543,8 +543,13 @@ pub fn form_payload(rubric: &Rubric) -> Value {
     json!({
         "label": format!("{}：", rubric.rubric.label),
         "title": rubric.rubric.title,
-        "unit_line": if rubric.rubric.id == "insurer" { "被考核单位：" } else { "" },
-        "columns": ["序号", "考核内容", "考核指标", "基本分", "计分办法", "负责考核部门"],
+        "unit_line": rubric.rubric.form_line,
+        // 负责考核部门 only when some item names one: an empty column is noise.
+        "columns": if items.iter().any(|it| !it.department.is_empty()) {
+            vec!["序号", "考核内容", "考核指标", "基本分", "计分办法", "负责考核部门"]
+        } else {
+            vec!["序号", "考核内容", "考核指标", "基本分", "计分办法"]
+        },
         "categories": categories,
     })
 }

@@ -115,6 +115,10 @@ pub struct Header {
     pub unit: String,
     /// The declared total of base points (100).
     pub total: f64,
+    /// A line printed above the blank form for the assessed to fill in, as the method
+    /// prints it (附件2: “被考核单位：”); none by default.
+    #[serde(default)]
+    pub form_line: String,
 }
 
 /// A category (考核内容) grouping items.

@@ -745,6 +745,8 @@ fn rubric_forms_carry_every_item_of_both_annexes() {
         let pdf = dir.join(file);
         let text = pdftotext(&pdf);
         assert!(text.contains(label) && text.contains("负责考核部门"), "{file}");
+        // 附件2 prints the line the insurer fills in (its rubric's form_line); 附件1 has none.
+        assert_eq!(text.contains("被考核单位："), label == "附件2", "{file}");
         // Each item's indicator begins a cell line; its first six characters stand intact.
         let rubric = std::fs::read_to_string(repo().join("input/nantong-2012-agri/rubrics").join(if items == 23 {
             "county.toml"

@@ -814,7 +814,7 @@ may_be_empty = true
 complaints = { count = "inspection", where = { column = "是否属实", is = true }, label = "属实投诉", evidence = true }
 "#;
     let tables =
-        "\n[[table]]\nview = \"metrics\"\n[[table]]\nview = \"county-ranking-towns\"\n[[table]]\nview = \"evidence\"\n[[table]]\nview = \"item-scores-towns\"\n";
+        "\n[[table]]\nview = \"metrics\"\n[[table]]\nview = \"county-ranking-towns\"\n[[table]]\nview = \"evidence\"\n[[table]]\nview = \"item-scores-towns\"\n[[pdf]]\nview = \"rubric-form-towns\"\ntemplate = \"rubric-form\"\nfile = \"form.pdf\"\n";
     std::fs::write(&toml, format!("{added}{text_before}{tables}")).unwrap();
     let o = kaohe(&["run", "--input", "input", "--output", "out"], dir.path());
     assert!(o.status.success(), "{}", text(&o));
@@ -841,6 +841,9 @@ complaints = { count = "inspection", where = { column = "是否属实", is = tru
     assert!(evidence[1].join(" ").contains("督查.csv 第2行"), "{evidence:?}");
     let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(manifest.contains("input/hanbin-2015-micro/督查.csv"), "{manifest}");
+    // No item names a 负责考核部门: the blank form has no such column.
+    let form = crate::common::pdf_text(&out.join("form.pdf"));
+    assert!(form.contains("计分办法") && !form.contains("负责考核部门"), "{form}");
     // The reason counts in the rubric's unit.
     let items = std::fs::read_to_string(out.join("csv/item-scores-towns.csv")).unwrap();
     assert!(items.contains("属实投诉2件，扣4分"), "{items}");
