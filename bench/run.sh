@@ -58,7 +58,11 @@ if [[ -n "${BEFORE:-}" ]]; then
   : "${BEFORE_REF:?set BEFORE_REF to the git revision BEFORE was built from}"
   rm -rf "$W/before-city" && mkdir -p "$W/before-city/nantong-city"
   cp -r "$W/city/nantong-city/data" "$W/before-city/nantong-city/data"   # a link would be refused
-  cp -r input/nantong-2012-agri/rubrics "$W/before-city/nantong-city/"
+  # Its rubric files too: a key added since (form_line) would be refused by it.
+  mkdir -p "$W/before-city/nantong-city/rubrics"
+  for f in $(git ls-tree --name-only "$BEFORE_REF" input/nantong-2012-agri/rubrics/); do
+    git show "$BEFORE_REF:$f" >"$W/before-city/nantong-city/rubrics/$(basename "$f")"
+  done
   git show "$BEFORE_REF:input/nantong-2012-agri/programme.toml" | sed '/^# What this programme publishes/,$d' \
     >"$W/before-city/nantong-city/programme.toml"
 fi

@@ -370,7 +370,8 @@ pub fn metrics_table(
     table
 }
 
-/// Titles and notes of the result tables (`[text]`), editable by the office.
+/// Titles and notes of the result tables (`[rubric_text]`), editable by the office;
+/// `{year}`, `{region}` and `{name}` are filled in, in notes as in titles.
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ResultText {
@@ -450,7 +451,7 @@ pub fn views(views: &mut Views, results: &[RubricResults], titles: &Titles) {
                 &text.ranking_label,
                 &titles.fill(&text.ranking_title),
                 &res.ranking_table(),
-                &text.ranking_note,
+                &titles.fill(&text.ranking_note),
             );
             views.document(
                 &format!("county-ranking-{id}"),
@@ -463,7 +464,7 @@ pub fn views(views: &mut Views, results: &[RubricResults], titles: &Titles) {
                 &text.grades_label,
                 &titles.fill(&text.grades_title),
                 &res.grades_table(),
-                &grades_note(res.rubric, &text.grades_note),
+                &grades_note(res.rubric, &titles.fill(&text.grades_note)),
             );
             views.document(
                 &format!("insurer-grades-{id}"),

@@ -104,10 +104,23 @@ pub enum Rounding {
 }
 
 impl Rounding {
-    /// The Chinese name used in notes.
-    pub fn label(self) -> &'static str {
+    /// The Chinese name used in notes, for a district (全区); see [`Rounding::label_in`].
+    pub fn label(self) -> String {
+        self.label_in("全区")
+    }
+
+    /// The Chinese name used in notes, `whole` naming the region as a whole (全县).
+    pub fn label_in(self, whole: &str) -> String {
         match self {
-            Rounding::LargestRemainder => "最大余数法（保持全区总数）",
+            Rounding::LargestRemainder => format!("最大余数法（保持{whole}总数）"),
+            other => other.plain_label().to_string(),
+        }
+    }
+
+    /// The name alone, without what it keeps: 最大余数法, 四舍五入.
+    pub fn plain_label(self) -> &'static str {
+        match self {
+            Rounding::LargestRemainder => "最大余数法",
             Rounding::HalfUp => "四舍五入",
             Rounding::Floor => "向下取整",
             Rounding::Ceil => "向上取整",
@@ -310,6 +323,25 @@ pub struct TextSection {
     pub ranking_note: String,
     pub detail_title: String,
     pub quality_title: String,
+    /// The quota table's three column headers; default: 镇办及村名, the base
+    /// (户籍总人口（农村） or 户籍总人口, by `default_base`), 参保任务数(人).
+    #[serde(default)]
+    pub quota_columns: Option<[String; 3]>,
+    /// The ranking's 合计 remark; also `{reached}` (已达到 or 未达到).
+    #[serde(default = "default_goal_line")]
+    pub goal_line: String,
+    /// Each village-detail sheet's 注; also `{base}` (the town's base population) and
+    /// `{village_rule}` (how the town's quota was split to its villages).
+    #[serde(default = "default_detail_note")]
+    pub detail_note: String,
+}
+
+fn default_goal_line() -> String {
+    "{whole}目标{goal}：{reached}".into()
+}
+
+fn default_detail_note() -> String {
+    "注：基数人口为{base}；{village_rule}；参保人数只计{deadline}前缴费的有效身份证号，同一人只计一次。".into()
 }
 
 /// A config with its dates resolved.
@@ -340,7 +372,8 @@ impl Programme {
             ("issuer", c.document.issuer.clone()),
             ("default_rate", c.quota.default_rate.label()),
             ("default_base", c.quota.default_base.label().to_string()),
-            ("rounding", c.quota.rounding.label().to_string()),
+            ("rounding", c.quota.rounding.label_in(&whole(&c.programme.region))),
+            ("whole", whole(&c.programme.region)),
             ("deadline", chinese_date(self.deadline)),
             ("goal", c.enrollment.goal.label()),
             ("bottom_n", c.ranking.bottom_n.to_string()),
@@ -367,6 +400,15 @@ impl Programme {
         }
         out.push_str(rest);
         Ok(out)
+    }
+}
+
+/// The region as a whole, as notes say it: 汉滨区 → 全区, 岚皋县 → 全县, 南通市 → 全市
+/// (a region not ending in 区, 县 or 市: 全 and its name).
+pub fn whole(region: &str) -> String {
+    match region.chars().last() {
+        Some(c @ ('区' | '县' | '市' | '旗')) => format!("全{c}"),
+        _ => format!("全{region}"),
     }
 }
 
@@ -411,6 +453,9 @@ const SECTIONS: &[(&str, &[&str])] = &[
             "ranking_note",
             "detail_title",
             "quality_title",
+            "quota_columns",
+            "goal_line",
+            "detail_note",
         ],
     ),
 ];

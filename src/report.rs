@@ -153,8 +153,16 @@ impl Results<'_> {
 
     /// 附件: the quota table, towns in the population file's order.
     pub fn quota_table(&self) -> Table {
-        let mut table =
-            Table::new("任务分解表", &[("镇办及村名", 3), ("户籍总人口（农村）", 3), ("参保任务数(人)", 3)]);
+        let c = &self.programme.config;
+        let [unit, base, quota] = c.text.quota_columns.clone().unwrap_or_else(|| {
+            // The base column says which population the default rate is applied to.
+            let base = match c.quota.default_base {
+                Base::Rural => "户籍总人口（农村）",
+                Base::Total => "户籍总人口",
+            };
+            ["镇办及村名".into(), base.into(), "参保任务数(人)".into()]
+        });
+        let mut table = Table::new("任务分解表", &[(unit.as_str(), 3), (base.as_str(), 3), (quota.as_str(), 3)]);
         for town in &self.quotas.towns {
             table.rows.push(vec![t(&town.name), Cell::Int(town.base), Cell::Int(town.quota)]);
         }
@@ -226,7 +234,11 @@ impl Results<'_> {
         let late: u64 = self.counts.towns.iter().map(|c| c.late).sum();
         let goal = self.programme.config.enrollment.goal;
         let reached = (on_time as u128) * (crate::config::Rate::WHOLE as u128) >= (base as u128) * (goal.0 as u128);
-        let verdict = format!("全区目标{}：{}", goal.label(), if reached { "已达到" } else { "未达到" });
+        let reached = if reached { "已达到" } else { "未达到" };
+        let verdict = self
+            .programme
+            .fill("goal_line", &self.programme.config.text.goal_line, &[("reached", reached.to_string())])
+            .unwrap_or_else(|e| e);
         let mut total = vec![t("合计"), t("")];
         total.extend(figures(base, quota, Counts { on_time, late }));
         total.push(t(verdict));
@@ -245,7 +257,12 @@ impl Results<'_> {
             .ranked()
             .into_iter()
             .map(|i| {
-                let v = ratio(self.counts.towns[i].on_time, self.quotas.towns[i].quota);
+                // The chart shows what the towns are ranked by.
+                let of = match c.ranking.key {
+                    RankKey::Completion => self.quotas.towns[i].quota,
+                    RankKey::Participation => self.quotas.towns[i].base,
+                };
+                let v = ratio(self.counts.towns[i].on_time, of);
                 json!({"name": self.quotas.towns[i].name, "value": v, "text": Cell::Pct(v).text(), "flag": self.standings[i].bottom})
             })
             .collect();
@@ -257,10 +274,13 @@ impl Results<'_> {
             "table": self.ranking_table().to_json(),
             "note": self.fill("ranking_note", &c.text.ranking_note)?,
             "chart": {
-                "title": "各镇办任务完成率",
+                "title": format!("各镇办{key}"),
                 "scale": (max * 10.0).ceil() / 10.0,
                 "items": items,
-                "legend": format!("竖线为100%（完成任务）；红色为{}。", c.ranking.bottom_remark),
+                "legend": match c.ranking.key {
+                    RankKey::Completion => format!("竖线为100%（完成任务）；红色为{}。", c.ranking.bottom_remark),
+                    RankKey::Participation => format!("竖线为100%；红色为{}。", c.ranking.bottom_remark),
+                },
             },
         }))
     }
@@ -323,11 +343,11 @@ impl Results<'_> {
             "title": self.programme.fill("detail_title", &c.text.detail_title, &[("unit", q.name.clone())])?,
             "subtitle": format!("{}：{}{}，任务数{}人；排名第{}", q.name, base, q.rate.label(), q.quota, self.standings[ti].rank),
             "table": self.town_villages(ti).to_json(),
-        "note": format!(
-                "注：基数人口为{base}；{}；参保人数只计{}前缴费的有效身份证号，同一人只计一次。",
-                self.village_rule(),
-                chinese_date(self.programme.deadline)
-            ),
+            "note": self.programme.fill(
+                "detail_note",
+                &c.text.detail_note,
+                &[("base", base.to_string()), ("village_rule", self.village_rule())],
+            )?,
         }))
     }
 
@@ -337,7 +357,7 @@ impl Results<'_> {
         if q.rounding == crate::config::Rounding::LargestRemainder || q.level == crate::config::Level::Town {
             "镇办任务数按各村基数人口比例以最大余数法分解到村（各村之和等于镇办任务数）".into()
         } else {
-            format!("各村任务数按{}取整，镇办任务数为各村之和", q.rounding.label())
+            format!("各村任务数按{}取整，镇办任务数为各村之和", q.rounding.plain_label())
         }
     }
 
