@@ -323,7 +323,10 @@ pub struct TextSection {
     pub ranking_note: String,
     pub detail_title: String,
     pub quality_title: String,
-    /// The quota table's three column headers; default: 镇办及村名, the base
+    /// What the units are called in tables, notes and the metrics sheet (镇办, 乡镇, 街道).
+    #[serde(default = "default_unit_name")]
+    pub unit_name: String,
+    /// The quota table's three column headers; default: {unit_name}及村名, the base
     /// (户籍总人口（农村） or 户籍总人口, by `default_base`), 参保任务数(人).
     #[serde(default)]
     pub quota_columns: Option<[String; 3]>,
@@ -334,6 +337,10 @@ pub struct TextSection {
     /// `{village_rule}` (how the town's quota was split to its villages).
     #[serde(default = "default_detail_note")]
     pub detail_note: String,
+}
+
+fn default_unit_name() -> String {
+    "镇办".into()
 }
 
 fn default_goal_line() -> String {
@@ -453,6 +460,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
             "ranking_note",
             "detail_title",
             "quality_title",
+            "unit_name",
             "quota_columns",
             "goal_line",
             "detail_note",

@@ -309,6 +309,7 @@ pub struct Step {
 
 /// The towns with their measures, in population order.
 fn towns(p: &Prepared) -> Computed {
+    let unit = p.programme.config.text.unit_name.clone();
     // Percent to two decimals, as the ranking publishes it; 不适用 without a base.
     let pct = |n: u64, d: u64| if d == 0 { f64::NAN } else { (n as f64 / d as f64 * 10_000.0).round() / 100.0 };
     // Roster rows set aside per town (a row naming no town, or a 合计 line, is no town's).
@@ -339,8 +340,8 @@ fn towns(p: &Prepared) -> Computed {
         name: "town".into(),
         named_in: "人口数据".into(),
         from: None,
-        title: "镇办".into(),
-        columns: vec!["镇办".into()],
+        title: unit.clone(),
+        columns: vec![unit],
         units,
     };
     let measures = TOWN_MEASURES.iter().map(|(n, h)| (n.to_string(), h.to_string())).collect();

@@ -167,6 +167,19 @@ pub struct RunSummary {
     pub line: String,
 }
 
+/// The worker threads, `jobs` of them (default: one per core), each with a 64 MB stack.
+/// rayon's default 2 MB overflowed in one province run of three: polars' CSV reader
+/// recurses deeply on big files, and a thread waiting in one programme's task runs
+/// another's (a roster read, a document typeset) on top of its own stack. The stack is
+/// address space reserved, not memory used.
+pub fn init_threads(jobs: Option<usize>) -> Result<(), rayon::ThreadPoolBuildError> {
+    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(64 << 20);
+    if let Some(jobs) = jobs {
+        pool = pool.num_threads(jobs.max(1));
+    }
+    pool.build_global()
+}
+
 /// A progress bar on stderr when a person is watching, hidden otherwise.
 pub fn progress_bar() -> ProgressBar {
     if std::io::stderr().is_terminal() {

@@ -160,7 +160,7 @@ impl Results<'_> {
                 Base::Rural => "户籍总人口（农村）",
                 Base::Total => "户籍总人口",
             };
-            ["镇办及村名".into(), base.into(), "参保任务数(人)".into()]
+            [format!("{}及村名", c.text.unit_name), base.into(), "参保任务数(人)".into()]
         });
         let mut table = Table::new("任务分解表", &[(unit.as_str(), 3), (base.as_str(), 3), (quota.as_str(), 3)]);
         for town in &self.quotas.towns {
@@ -211,7 +211,7 @@ impl Results<'_> {
             "参保排名",
             &[
                 ("排名", 4),
-                ("镇办", 8),
+                (self.programme.config.text.unit_name.as_str(), 8),
                 ("基数人口", 7),
                 ("任务数", 6),
                 ("按时参保", 7),
@@ -274,7 +274,7 @@ impl Results<'_> {
             "table": self.ranking_table().to_json(),
             "note": self.fill("ranking_note", &c.text.ranking_note)?,
             "chart": {
-                "title": format!("各镇办{key}"),
+                "title": format!("各{}{key}", c.text.unit_name),
                 "scale": (max * 10.0).ceil() / 10.0,
                 "items": items,
                 "legend": match c.ranking.key {
@@ -287,7 +287,8 @@ impl Results<'_> {
 
     /// Villages of every town in one table (for the sheet and CSV).
     pub fn villages_table(&self) -> Table {
-        let mut table = Table::new("村级明细", &[("镇办", 3), ("村（社区）", 3)]);
+        let unit = &self.programme.config.text.unit_name;
+        let mut table = Table::new("村级明细", &[(unit.as_str(), 3), ("村（社区）", 3)]);
         let detail = Self::village_columns();
         table.columns.extend(detail.columns.iter().skip(1).cloned());
         table.widths.extend(detail.widths.iter().skip(1));
@@ -354,10 +355,11 @@ impl Results<'_> {
     /// How village quotas were made, in words for the note.
     fn village_rule(&self) -> String {
         let q = &self.programme.config.quota;
+        let unit = &self.programme.config.text.unit_name;
         if q.rounding == crate::config::Rounding::LargestRemainder || q.level == crate::config::Level::Town {
-            "镇办任务数按各村基数人口比例以最大余数法分解到村（各村之和等于镇办任务数）".into()
+            format!("{unit}任务数按各村基数人口比例以最大余数法分解到村（各村之和等于{unit}任务数）")
         } else {
-            format!("各村任务数按{}取整，镇办任务数为各村之和", q.rounding.plain_label())
+            format!("各村任务数按{}取整，{unit}任务数为各村之和", q.rounding.plain_label())
         }
     }
 
@@ -446,7 +448,7 @@ impl Results<'_> {
         Ok(json!({
             "title": self.fill("quality_title", &c.text.quality_title)?,
             "subtitle": format!("缴费截止日期{}\n身份证号只显示前六位和末四位", chinese_date(self.programme.deadline)),
-            "summary_heading": "一、各镇办名册",
+            "summary_heading": format!("一、各{}名册", c.text.unit_name),
             "summary": short_files(self.files_table().to_json(), 0),
             "summary_note": self.summary_note(),
             "rows_heading": "二、未计入的行",

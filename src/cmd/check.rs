@@ -7,6 +7,7 @@ use kaohe::error::Error;
 use kaohe::pipeline;
 
 pub fn check(args: CheckArgs) -> Result<ExitCode, Error> {
+    pipeline::init_threads(None).map_err(|e| Error::Usage(e.to_string()))?;
     let progress = pipeline::progress_bar();
     // The declared documents are checked too: views that exist, templates that exist.
     let templates = kaohe::render::default_template_dir(args.templates.as_deref());

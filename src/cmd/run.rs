@@ -9,12 +9,7 @@ use kaohe::render::{default_template_dir, RenderSettings, Renderer};
 
 pub fn run(args: RunArgs) -> Result<ExitCode, Error> {
     let started = std::time::Instant::now();
-    if let Some(jobs) = args.jobs {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(jobs.max(1))
-            .build_global()
-            .map_err(|e| Error::Usage(format!("--jobs {jobs}: {e}")))?;
-    }
+    pipeline::init_threads(args.jobs).map_err(|e| Error::Usage(format!("--jobs: {e}")))?;
     for dir in &args.font_dirs {
         if !dir.is_dir() {
             return Err(Error::Usage(format!("--font-dir {} 不是目录", dir.display())));

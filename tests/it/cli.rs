@@ -999,9 +999,9 @@ fn an_offices_own_header_spellings_are_declared_in_its_file() {
     );
 }
 
-/// The workflow's wording follows the programme, not 汉滨: a county's 合计 says 全县, a
-/// quota based on 户籍总人口 is headed so, a ranking by 参保率 charts 参保率, and the
-/// village sheets' 注 is the office's own.
+/// The workflow's wording follows the programme, not 汉滨: its units are called 乡镇, a
+/// county's 合计 says 全县, a quota based on 户籍总人口 is headed so, a ranking by 参保率
+/// charts 参保率, and the village sheets' 注 is the office's own.
 #[test]
 fn the_workflows_wording_follows_the_programme() {
     let dir = tempfile::tempdir().unwrap();
@@ -1012,20 +1012,25 @@ fn the_workflows_wording_follows_the_programme() {
         .replace("region = \"示例区\"", "region = \"示例县\"")
         .replace("default_base = \"rural\"", "default_base = \"total\"")
         .replace("key = \"completion\"", "key = \"participation\"")
-        .replace("[text]\n", "[text]\ndetail_note = \"注：{base}为基数；{village_rule}。本表仅供核对。\"\n");
+        .replace(
+            "[text]\n",
+            "[text]\nunit_name = \"乡镇\"\ndetail_note = \"注：{base}为基数；{village_rule}。本表仅供核对。\"\n",
+        );
     std::fs::write(&toml, t).unwrap();
     let out = dir.path().join("out");
     must_succeed(&["run", "--input", input.to_str().unwrap(), "--output", out.to_str().unwrap()], dir.path());
     let out = out.join("mini-2015");
     let quota = read_csv(&out.join("csv/quota-table.csv"));
-    assert_eq!(quota[0], ["镇办及村名", "户籍总人口", "参保任务数(人)"]);
+    assert_eq!(quota[0], ["乡镇及村名", "户籍总人口", "参保任务数(人)"]);
     let rank = read_csv(&out.join("csv/participation-ranking.csv"));
+    assert_eq!(rank[0][1], "乡镇");
     assert!(rank.last().unwrap().last().unwrap().starts_with("全县目标50%："), "{rank:?}");
     // The text as read back, without the line breaks layout put in.
     let read = |pdf: &str| pdftotext(&out.join(pdf)).split_whitespace().collect::<String>();
     assert!(read("quota-table.pdf").contains("保持全县总数"), "{}", read("quota-table.pdf"));
     let ranking = read("participation-ranking.pdf");
-    assert!(ranking.contains("各镇办参保率") && !ranking.contains("各镇办任务完成率"), "{ranking}");
+    assert!(ranking.contains("各乡镇参保率") && !ranking.contains("各乡镇任务完成率"), "{ranking}");
     let village = read("village-detail/01-甲镇.pdf");
     assert!(village.contains("户籍总人口为基数") && village.contains("本表仅供核对"), "{village}");
+    assert!(village.contains("乡镇任务数按各村基数人口比例"), "{village}");
 }
