@@ -222,8 +222,12 @@ pub enum Rule {
     /// base − points × (target − value) / step, summed over metrics, not below 0; plus conditions.
     Shortfall {
         metrics: Vec<Measured>,
-        /// In percent, e.g. 90.
+        /// In the metrics' unit, e.g. 90 (%).
         target: f64,
+        /// The metrics' unit as printed in reasons (“水稻承保面87.6%，低于90%”); default %,
+        /// e.g. “场” for a count of sessions.
+        #[serde(default)]
+        unit: Option<String>,
         points: f64,
         step: f64,
         #[serde(default)]

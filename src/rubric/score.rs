@@ -117,7 +117,17 @@ pub fn score_item(unit: &str, item: &Item, metrics: &Metrics) -> Result<ItemScor
             }
             base - lost
         }
-        Rule::Shortfall { metrics: measured, target, points, step, fraction, conditions, sample, min_sample } => {
+        Rule::Shortfall {
+            metrics: measured,
+            target,
+            unit: metric_unit,
+            points,
+            step,
+            fraction,
+            conditions,
+            sample,
+            min_sample,
+        } => {
             if let Some(s) = sample {
                 let n = cx.get(s)?;
                 if n < *min_sample {
@@ -145,8 +155,9 @@ pub fn score_item(unit: &str, item: &Item, metrics: &Metrics) -> Result<ItemScor
                 // adding up the reasons gets the score.
                 let d = (clean(steps * points) * 100.0).round() / 100.0;
                 lost += d;
+                let unit = metric_unit.as_deref().unwrap_or("%");
                 reasons.push(format!(
-                    "{}{}%，低于{}%，扣{}分",
+                    "{}{}{unit}，低于{}{unit}，扣{}分",
                     m.label,
                     fmt_points(v),
                     fmt_points(*target),

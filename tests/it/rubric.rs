@@ -406,3 +406,32 @@ fn a_fractional_deduction_is_taken_as_printed() {
     assert_eq!(s.reasons, ["水稻承保面87.67%，低于90%，扣1.75分"]);
     assert_eq!(s.points, 8.25);
 }
+
+/// A shortfall on a count prints its own unit, not %: 10 sessions against 12, 1 point
+/// each: 8 − 2 = 6, “宣传培训10场，低于12场，扣2分”.
+#[test]
+fn a_shortfall_on_a_count_says_its_unit() {
+    let text = r#"[rubric]
+id = "towns"
+assesses = "town"
+label = "附件"
+title = "考核表"
+unit = "镇"
+total = 8
+[[category]]
+no = 1
+name = "宣传"
+[[item]]
+id = "1"
+category = 1
+indicator = "全年宣传培训不少于12场"
+base = 8
+method = "每少1场扣1分"
+rule = { kind = "shortfall", metrics = [{ metric = "sessions", label = "宣传培训" }], target = 12, unit = "场", points = 1, step = 1 }
+"#;
+    let available = ["sessions".to_string()].into_iter().collect();
+    let r = kaohe::rubric::parse(text, "towns.toml", &available).unwrap();
+    let s = score_item("城关镇", &r.items[0], &metrics(&[("sessions", 10.0)])).unwrap();
+    assert_eq!(s.points, 6.0);
+    assert_eq!(s.reasons, ["宣传培训10场，低于12场，扣2分"]);
+}
