@@ -69,7 +69,9 @@ pub struct RubricResults<'a> {
 pub struct Input<'a> {
     /// (file as shown, rubric), in programme order.
     pub rubrics: &'a [(String, Rubric)],
-    pub key_columns: Vec<String>,
+    /// Each level's key column headers (its own, then the widest level's beyond them: a
+    /// county row leaves 承办公司 empty); every unit's keys are as many.
+    pub key_columns: BTreeMap<String, Vec<String>>,
     /// Level (a rubric's `assesses`) → its units, in table order.
     pub units: BTreeMap<String, Vec<Unit>>,
     /// Last year's grade per unit keys (the two-year rule).
@@ -120,6 +122,9 @@ pub fn assess<'a>(input: &Input<'a>) -> Result<Vec<RubricResults<'a>>, Vec<Input
                         score::ScoreError::Sample { item, .. } => {
                             ("补足电话回访户数后再考核", item_metric(rubric, item, true))
                         }
+                        score::ScoreError::Count { .. } => {
+                            ("在评分表该条件中写 each = true（每件计分）或 each = false（有就计一次）", None)
+                        }
                     };
                     // A figure is a fact of a data file: name its file, row and column when known.
                     let at = metric.and_then(|m| input.sources.get(&(u.keys.clone(), m)));
@@ -147,7 +152,8 @@ pub fn assess<'a>(input: &Input<'a>) -> Result<Vec<RubricResults<'a>>, Vec<Input
                 o.grade = g;
             }
         }
-        out.push(RubricResults { rubric, key_columns: input.key_columns.clone(), outcomes });
+        let key_columns = input.key_columns.get(&rubric.rubric.assesses).cloned().unwrap_or_default();
+        out.push(RubricResults { rubric, key_columns, outcomes });
     }
     if problems.is_empty() {
         Ok(out)
@@ -397,7 +403,7 @@ impl Default for ResultText {
     }
 }
 
-/// Where the views' titles come from: {year}, {region} and {name} in [`ResultText`].
+/// Where the views' titles come from: {year}, {region}, {name} and {whole} in [`ResultText`].
 pub struct Titles<'a> {
     pub text: &'a ResultText,
     pub year: i32,
@@ -406,8 +412,35 @@ pub struct Titles<'a> {
 }
 
 impl Titles<'_> {
+    fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("year", self.year.to_string()),
+            ("region", self.region.to_string()),
+            ("name", self.name.to_string()),
+            ("whole", crate::config::whole(self.region)),
+        ]
+    }
+
     fn fill(&self, t: &str) -> String {
-        t.replace("{year}", &self.year.to_string()).replace("{region}", self.region).replace("{name}", self.name)
+        // Checked by `check` before any view is made.
+        crate::config::fill_template("[rubric_text]", "", t, &self.vars()).unwrap_or_else(|_| t.to_string())
+    }
+
+    /// Every wording filled once: an unknown placeholder is refused, not printed.
+    pub fn check(&self) -> Result<(), String> {
+        let t = self.text;
+        let keys = [
+            ("ranking_label", &t.ranking_label),
+            ("ranking_title", &t.ranking_title),
+            ("ranking_note", &t.ranking_note),
+            ("grades_label", &t.grades_label),
+            ("grades_title", &t.grades_title),
+            ("grades_note", &t.grades_note),
+        ];
+        for (key, text) in keys {
+            crate::config::fill_template("[rubric_text]", key, text, &self.vars())?;
+        }
+        Ok(())
     }
 }
 

@@ -329,7 +329,7 @@ pub struct TextSection {
     /// The quota table's three column headers; default: {unit_name}及村名, the base
     /// (户籍总人口（农村） or 户籍总人口, by `default_base`), 参保任务数(人).
     #[serde(default)]
-    pub quota_columns: Option<[String; 3]>,
+    pub quota_columns: Option<Vec<String>>,
     /// The ranking's 合计 remark; also `{reached}` (已达到 or 未达到).
     #[serde(default = "default_goal_line")]
     pub goal_line: String,
@@ -387,32 +387,87 @@ impl Programme {
             ("top_n", c.ranking.top_n.to_string()),
         ];
         vars.extend(extra.iter().cloned());
-        let mut out = String::new();
-        let mut rest = template;
-        while let Some(start) = rest.find('{') {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + 1..];
-            let Some(end) = after.find('}') else {
-                return Err(format!("[text] {key} 中的“{{”没有配对的“}}”"));
-            };
-            let name = &after[..end];
-            match vars.iter().find(|(k, _)| *k == name) {
-                Some((_, v)) => out.push_str(v),
-                None => {
-                    let known: Vec<&str> = vars.iter().map(|(k, _)| *k).collect();
-                    return Err(format!("[text] {key} 中的占位符 {{{name}}} 未知；可用：{}", known.join("、")));
-                }
-            }
-            rest = &after[end + 1..];
-        }
-        out.push_str(rest);
-        Ok(out)
+        fill_template("[text]", key, template, &vars)
     }
+
+    /// Every wording of `[text]` filled once, and the names printed as they are written:
+    /// a mistake in one is refused when the programme is read, not printed in a table.
+    pub fn check_text(&self) -> Result<(), String> {
+        let t = &self.config.text;
+        fn x(k: &str) -> (&str, String) {
+            (k, String::new())
+        }
+        let keys: [(&str, &str, Vec<(&str, String)>); 9] = [
+            ("quota_title", &t.quota_title, vec![]),
+            ("quota_note", &t.quota_note, vec![x("overrides")]),
+            ("override_note", &t.override_note, vec![x("unit"), x("base"), x("rate")]),
+            ("ranking_title", &t.ranking_title, vec![]),
+            ("ranking_note", &t.ranking_note, vec![]),
+            ("detail_title", &t.detail_title, vec![x("unit")]),
+            ("quality_title", &t.quality_title, vec![]),
+            ("goal_line", &t.goal_line, vec![x("reached")]),
+            ("detail_note", &t.detail_note, vec![x("base"), x("village_rule")]),
+        ];
+        for (key, template, extra) in keys {
+            self.fill(key, template, &extra)?;
+        }
+        let mut names = vec![("unit_name", t.unit_name.as_str()), ("annex_label", t.annex_label.as_str())];
+        if let Some(columns) = &t.quota_columns {
+            if columns.len() != 3 {
+                return Err(format!(
+                    "[text] quota_columns 应写3个列名（单位、基数人口、任务数），写了{}个",
+                    columns.len()
+                ));
+            }
+            names.extend(columns.iter().map(|c| ("quota_columns", c.as_str())));
+        }
+        for (key, name) in names {
+            if name.trim().is_empty() || name.contains(['{', '}']) {
+                return Err(format!("[text] {key} = \"{name}\"：照原样印出的名称，不能为空，也不能有占位符"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Fill `{name}` placeholders of `template` from `vars`; an unknown name or a brace
+/// without its pair is an error naming `section` and `key`.
+pub fn fill_template(section: &str, key: &str, template: &str, vars: &[(&str, String)]) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = template;
+    loop {
+        let (Some(start), close) = (rest.find('{'), rest.find('}')) else {
+            if rest.contains('}') {
+                return Err(format!("{section} {key} 中的“}}”没有配对的“{{”"));
+            }
+            break;
+        };
+        if close.is_some_and(|c| c < start) {
+            return Err(format!("{section} {key} 中的“}}”没有配对的“{{”"));
+        }
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('}') else {
+            return Err(format!("{section} {key} 中的“{{”没有配对的“}}”"));
+        };
+        let name = &after[..end];
+        match vars.iter().find(|(k, _)| *k == name) {
+            Some((_, v)) => out.push_str(v),
+            None => {
+                let known: Vec<&str> = vars.iter().map(|(k, _)| *k).collect();
+                return Err(format!("{section} {key} 中的占位符 {{{name}}} 未知；可用：{}", known.join("、")));
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// The region as a whole, as notes say it: 汉滨区 → 全区, 岚皋县 → 全县, 南通市 → 全市
 /// (a region not ending in 区, 县 or 市: 全 and its name).
 pub fn whole(region: &str) -> String {
+    let region = region.trim();
     match region.chars().last() {
         Some(c @ ('区' | '县' | '市' | '旗')) => format!("全{c}"),
         _ => format!("全{region}"),
@@ -599,7 +654,10 @@ impl Loaded {
             ranking: ranking.clone(),
             text: text.clone(),
         };
-        Ok(Some(Programme { config, id: self.id.clone(), date: self.date, deadline, digest: self.digest.clone() }))
+        let programme =
+            Programme { config, id: self.id.clone(), date: self.date, deadline, digest: self.digest.clone() };
+        programme.check_text().map_err(|m| vec![InputProblem::file(&self.shown, m)])?;
+        Ok(Some(programme))
     }
 }
 

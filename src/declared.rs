@@ -534,6 +534,22 @@ pub fn load(
     if !problems.is_empty() {
         return Err(problems);
     }
+    // Two columns of one metrics sheet under one header: which is the 排名 a clerk reads?
+    for names in sheet.values() {
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for name in names {
+            let header = headers.get(name).map(String::as_str).unwrap_or(name);
+            if let Some(other) = seen.insert(header, name) {
+                problems.push(
+                    InputProblem::file(&file, format!("度量“{other}”和“{name}”在考核指标表中都叫“{header}”"))
+                        .hint("给其中一个换一个 label"),
+                );
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
     // A rubric reads the measures of its own level.
     let available = |level: &str| -> BTreeSet<String> { columns.get(level).into_iter().flatten().cloned().collect() };
     let level_names: Vec<&str> = levels.iter().map(|l| l.name.as_str()).collect();
@@ -565,9 +581,19 @@ pub fn assessment_input(p: &DeclaredProgramme) -> assess::Input<'_> {
             (level.name.clone(), units)
         })
         .collect();
+    // Each level's headers: its own columns, then the widest level's beyond them.
+    let level_columns = p
+        .levels
+        .iter()
+        .map(|l| {
+            let mut columns = l.columns.clone();
+            columns.extend(key_columns.iter().skip(l.columns.len()).cloned());
+            (l.name.clone(), columns)
+        })
+        .collect();
     assess::Input {
         rubrics: &p.rubrics,
-        key_columns: key_columns.clone(),
+        key_columns: level_columns,
         units,
         last_year: p.last_year.clone(),
         sources: cell_sources(p, &key_columns),
@@ -643,6 +669,7 @@ pub fn publish(p: &DeclaredProgramme, loaded: &Loaded, views: &mut Views) -> Res
         region: &c.programme.region,
         name: &c.programme.name,
     };
+    titles.check().map_err(|m| InputErrors(vec![InputProblem::file(&loaded.shown, m)]))?;
     assess::views(views, &results, &titles);
     // One metrics sheet per level: "metrics", or "metrics-<level>" when there are several.
     for level in &p.levels {
@@ -653,12 +680,12 @@ pub fn publish(p: &DeclaredProgramme, loaded: &Loaded, views: &mut Views) -> Res
             1 => ("metrics".to_string(), "考核指标".to_string()),
             _ => (format!("metrics-{}", level.name), format!("{}考核指标", level.title)),
         };
-        let table =
-            assess::metrics_table(&title, &input.key_columns, &input.units[&level.name], &columns, Some(&headers));
+        let keys = &input.key_columns[&level.name];
+        let table = assess::metrics_table(&title, keys, &input.units[&level.name], &columns, Some(&headers));
         views.table(&view, table);
     }
     if p.measures.values().any(|m| m.evidence.wanted()) {
-        views.table("evidence", evidence_table(&input.key_columns, &p.evidence));
+        views.table("evidence", evidence_table(&key_columns(&p.levels), &p.evidence));
     }
     Ok(())
 }

@@ -154,14 +154,18 @@ impl Results<'_> {
     /// 附件: the quota table, towns in the population file's order.
     pub fn quota_table(&self) -> Table {
         let c = &self.programme.config;
-        let [unit, base, quota] = c.text.quota_columns.clone().unwrap_or_else(|| {
-            // The base column says which population the default rate is applied to.
-            let base = match c.quota.default_base {
-                Base::Rural => "户籍总人口（农村）",
-                Base::Total => "户籍总人口",
-            };
-            [format!("{}及村名", c.text.unit_name), base.into(), "参保任务数(人)".into()]
-        });
+        // Three names, checked when the programme was read.
+        let [unit, base, quota] = match c.text.quota_columns.as_deref() {
+            Some([unit, base, quota]) => [unit.clone(), base.clone(), quota.clone()],
+            _ => {
+                // The base column says which population the default rate is applied to.
+                let base = match c.quota.default_base {
+                    Base::Rural => "户籍总人口（农村）",
+                    Base::Total => "户籍总人口",
+                };
+                [format!("{}及村名", c.text.unit_name), base.into(), "参保任务数(人)".into()]
+            }
+        };
         let mut table = Table::new("任务分解表", &[(unit.as_str(), 3), (base.as_str(), 3), (quota.as_str(), 3)]);
         for town in &self.quotas.towns {
             table.rows.push(vec![t(&town.name), Cell::Int(town.base), Cell::Int(town.quota)]);
@@ -238,7 +242,7 @@ impl Results<'_> {
         let verdict = self
             .programme
             .fill("goal_line", &self.programme.config.text.goal_line, &[("reached", reached.to_string())])
-            .unwrap_or_else(|e| e);
+            .unwrap_or_else(|e| e); // not reached: check_text filled goal_line when the programme was read
         let mut total = vec![t("合计"), t("")];
         total.extend(figures(base, quota, Counts { on_time, late }));
         total.push(t(verdict));

@@ -128,6 +128,21 @@ pub fn match_headers(table: &RawTable, fields: &[Field]) -> Result<Vec<usize>, V
             }
         }
     }
+    // One column read as two fields (an alias that is another field's header): both
+    // would take the same numbers, and nothing else would look wrong.
+    for (k, &col) in found.iter().enumerate().filter(|(_, &c)| c != usize::MAX) {
+        if let Some(first) = found[..k].iter().position(|&c| c == col) {
+            problems.push(
+                InputProblem::at(
+                    &table.file,
+                    1,
+                    Some(&table.headers[col]),
+                    format!("这一列同时被当作“{}”和“{}”", fields[first].label, fields[k].label),
+                )
+                .hint("每一项要各有一列：检查列名的写法（aliases 或 [inputs.columns]）"),
+            );
+        }
+    }
     if problems.is_empty() {
         Ok(found)
     } else {

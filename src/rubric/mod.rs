@@ -39,6 +39,11 @@ pub fn load_listed(
                 continue;
             }
         };
+        // A file that is not valid TOML: its own line and column, before anything else.
+        if let Err(e) = text.parse::<toml::Table>() {
+            problems.push(crate::problem::toml_problem(&shown, &text, &e, "评分表", None));
+            continue;
+        }
         let level = assesses(&text);
         if !levels.contains(&level.as_str()) {
             problems.push(
@@ -327,10 +332,10 @@ pub fn parse(text: &str, file: &str, available: &BTreeSet<String>) -> Result<Rub
         if !category.bonus {
             base_sum += item.base;
         }
-        if let Rule::PerIncident { counts } = &item.rule {
+        if let Rule::PerIncident { counts } | Rule::Bonus { counts } = &item.rule {
             for c in counts.iter().filter(|c| c.each.is_none()) {
-                problems.push(at(format!("per-incident 的“{}”没有写 each", c.metric)).hint(format!(
-                    "each = true：每件（每人、每次）扣{}分；each = false：有就扣一次",
+                problems.push(at(format!("计分规则的 counts 中“{}”没有写 each", c.metric)).hint(format!(
+                    "each = true：每件（每人、每次）计{}分；each = false：有就计一次",
                     fmt_points(c.points)
                 )));
             }
@@ -349,6 +354,12 @@ pub fn parse(text: &str, file: &str, available: &BTreeSet<String>) -> Result<Rub
         if !available.contains(&d.metric) {
             problems.push(InputProblem::file(file, format!("取消评比资格条件：指标“{}”没有任何数据集提供", d.metric)));
         }
+    }
+    if rubric.rubric.form_line.contains('{') {
+        problems.push(
+            InputProblem::file(file, format!("[rubric] form_line = \"{}\" 中不能有占位符", rubric.rubric.form_line))
+                .hint("照原样印在空白表上方的一行字，如“被考核单位：”"),
+        );
     }
     if (base_sum - rubric.rubric.total).abs() > 1e-9 {
         problems.push(

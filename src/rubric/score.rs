@@ -46,6 +46,9 @@ pub enum ScoreError {
     Judged { unit: String, item: String, value: String, base: String },
     #[error("{unit} 第{item}项：样本只有{value}个，少于{min}个，不能计分")]
     Sample { unit: String, item: String, value: String, min: String },
+    /// A condition read a count (212) without saying whether it costs its points each time.
+    #[error("{unit} 第{item}项：指标“{metric}”是{value}，不是“有/无”，但条件没有写 each")]
+    Count { unit: String, item: String, metric: String, value: String },
 }
 
 /// Round away float noise (2.4000000000000057 → 2.4) before ceil/floor and display.
@@ -82,6 +85,15 @@ impl Ctx<'_> {
         let v = self.get(&c.metric)?;
         if v <= 0.0 {
             return Ok(None);
+        }
+        // Taken once, a count of 212 late payers would cost what one does: say which.
+        if c.each.is_none() && v != 1.0 {
+            return Err(ScoreError::Count {
+                unit: self.unit.into(),
+                item: self.item.id.clone(),
+                metric: c.metric.clone(),
+                value: fmt_points(v),
+            });
         }
         Ok(Some(if c.each == Some(true) {
             let p = clean(c.points * v);

@@ -1034,3 +1034,29 @@ fn the_workflows_wording_follows_the_programme() {
     assert!(village.contains("户籍总人口为基数") && village.contains("本表仅供核对"), "{village}");
     assert!(village.contains("乡镇任务数按各村基数人口比例"), "{village}");
 }
+
+/// Wording a clerk writes wrong is refused when the programme is read, never printed in
+/// a table; a header that would be read as two fields is refused too.
+#[test]
+fn wording_and_spellings_that_would_print_wrong_are_refused() {
+    let text = |p: &Path, line: &str| edit_file(&p.join("programme.toml"), "[text]\n", &format!("[text]\n{line}\n"));
+    bad_input(
+        |p| text(p, "goal_line = \"{whole}目标{goal}：{reached}，差{gap}\""),
+        &["[text] goal_line 中的占位符 {gap} 未知", "可用：region"],
+    );
+    bad_input(|p| text(p, "goal_line = \"{whole}目标}\""), &["[text] goal_line 中的“}”没有配对的“{”"]);
+    bad_input(
+        |p| text(p, "quota_columns = [\"镇\", \"人口\", \"任务\", \"备注\"]"),
+        &["[text] quota_columns 应写3个列名（单位、基数人口、任务数），写了4个"],
+    );
+    bad_input(|p| text(p, "unit_name = \"\""), &["[text] unit_name = \"\"：照原样印出的名称，不能为空"]);
+    bad_input(
+        |p| {
+            edit_file(&p.join("population.csv"), "村,户籍总人口,", "村,备用,");
+            let toml = p.join("programme.toml");
+            let t = std::fs::read_to_string(&toml).unwrap();
+            std::fs::write(&toml, format!("{t}\n[inputs.columns]\n\"户籍总人口\" = [\"农村户籍人口\"]\n")).unwrap();
+        },
+        &["population.csv 第1行 “农村户籍人口”列：这一列同时被当作“户籍总人口”和“农村户籍人口”"],
+    );
+}

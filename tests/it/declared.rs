@@ -340,6 +340,22 @@ fn declared_programme_mistakes_are_named_and_nothing_is_written() {
             ],
         ),
         (
+            "a rubric result's title with a placeholder kaohe does not know",
+            rows_csv(),
+            INSPECTION,
+            MEASURES.to_string(),
+            "[rubric_text]\nranking_title = \"{region}考核排名{gap}\"",
+            vec!["[rubric_text] ranking_title 中的占位符 {gap} 未知；可用：year、region、name、whole"],
+        ),
+        (
+            "two measures under one header",
+            rows_csv(),
+            INSPECTION,
+            MEASURES.to_string() + "\nscore_again = { value = \"inspection\", column = \"评分\", label = \"score\" }",
+            "",
+            vec!["在考核指标表中都叫“score”"],
+        ),
+        (
             "no row for a town whose inspector's score is scored",
             rows_csv(),
             "镇,评分\nA镇,8\nB镇,9\n",
@@ -854,8 +870,8 @@ complaints = { count = "inspection", where = { column = "是否属实", is = tru
     std::fs::write(&rubric, r.replace("points = 2, each = true,", "points = 2,")).unwrap();
     let o = kaohe(&["run", "--input", "input", "--output", "out2"], dir.path());
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("第2项：per-incident 的“complaints”没有写 each"), "{}", text(&o));
-    assert!(text(&o).contains("each = true：每件（每人、每次）扣2分；each = false：有就扣一次"), "{}", text(&o));
+    assert!(text(&o).contains("第2项：计分规则的 counts 中“complaints”没有写 each"), "{}", text(&o));
+    assert!(text(&o).contains("each = true：每件（每人、每次）计2分；each = false：有就计一次"), "{}", text(&o));
     std::fs::write(&rubric, r).unwrap();
     // A town misspelt in the ledger is named against the population's towns.
     let ledger = prog.join("督查.csv");
@@ -885,4 +901,50 @@ complaints = { count = "inspection", where = { column = "是否属实", is = tru
     let o = kaohe(&["run", "--input", "input", "--output", "out2"], dir.path());
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("[units] 的层级“town”已由参保工作流程给出"), "{}", text(&o));
+}
+
+/// The workflow's towns and a declared village level, each with one key column: each
+/// level's sheet is headed by its own column, not by the other level's.
+#[test]
+fn two_levels_of_one_column_each_keep_their_own_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (prog, toml) = crate::common::bundled_copy(dir.path(), "hanbin-2015-micro");
+    std::fs::write(prog.join("村级检查.csv"), "行政村,得分\n江滨社区,5\n东城社区,6\n").unwrap();
+    let t = std::fs::read_to_string(&toml).unwrap();
+    let added = r#"[units]
+level = "village"
+column = "行政村"
+names = ["江滨社区", "东城社区"]
+[assessment]
+as_of = 2015-12-31
+[datasets.village_findings]
+file = "村级检查.csv"
+unit = "行政村"
+level = "village"
+[datasets.village_findings.columns]
+"行政村" = "text"
+"得分" = "number"
+[measures]
+vscore = { value = "village_findings", column = "得分", label = "村级得分" }
+"#;
+    let tables = "\n[[table]]\nview = \"metrics-town\"\n[[table]]\nview = \"metrics-village\"\n";
+    std::fs::write(&toml, format!("{added}{t}{tables}")).unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let out = dir.path().join("out/hanbin-2015-micro/csv");
+    let towns = read_csv(&out.join("metrics-town.csv"));
+    assert_eq!(towns[0][0], "镇办");
+    assert_eq!(cell(&towns, "老城办", "任务数"), "8024");
+    let villages = read_csv(&out.join("metrics-village.csv"));
+    assert_eq!(villages[0], ["行政村", "村级得分"]);
+    assert_eq!(cell(&villages, "东城社区", "村级得分"), "6");
+    // A rubric file that is not valid TOML is named at its line, not taken for another level.
+    std::fs::create_dir_all(prog.join("rubrics")).unwrap();
+    std::fs::write(prog.join("rubrics/v.toml"), "[rubric]\nid = \"v\"\nlabel = \"附件\n").unwrap();
+    let t = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, format!("rubrics = [\"rubrics/v.toml\"]\n{t}")).unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out2"], dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("rubrics/v.toml 第3行"), "{}", text(&o));
+    assert!(!text(&o).contains("assesses"), "{}", text(&o));
 }

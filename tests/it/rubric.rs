@@ -435,3 +435,23 @@ rule = { kind = "shortfall", metrics = [{ metric = "sessions", label = "宣传�
     assert_eq!(s.points, 6.0);
     assert_eq!(s.reasons, ["宣传培训10场，低于12场，扣2分"]);
 }
+
+/// A count read by a bonus must say `each`; one read by a penalty condition without it
+/// is refused when the count is more than one, not taken once.
+#[test]
+fn counts_must_say_whether_each_one_counts() {
+    let head = "[rubric]\nid = \"t\"\nassesses = \"town\"\nlabel = \"附件\"\ntitle = \"表\"\nunit = \"镇\"\ntotal = 0\n[[category]]\nno = 1\nname = \"加分\"\nbonus = true\n[[item]]\nid = \"1\"\ncategory = 1\nindicator = \"先进\"\nbase = 0\nmethod = \"每次加1分\"\n";
+    let available: BTreeSet<String> = ["awards".to_string(), "late".to_string()].into_iter().collect();
+    let bonus = format!(
+        "{head}rule = {{ kind = \"bonus\", counts = [{{ metric = \"awards\", points = 1, reason = \"获奖\" }}] }}\n"
+    );
+    let e = parse(&bonus, "t.toml", &available).unwrap_err();
+    assert!(e[0].message.contains("第1项：计分规则的 counts 中“awards”没有写 each"), "{:?}", e[0]);
+    let penalty = head.replace("bonus = true\n", "").replace("每次加1分", "逾期缴费扣0.01分")
+        + "rule = { kind = \"penalty\", conditions = [{ metric = \"late\", points = 0.01, reason = \"逾期缴费\" }] }\n";
+    let r = parse(&penalty, "t.toml", &available).unwrap();
+    let e = score_item("老城办", &r.items[0], &metrics(&[("late", 212.0)])).unwrap_err();
+    assert_eq!(e.to_string(), "老城办 第1项：指标“late”是212，不是“有/无”，但条件没有写 each");
+    // A yes/no finding (1) is what a condition without each is for.
+    assert!(score_item("老城办", &r.items[0], &metrics(&[("late", 1.0)])).is_ok());
+}
