@@ -455,11 +455,12 @@ pub fn load(
         levels.iter().map(|l| (l.name.clone(), l.units.iter().map(|k| dataset::unit_key(k)).collect())).collect();
     let level_columns: BTreeMap<String, Vec<String>> =
         levels.iter().map(|l| (l.name.clone(), l.columns.clone())).collect();
-    let measure = |specs: &BTreeMap<String, MeasureSpec>| {
-        measure::compute(specs, &datasets, &unit_keys, &level_columns, as_of, &file)
+    let measure = |specs: &BTreeMap<String, MeasureSpec>, given: Option<&Computed>| {
+        let given = given.map(|g| (g.level.name.as_str(), &g.metrics));
+        measure::compute(specs, &datasets, &unit_keys, &level_columns, as_of, &file, given)
     };
     let measure::Measured { mut metrics, level_of, evidence } =
-        crate::timings::timed("metrics", || measure(&config.measures))?;
+        crate::timings::timed("metrics", || measure(&config.measures, given))?;
     let mut headers: BTreeMap<String, String> = config
         .measures
         .iter()
@@ -520,7 +521,7 @@ pub fn load(
                 MeasureSpec { value: Some(name.clone()), column: Some(column.clone()), ..MeasureSpec::default() },
             );
         }
-        match measure(&specs) {
+        match measure(&specs, None) {
             Ok(found) => {
                 for (level, units) in found.metrics {
                     for (unit, values) in units {

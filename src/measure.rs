@@ -34,7 +34,7 @@
 //! (“不适用”); and has no value or latest date — which a rubric item then reports as
 //! missing, naming the unit, rather than scoring it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -264,6 +264,7 @@ pub fn compute(
     level_columns: &BTreeMap<String, Vec<String>>,
     as_of: NaiveDate,
     toml_file: &str,
+    given: Option<(&str, &BTreeMap<String, Metrics>)>,
 ) -> Result<Measured, Vec<InputProblem>> {
     let mut problems = Vec::new();
     let mut evidence = Vec::new();
@@ -272,6 +273,17 @@ pub fn compute(
         .iter()
         .map(|(level, keys)| (level.clone(), keys.iter().map(|u| (u.clone(), Metrics::new())).collect()))
         .collect();
+    // Measures another step computed (the workflow's towns): a ratio or rank may read them.
+    let mut given_names = BTreeSet::new();
+    if let Some((level, metrics)) = given {
+        for (unit, values) in metrics {
+            out.entry(level.to_string()).or_default().entry(unit.clone()).or_default().extend(values.clone());
+            for name in values.keys() {
+                level_of.insert(name.clone(), level.to_string());
+                given_names.insert(name.clone());
+            }
+        }
+    }
     let bad = |name: &str, message: String| InputProblem::file(toml_file, format!("[measures] {name}：{message}"));
     // Dataset measures first, then ratios of them.
     let mut ratios = Vec::new();
@@ -345,7 +357,11 @@ pub fn compute(
     }
     for (name, a, b, percent) in ratios {
         for side in [a, b] {
-            if !specs.contains_key(side) || specs[side].ratio.is_some() || specs[side].rank.is_some() {
+            let from_data = match specs.get(side) {
+                Some(spec) => spec.ratio.is_none() && spec.rank.is_none(),
+                None => given_names.contains(side),
+            };
+            if !from_data {
                 let p = bad(name, format!("ratio 中的“{side}”不是按数据集计算的度量"));
                 problems.push(match nearest(side, specs.keys().map(String::as_str)) {
                     Some(n) => p.hint(format!("是否应为“{n}”？")),

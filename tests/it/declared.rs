@@ -828,6 +828,7 @@ may_be_empty = true
 "是否属实" = "yes-no"
 [measures]
 complaints = { count = "inspection", where = { column = "是否属实", is = true }, label = "属实投诉", evidence = true }
+again = { rank = "completion", label = "按完成率名次" }
 "#;
     let tables =
         "\n[[table]]\nview = \"metrics\"\n[[table]]\nview = \"county-ranking-towns\"\n[[table]]\nview = \"evidence\"\n[[table]]\nview = \"item-scores-towns\"\n[[pdf]]\nview = \"rubric-form-towns\"\ntemplate = \"rubric-form\"\nfile = \"form.pdf\"\n";
@@ -840,7 +841,11 @@ complaints = { count = "inspection", where = { column = "是否属实", is = tru
     assert_eq!(quota.last().unwrap()[0..1], ["合计"]);
     assert!(quota.last().unwrap().contains(&"407361".to_string()), "{quota:?}");
     let metrics = read_csv(&out.join("csv/metrics.csv"));
-    assert_eq!(metrics[0].last().unwrap(), "属实投诉");
+    assert_eq!(metrics[0][metrics[0].len() - 2..], ["属实投诉", "按完成率名次"]);
+    // A declared measure reads the workflow's: places by completion are the ranking's own.
+    for row in &metrics[1..] {
+        assert_eq!(cell(&metrics, &row[0], "按完成率名次"), cell(&metrics, &row[0], "排名"), "{}", row[0]);
+    }
     assert_eq!(cell(&metrics, "老城办", "属实投诉"), "2");
     assert_eq!(cell(&metrics, "早阳镇", "属实投诉"), "0");
     assert_eq!(cell(&metrics, "老城办", "任务完成率（%）"), "94.69");
