@@ -44,7 +44,13 @@ pub fn load_listed(
             problems.push(crate::problem::toml_problem(&shown, &text, &e, "评分表", None));
             continue;
         }
-        let level = assesses(&text);
+        let Some(level) = assesses(&text) else {
+            problems.push(
+                InputProblem::file(&shown, "[rubric] 没有写 assesses（这张评分表评哪一级单位）")
+                    .hint(format!("在 [rubric] 中写 assesses = \"{}\"", levels.first().copied().unwrap_or_default())),
+            );
+            continue;
+        };
         if !levels.contains(&level.as_str()) {
             problems.push(
                 InputProblem::file(
@@ -88,20 +94,13 @@ pub struct Rubric {
 }
 
 /// The `assesses` of a rubric's text (the unit level it scores), before it is parsed in
-/// full ("county" when unreadable: parsing then reports the real problem).
-pub fn assesses(text: &str) -> String {
-    text.parse::<toml::Table>()
-        .ok()
-        .and_then(|t| t.get("rubric")?.get("assesses")?.as_str().map(str::to_string))
-        .unwrap_or_else(default_level)
+/// full; None when it is not written.
+pub fn assesses(text: &str) -> Option<String> {
+    text.parse::<toml::Table>().ok().and_then(|t| t.get("rubric")?.get("assesses")?.as_str().map(str::to_string))
 }
 
 fn default_count_unit() -> String {
     "个".into()
-}
-
-fn default_level() -> String {
-    "county".into()
 }
 
 /// The rubric's title and totals.
@@ -109,9 +108,8 @@ fn default_level() -> String {
 #[serde(deny_unknown_fields)]
 pub struct Header {
     pub id: String,
-    /// The unit level it scores, as the programme names its levels (南通: county, the
-    /// default, or insurer; a district: town).
-    #[serde(default = "default_level")]
+    /// The unit level it scores, as the programme names its levels (南通: county or
+    /// insurer; a district: town). Required: a rubric scoring the wrong level is no default.
     pub assesses: String,
     /// 附件1
     pub label: String,

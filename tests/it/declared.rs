@@ -952,4 +952,13 @@ vscore = { value = "village_findings", column = "得分", label = "村级得分"
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("rubrics/v.toml 第3行"), "{}", text(&o));
     assert!(!text(&o).contains("assesses"), "{}", text(&o));
+    // One that does not say which level it scores is asked to, not given 南通's county.
+    std::fs::write(
+        prog.join("rubrics/v.toml"),
+        "[rubric]\nid = \"v\"\nlabel = \"附件\"\ntitle = \"表\"\nunit = \"村\"\ntotal = 0\n",
+    )
+    .unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out2"], dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("rubrics/v.toml：[rubric] 没有写 assesses（这张评分表评哪一级单位）"), "{}", text(&o));
 }
