@@ -455,6 +455,8 @@ pub fn load(
         levels.iter().map(|l| (l.name.clone(), l.units.iter().map(|k| dataset::unit_key(k)).collect())).collect();
     let level_columns: BTreeMap<String, Vec<String>> =
         levels.iter().map(|l| (l.name.clone(), l.columns.clone())).collect();
+    // The measures another step computed go in with the declared ones (a ratio or rank may
+    // read them) and come out with them.
     let measure = |specs: &BTreeMap<String, MeasureSpec>, given: Option<&Computed>| {
         let given = given.map(|g| (g.level.name.as_str(), &g.metrics));
         measure::compute(specs, &datasets, &unit_keys, &level_columns, as_of, &file, given)
@@ -484,10 +486,6 @@ pub fn load(
             }
             headers.insert(name.clone(), header.clone());
             columns.entry(g.level.name.clone()).or_default().push(name.clone());
-        }
-        let level = metrics.entry(g.level.name.clone()).or_default();
-        for (unit, values) in &g.metrics {
-            level.entry(unit.clone()).or_default().extend(values.iter().map(|(k, v)| (k.clone(), *v)));
         }
     }
     for name in measure_order(text, &config.measures) {
