@@ -140,7 +140,15 @@ pub fn toml_problem(file: &str, text: &str, e: &toml::de::Error, what: &str, ext
         (line, col)
     });
     let d = detail.as_str();
-    let kind = if d.contains("string") && (d.contains("invalid") || d.contains("unterminated") || d.contains("eof")) {
+    // kaohe's own message (a rate out of 0–100%) already says what is wrong, in Chinese.
+    let own = !d.is_ascii() && !d.starts_with(|c: char| c.is_ascii_alphabetic());
+    let kind = if own {
+        format!("：{d}")
+    } else if d.starts_with("invalid type") && d.contains("expected a sequence") {
+        "：这里应写成列表（方括号，逗号分隔），如 [\"证件号\"]".to_string()
+    } else if d.starts_with("invalid type") {
+        "值的类型不对（如数字或日期加了引号，或文字没加引号）".to_string()
+    } else if d.contains("string") && (d.contains("invalid") || d.contains("unterminated") || d.contains("eof")) {
         "字符串有误：可能缺少结尾的英文引号 \"，或用了中文引号“”".to_string()
     } else if let Some(field) = d.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
         format!("缺少配置项“{field}”")
@@ -161,12 +169,10 @@ pub fn toml_problem(file: &str, text: &str, e: &toml::de::Error, what: &str, ext
     } else {
         "格式有误（常见原因：漏了 = 号、引号不成对、节名的方括号不完整）".to_string()
     };
-    let mut hint = String::new();
-    if let Some(x) = extra {
-        hint.push_str(x);
-        hint.push_str("\n  ");
+    let mut hint: Vec<String> = extra.map(str::to_string).into_iter().collect();
+    if !own {
+        hint.push(format!("程序信息：{detail}"));
     }
-    hint.push_str(&format!("程序信息：{detail}"));
     let message = match at {
         // An unknown key is named: the line says where, a column would only distract.
         _ if kind.starts_with("未知的配置项") => kind,
@@ -177,5 +183,9 @@ pub fn toml_problem(file: &str, text: &str, e: &toml::de::Error, what: &str, ext
         Some((line, _)) => InputProblem::at(file, line, None, message),
         None => InputProblem::file(file, message),
     };
-    p.hint(hint)
+    if hint.is_empty() {
+        p
+    } else {
+        p.hint(hint.join("\n  "))
+    }
 }

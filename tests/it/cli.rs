@@ -1050,6 +1050,19 @@ fn wording_and_spellings_that_would_print_wrong_are_refused() {
         &["[text] quota_columns 应写3个列名（单位、基数人口、任务数），写了4个"],
     );
     bad_input(|p| text(p, "unit_name = \"\""), &["[text] unit_name = \"\"：照原样印出的名称，不能为空"]);
+    // A TOML value of the wrong shape is said in words, kaohe's own message as it is.
+    bad_input(
+        |p| edit_file(&p.join("programme.toml"), "default_rate = \"50%\"", "default_rate = \"150%\""),
+        &["programme.toml 第24行：配置第16列：比例“150%”超出0–100%"],
+    );
+    bad_input(
+        |p| {
+            let toml = p.join("programme.toml");
+            let t = std::fs::read_to_string(&toml).unwrap();
+            std::fs::write(&toml, format!("{t}\n[inputs.columns]\n\"身份证号\" = \"证件号\"\n")).unwrap();
+        },
+        &["：这里应写成列表（方括号，逗号分隔），如 [\"证件号\"]"],
+    );
     bad_input(
         |p| {
             edit_file(&p.join("population.csv"), "村,户籍总人口,", "村,备用,");
