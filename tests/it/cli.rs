@@ -883,34 +883,11 @@ fn a_rubric_scores_the_towns_on_their_quota_results() {
     std::fs::create_dir_all(prog.join("rubrics")).unwrap();
     std::fs::write(
         prog.join("rubrics/towns.toml"),
-        r#"[rubric]
-id = "towns"
-assesses = "town"
-label = "附件"
-title = "2015年度小额人身保险工作考核评分表"
-unit = "镇办"
-total = 100
-
-[[category]]
-no = 1
-name = "目标任务"
-
-[[item]]
-id = "1"
-category = 1
-indicator = "完成区下达的参保任务"
-base = 80
-method = "任务完成率每低于100%一个百分点扣2分"
-rule = { kind = "shortfall", metrics = [{ metric = "completion", label = "任务完成率" }], target = 100, points = 2, step = 1 }
-
-[[item]]
-id = "2"
-category = 1
-indicator = "按时归集保费"
-base = 20
-method = "逾期缴费每人扣0.01分"
-rule = { kind = "per-incident", counts = [{ metric = "late", points = 0.01, each = true, reason = "逾期缴费" }] }
-"#,
+        crate::common::town_rubric(
+            "2015年度小额人身保险工作考核评分表",
+            80,
+            "indicator = \"按时归集保费\"\nbase = 20\nmethod = \"逾期缴费每人扣0.01分\"\nrule = { kind = \"per-incident\", counts = [{ metric = \"late\", points = 0.01, each = true, reason = \"逾期缴费\" }] }",
+        ),
     )
     .unwrap();
     let text_before = std::fs::read_to_string(&toml).unwrap();

@@ -77,3 +77,32 @@ pub fn bundled_copy(dir: &Path, programme: &str) -> (PathBuf, PathBuf) {
     let toml = prog.join("programme.toml");
     (prog, toml)
 }
+
+/// A rubric scoring 汉滨's towns: item 1 takes 2 points per point of completion short of
+/// 100% from `completion_base`; `second` is item 2 (its `[[item]]` lines), worth the rest of 100.
+pub fn town_rubric(title: &str, completion_base: u32, second: &str) -> String {
+    format!(
+        r#"[rubric]
+id = "towns"
+assesses = "town"
+label = "附件"
+title = "{title}"
+unit = "镇办"
+total = 100
+[[category]]
+no = 1
+name = "目标任务"
+[[item]]
+id = "1"
+category = 1
+indicator = "完成区下达的参保任务"
+base = {completion_base}
+method = "任务完成率每低于100%一个百分点扣2分"
+rule = {{ kind = "shortfall", metrics = [{{ metric = "completion", label = "任务完成率" }}], target = 100, points = 2, step = 1 }}
+[[item]]
+id = "2"
+category = 1
+{second}
+"#
+    )
+}

@@ -785,31 +785,11 @@ fn roster_results_and_a_declared_ledger_score_the_same_towns() {
     .unwrap();
     std::fs::write(
         prog.join("rubrics/towns.toml"),
-        r#"[rubric]
-id = "towns"
-assesses = "town"
-label = "附件"
-title = "2015年度小额人身保险工作综合考核评分表"
-unit = "镇办"
-total = 100
-[[category]]
-no = 1
-name = "目标任务"
-[[item]]
-id = "1"
-category = 1
-indicator = "完成区下达的参保任务"
-base = 90
-method = "任务完成率每低于100%一个百分点扣2分"
-rule = { kind = "shortfall", metrics = [{ metric = "completion", label = "任务完成率" }], target = 100, points = 2, step = 1 }
-[[item]]
-id = "2"
-category = 1
-indicator = "无属实投诉"
-base = 10
-method = "每件属实投诉扣2分"
-rule = { kind = "per-incident", counts = [{ metric = "complaints", points = 2, each = true, unit = "件", reason = "属实投诉" }] }
-"#,
+        crate::common::town_rubric(
+            "2015年度小额人身保险工作综合考核评分表",
+            90,
+            "indicator = \"无属实投诉\"\nbase = 10\nmethod = \"每件属实投诉扣2分\"\nrule = { kind = \"per-incident\", counts = [{ metric = \"complaints\", points = 2, each = true, unit = \"件\", reason = \"属实投诉\" }] }",
+        ),
     )
     .unwrap();
     let text_before = std::fs::read_to_string(&toml).unwrap();
