@@ -193,6 +193,102 @@ pub struct DatasetSpec {
     /// [`crate::measure::broken`].
     #[serde(default)]
     pub check: Vec<RowCheck>,
+    /// Only the rows matching this belong to the dataset (a 新农合 roster's members whose
+    /// 参加小额保险 is 是): the others are counted per file in the data-quality report,
+    /// neither read further nor set aside.
+    #[serde(default)]
+    pub only: Option<Only>,
+    /// A row with a bad cell is set aside — listed with file, row, column, reason and masked
+    /// ID in the data-quality report — instead of stopping the run (a roster's typos). A
+    /// file where one column fails on `max_set_aside` of its rows is refused all the same:
+    /// that is a broken column, not dirt.
+    #[serde(default)]
+    pub set_aside: bool,
+    /// With `set_aside` or `keep_first`: the share of a file's rows one column (or the
+    /// duplicates) may take before the file is refused (default 20%).
+    #[serde(default)]
+    pub max_set_aside: Option<crate::config::Rate>,
+    /// The column naming one record across all files (身份证号): a later row with a value
+    /// already seen — files in name order, rows in file order — is set aside as a duplicate.
+    #[serde(default)]
+    pub keep_first: Option<String>,
+}
+
+/// `only = { column = "参加小额保险", is = true }` (or `equals = "…"`, `in = […]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Only {
+    pub column: String,
+    pub is: Option<bool>,
+    pub equals: Option<String>,
+    #[serde(rename = "in")]
+    pub among: Option<Vec<String>>,
+}
+
+impl Only {
+    /// Does the row's raw cell (of a column of `kind`) belong? A yes/no cell that is
+    /// neither is an error, not a guess; a blank cell does not belong.
+    fn keeps(&self, kind: ColumnType, raw: &str) -> Result<bool, String> {
+        if raw.is_empty() {
+            return Ok(false);
+        }
+        if let Some(want) = self.is.filter(|_| kind == ColumnType::YesNo) {
+            let flag = parse_flag(raw).ok_or_else(|| format!("应填“是”或“否”，不是“{raw}”"))?;
+            return Ok(flag == want);
+        }
+        if let Some(t) = &self.equals {
+            return Ok(raw == t);
+        }
+        Ok(self.among.iter().flatten().any(|t| t == raw))
+    }
+
+    /// What the rule says, for notes: 参加小额保险为“是”.
+    fn describe(&self) -> String {
+        match (&self.is, &self.equals, &self.among) {
+            (Some(b), _, _) => format!("{}为“{}”", self.column, if *b { "是" } else { "否" }),
+            (_, Some(t), _) => format!("{}为“{t}”", self.column),
+            (_, _, Some(list)) => format!("{}为“{}”之一", self.column, list.join("”“")),
+            _ => self.column.clone(),
+        }
+    }
+}
+
+/// A row set aside (a bad cell, or a duplicate of an earlier row), for the data-quality
+/// report. Never holds a full ID.
+#[derive(Debug, Clone)]
+pub struct SetAside {
+    pub file: String,
+    pub row: usize,
+    /// The column at fault, as the programme names it.
+    pub column: String,
+    pub problem: String,
+    /// The row's ID (the dataset's first `id` column), masked; empty when it has none.
+    pub masked_id: String,
+}
+
+/// What one file of a dataset contributed, for the data-quality report.
+#[derive(Debug, Clone)]
+pub struct FileSummary {
+    pub file: String,
+    pub format: String,
+    /// Records read (blank rows and 合计 lines aside).
+    pub records: usize,
+    pub blank_rows: usize,
+    /// Rows outside `only`.
+    pub outside: usize,
+    pub kept: usize,
+    pub set_aside: usize,
+    /// What was read on the clerk's behalf (merged cells filled down).
+    pub notes: Vec<String>,
+}
+
+/// A dataset's rows accounted for: per file, and every row set aside.
+#[derive(Debug, Clone, Default)]
+pub struct Quality {
+    pub files: Vec<FileSummary>,
+    pub rows: Vec<SetAside>,
+    /// `only`, in words (参加小额保险为“是”), when the dataset has one.
+    pub only: Option<String>,
 }
 
 /// `[[datasets.<name>.check]]`: a `where` every row must match, and what a row that does
@@ -223,6 +319,9 @@ pub struct Dataset {
     pub checks: Vec<RowCheck>,
     /// `row_name`: the column naming a row in evidence.
     pub row_name: Option<String>,
+    /// Per file what was read, kept and set aside — for a dataset that filters (`only`),
+    /// sets rows aside or keeps the first of each record; `None` otherwise.
+    pub quality: Option<Quality>,
 }
 
 /// Days since 1970-01-01: how dates sit in a frame (polars' own date epoch).
@@ -253,6 +352,17 @@ fn is_total(cell: &str) -> bool {
 
 /// Problems listed per file before the rest are summed up in one line.
 const LISTED_PER_FILE: usize = 20;
+
+/// Rows one column may set aside in a file this large before the file is refused, at least.
+const MIN_BROKEN_ROWS: usize = 10;
+
+/// `max_set_aside` when none is written: 20% of a file's rows.
+const DEFAULT_MAX_SET_ASIDE_PPM: u64 = 200_000;
+
+/// A file's own name, without its folder: rosters of one dataset sit side by side.
+fn short_name(shown: &str) -> &str {
+    shown.rsplit('/').next().unwrap_or(shown)
+}
 
 fn files_of(
     dir: &Path,
@@ -447,6 +557,40 @@ pub fn read(
         .hint(format!("columns 中有：{}", spec.columns.keys().cloned().collect::<Vec<_>>().join("、")))]);
     }
     let mut lines: std::collections::HashMap<Vec<&str>, (&str, usize)> = Default::default();
+    let position = |key: &str, column: &str| {
+        cols.iter().position(|c| c.name == column).ok_or_else(|| {
+            vec![InputProblem::file(&toml_file, format!("[datasets.{name}] {key} 中的“{column}”不在它的 columns 中"))
+                .hint(format!("columns 中有：{}", spec.columns.keys().cloned().collect::<Vec<_>>().join("、")))]
+        })
+    };
+    let only_at = match &spec.only {
+        Some(o) => {
+            let at = position("only", &o.column)?;
+            if [o.is.is_some(), o.equals.is_some(), o.among.is_some()].iter().filter(|b| **b).count() != 1 {
+                return Err(vec![InputProblem::file(
+                    &toml_file,
+                    format!("[datasets.{name}] only 中要写 is、equals 或 in（只写一个）"),
+                )]);
+            }
+            let kind = cols[at].kind;
+            if o.is.is_some() != (kind == ColumnType::YesNo) {
+                let message = match o.is {
+                    Some(_) => format!("only 的 is 只用于“是/否”列，“{}”是{}列", o.column, kind.label()),
+                    None => format!("“{}”是“是/否”列，only 中写 is = true 或 is = false", o.column),
+                };
+                return Err(vec![InputProblem::file(&toml_file, format!("[datasets.{name}] {message}"))]);
+            }
+            Some(at)
+        }
+        None => None,
+    };
+    let first_at = spec.keep_first.as_deref().map(|c| position("keep_first", c)).transpose()?;
+    let id_at = cols.iter().position(|c| c.kind == ColumnType::Id);
+    let max_ppm = spec.max_set_aside.map_or(DEFAULT_MAX_SET_ASIDE_PPM, |r| r.0);
+    let mut quality = (spec.set_aside || spec.keep_first.is_some() || spec.only.is_some())
+        .then(|| Quality { only: spec.only.as_ref().map(Only::describe), ..Quality::default() });
+    // keep_first: each value's first row (file, row), across all files in name order.
+    let mut first_seen: std::collections::HashMap<String, (&str, usize)> = Default::default();
     for (shown, table) in &tables {
         let shown = shown.as_str();
         let found = match match_headers(table, &fields) {
@@ -469,14 +613,47 @@ pub fn read(
                 problems.push(p);
             }
         };
+        // What this file's rows came to: sum lines, rows outside `only`, rows set aside
+        // (per column at fault: how many, the first few), duplicates (per earlier file).
+        let (mut totals, mut outside, mut kept) = (0usize, 0usize, 0usize);
+        let mut aside: Vec<SetAside> = Vec::new();
+        let mut failures: BTreeMap<usize, Vec<(usize, String)>> = BTreeMap::new();
+        let mut dups_of: BTreeMap<&str, usize> = BTreeMap::new();
+        let masked = |r: usize| id_at.map(|i| crate::validate::mask_id(&table.cells[found[i]][r])).unwrap_or_default();
         for r in 0..table.len() {
             let row = table.rows[r];
             // A 合计/小计 line typed under the data is the clerk's sum, not a record.
             if found.iter().any(|&at| is_total(&table.cells[at][r])) {
+                totals += 1;
                 continue;
             }
-            let mut cells = Vec::with_capacity(cols.len());
+            // With set_aside, a row's first bad cell sets it aside (the column, the problem).
+            let mut fault: Option<(usize, InputProblem)> = None;
+            macro_rules! bad_cell {
+                ($c:expr, $p:expr) => {
+                    if spec.set_aside {
+                        fault.get_or_insert(($c, $p));
+                    } else {
+                        report($p, &mut problems);
+                    }
+                };
+            }
             let mut row_ok = true;
+            if let (Some(o), Some(at)) = (&spec.only, only_at) {
+                match o.keeps(cols[at].kind, &table.cells[found[at]][r]) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        outside += 1;
+                        continue;
+                    }
+                    Err(m) => {
+                        row_ok = false;
+                        let p = InputProblem::at(shown, row, Some(&cols[at].name), m).hint("可填：是/否、有/无、1/0");
+                        bad_cell!(at, p);
+                    }
+                }
+            }
+            let mut cells = Vec::with_capacity(cols.len());
             let mut row_key: Option<String> = None;
             for (c, (column, &at)) in cols.iter().zip(&found).enumerate() {
                 let col_name = column.name.as_str();
@@ -488,7 +665,7 @@ pub fn read(
                         row_ok = false;
                         let p = InputProblem::at(shown, row, Some(col_name), "为空")
                             .hint(format!("填上{}；这一列不能空着", column.kind.label()));
-                        report(p, &mut problems);
+                        bad_cell!(c, p);
                     }
                     continue;
                 }
@@ -538,7 +715,7 @@ pub fn read(
                         Some(n) => p.hint(format!("是否应为“{n}”？")),
                         None => p.hint(format!("可填：{}", column.among.join("、"))),
                     };
-                    report(p, &mut problems);
+                    bad_cell!(c, p);
                     continue;
                 }
                 if column.unique {
@@ -547,7 +724,7 @@ pub fn read(
                         let p =
                             InputProblem::at(shown, row, Some(col_name), format!("“{raw}”重复，已见于{file}第{at}行"))
                                 .hint("两行是同一条记录的，删去一行；是两条不同记录的，改正其中一个编号");
-                        report(p, &mut problems);
+                        bad_cell!(c, p);
                         continue;
                     }
                     seen[c].insert(raw, (shown, row));
@@ -569,7 +746,7 @@ pub fn read(
                             ColumnType::YesNo | ColumnType::NumberOrYesNo => "可填：是/否、有/无、1/0".to_string(),
                             k => format!("这一列应是{}", k.label()),
                         };
-                        report(InputProblem::at(shown, row, Some(col_name), message).hint(hint), &mut problems);
+                        bad_cell!(c, InputProblem::at(shown, row, Some(col_name), message).hint(hint));
                     }
                 }
             }
@@ -584,7 +761,44 @@ pub fn read(
                     lines.insert(line, (shown, row));
                 }
             }
+            if let Some((c, p)) = fault {
+                failures.entry(c).or_default().push((row, table.cells[found[c]][r].to_string()));
+                aside.push(SetAside {
+                    file: shown.to_string(),
+                    row,
+                    column: cols[c].name.clone(),
+                    problem: p.message,
+                    masked_id: masked(r),
+                });
+                continue;
+            }
+            // keep_first: a record already read (the same person in two rosters) is listed, not counted twice.
+            if let (true, Some(fc)) = (row_ok, first_at) {
+                let key = match &cells[fc] {
+                    Value::Text(Some(t)) => Some(t.clone()),
+                    Value::Num(Some(x)) => Some(x.to_string()),
+                    Value::Day(Some(d)) => Some(d.to_string()),
+                    Value::Flag(Some(b)) => Some(b.to_string()),
+                    _ => None,
+                };
+                if let Some(key) = key {
+                    if let Some(&(file, at)) = first_seen.get(&key) {
+                        *dups_of.entry(file).or_default() += 1;
+                        let place = if file == shown { "本文件".to_string() } else { short_name(file).to_string() };
+                        aside.push(SetAside {
+                            file: shown.to_string(),
+                            row,
+                            column: cols[fc].name.clone(),
+                            problem: format!("重复：与{place}第{at}行的{}相同，不重复计数", cols[fc].name),
+                            masked_id: masked(r),
+                        });
+                        continue;
+                    }
+                    first_seen.insert(key, (shown, row));
+                }
+            }
             if row_ok {
+                kept += 1;
                 units_col.push(row_key.take().expect("a row's unit is read with its last key column"));
                 rows_col.push(row as u32);
                 files_col.push(shown);
@@ -632,6 +846,57 @@ pub fn read(
                 shown,
                 format!("……另有 {} 处问题未列出（共 {bad} 处）", bad - LISTED_PER_FILE),
             ));
+        }
+        // A large share of a file's rows (or all of them) failing one column is not a few
+        // typos but a broken column; a file whose rows mostly repeat another's is the same
+        // list sent twice. Either way its unit would be counted on what is left: refused.
+        let rows = table.len() - totals - outside;
+        let too_many =
+            |n: usize| n > 0 && (n == rows || (n >= MIN_BROKEN_ROWS && n as u64 * 1_000_000 >= max_ppm * rows as u64));
+        let limit = crate::config::Rate(max_ppm).label();
+        for (&c, failed) in &failures {
+            if !too_many(failed.len()) {
+                continue;
+            }
+            let examples: Vec<String> = failed.iter().take(3).map(|(row, raw)| format!("第{row}行“{raw}”")).collect();
+            problems.push(
+                InputProblem::at(
+                    shown,
+                    failed[0].0,
+                    Some(&cols[c].name),
+                    format!(
+                        "{rows}行中有{}行因这一列不合格而要剔除（如{}），整列可能有格式问题；照常计算就会缺少这些行",
+                        failed.len(),
+                        examples.join("、")
+                    ),
+                )
+                .hint(format!(
+                    "在表格软件中检查这一列的格式，改正后重新导出；确属个别错误的，可调高 [datasets.{name}] 的 max_set_aside（现为{limit}）"
+                )),
+            );
+        }
+        let dups: usize = dups_of.values().sum();
+        if too_many(dups) {
+            let (&other, _) = dups_of.iter().max_by_key(|(_, n)| **n).expect("some duplicates");
+            let other = if other == shown { "本文件前面的行".to_string() } else { other.to_string() };
+            problems.push(
+                InputProblem::file(shown, format!("{rows}行中有{dups}行已出现在{other}中，不像是一份新的名单"))
+                    .column(cols[first_at.expect("duplicates need keep_first")].name.clone())
+                    .hint("检查是否把同一份文件放了两次，或放错了单位的文件；换成正确的文件后重新运行"),
+            );
+        }
+        if let Some(q) = quality.as_mut() {
+            q.files.push(FileSummary {
+                file: shown.to_string(),
+                format: table.format.clone(),
+                records: table.len() - totals,
+                blank_rows: table.blank_rows,
+                outside,
+                kept,
+                set_aside: aside.len(),
+                notes: table.notes.clone(),
+            });
+            q.rows.extend(aside);
         }
     }
     if !problems.is_empty() {
@@ -692,5 +957,6 @@ pub fn read(
         level: units.level.to_string(),
         checks: spec.check.clone(),
         row_name: spec.row_name.clone(),
+        quality,
     })
 }

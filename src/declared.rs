@@ -18,8 +18,9 @@ use crate::assess::{self, Unit};
 use crate::config::{Loaded, ProgrammeFile};
 use crate::dataset::{self, Dataset, DatasetSpec};
 use crate::measure::{self, MeasureSpec};
-use crate::outputs::Views;
+use crate::outputs::{Content, Views};
 use crate::problem::{InputErrors, InputProblem};
+use crate::report::{Cell, Table};
 use crate::rubric::{self, Rubric};
 
 /// Units and their measures computed by another step (the participation workflow's
@@ -195,6 +196,10 @@ pub struct AssessmentSection {
     /// Last year's grades, for a two-year rule (`twice`): the dataset and its grade column.
     #[serde(default)]
     pub last_year: Option<LastYear>,
+    /// Days conditions name (`after = "缴费截止日"`): written once, read by every measure
+    /// and check — a deadline moved next year is moved in one place.
+    #[serde(default)]
+    pub dates: BTreeMap<String, toml::value::Datetime>,
 }
 
 /// `last_year = { dataset = "last_year", column = "等级" }`: one row per unit.
@@ -386,6 +391,29 @@ pub fn load(
         None => {}
     }
     let mut problems = Vec::new();
+    // Days named in conditions (`after = "缴费截止日"`) become their dates, once.
+    let dates = config.assessment.as_ref().map(|a| a.dates.clone()).unwrap_or_default();
+    let unknown_day = |what: String, names: Vec<String>| -> Vec<InputProblem> {
+        let listed: Vec<&str> = dates.keys().map(String::as_str).collect();
+        names
+            .into_iter()
+            .map(|n| {
+                InputProblem::file(&file, format!("{what} 中的日期“{n}”不在 [assessment] dates 中")).hint(
+                    if listed.is_empty() {
+                        format!("在 [assessment] 中写 dates = {{ \"{n}\" = {}-12-31 }}", config.programme.year)
+                    } else {
+                        format!("[assessment] dates 中有：{}", listed.join("、"))
+                    },
+                )
+            })
+            .collect()
+    };
+    let mut measures = config.measures.clone();
+    for (name, spec) in measures.iter_mut() {
+        for w in [&mut spec.filter, &mut spec.rows].into_iter().flatten() {
+            problems.extend(unknown_day(format!("[measures] {name}"), measure::resolve_days(w, &dates)));
+        }
+    }
     let read_one = |name: &String, spec: &DatasetSpec, levels: &[Level]| {
         let read = level_of(name, spec, levels, &file).map_err(|p| vec![p]).and_then(|level| {
             let defines = level.from.as_ref() == Some(name);
@@ -445,6 +473,13 @@ pub fn load(
             Err(p) => problems.extend(p),
         }
     }
+    for (name, data) in datasets.iter_mut() {
+        for check in data.checks.iter_mut() {
+            for w in [&mut check.when].into_iter().flatten().chain([&mut check.rule]) {
+                problems.extend(unknown_day(format!("[[datasets.{name}.check]]"), measure::resolve_days(w, &dates)));
+            }
+        }
+    }
     for (name, data) in &datasets {
         problems.extend(measure::broken(data, name, as_of, &file));
     }
@@ -462,7 +497,7 @@ pub fn load(
         measure::compute(specs, &datasets, &unit_keys, &level_columns, as_of, &file, given)
     };
     let measure::Measured { mut metrics, level_of, evidence } =
-        crate::timings::timed("metrics", || measure(&config.measures, given))?;
+        crate::timings::timed("metrics", || measure(&measures, given))?;
     let mut headers: BTreeMap<String, String> = config
         .measures
         .iter()
@@ -554,7 +589,6 @@ pub fn load(
     let level_names: Vec<&str> = levels.iter().map(|l| l.name.as_str()).collect();
     let rubrics = rubric::load_listed(dir, display, &config.rubrics, &level_names, available)?;
     let last_year = last_year_grades(config, &datasets, &rubrics, &levels, &file)?;
-    let measures = config.measures.clone();
     Ok(DeclaredProgramme { rubrics, datasets, levels, metrics, last_year, evidence, sheet, headers, measures })
 }
 
@@ -686,7 +720,140 @@ pub fn publish(p: &DeclaredProgramme, loaded: &Loaded, views: &mut Views) -> Res
     if p.measures.values().any(|m| m.evidence.wanted()) {
         views.table("evidence", evidence_table(&key_columns(&p.levels), &p.evidence));
     }
+    // What each dataset that filters, sets rows aside or keeps first records read, kept
+    // and set aside: the data-quality report, and its two tables for the clerk's sheets.
+    let checked: Vec<(&str, &dataset::Quality)> = p
+        .datasets
+        .iter()
+        .filter_map(|(name, d)| {
+            let title = c.datasets.get(name).map(|s| s.title.as_str()).filter(|t| !t.is_empty()).unwrap_or(name);
+            d.quality.as_ref().map(|q| (title, q))
+        })
+        .collect();
+    if !checked.is_empty() {
+        views.document(
+            "dataset-quality",
+            "dataset-quality",
+            "dataset-quality.pdf",
+            Content::One(quality_payload(&checked, c)),
+        );
+        views.table("dataset-files", quality_files_table(&checked));
+        views.table("set-aside", set_aside_table(&checked));
+    }
     Ok(())
+}
+
+/// Per file of every checked dataset: rows read, blank, outside `only`, kept, set aside.
+fn quality_files_table(checked: &[(&str, &dataset::Quality)]) -> Table {
+    let mut table = Table::new(
+        "数据汇总",
+        &[("数据", 4), ("文件", 6), ("格式", 3), ("记录数", 2), ("空行", 2), ("范围外", 2), ("计入", 2), ("剔除", 2)],
+    );
+    for (title, q) in checked {
+        for f in &q.files {
+            table.rows.push(vec![
+                Cell::Text(title.to_string()),
+                Cell::Text(f.file.clone()),
+                Cell::Text(f.format.clone()),
+                Cell::Int(f.records as u64),
+                Cell::Int(f.blank_rows as u64),
+                Cell::Int(f.outside as u64),
+                Cell::Int(f.kept as u64),
+                Cell::Int(f.set_aside as u64),
+            ]);
+        }
+    }
+    table
+}
+
+/// Every row set aside, with its masked ID.
+fn set_aside_table(checked: &[(&str, &dataset::Quality)]) -> Table {
+    let mut table =
+        Table::new("剔除的行", &[("数据", 4), ("文件", 5), ("行", 2), ("列", 3), ("问题", 8), ("身份证号", 7)]);
+    for (title, q) in checked {
+        for r in &q.rows {
+            table.rows.push(vec![
+                Cell::Text(title.to_string()),
+                Cell::Text(r.file.clone()),
+                Cell::Int(r.row as u64),
+                Cell::Text(r.column.clone()),
+                Cell::Text(r.problem.clone()),
+                Cell::Text(r.masked_id.clone()),
+            ]);
+        }
+    }
+    table
+}
+
+/// The data-quality report's data: per dataset its files (with 合计) and its rows set
+/// aside, one table per file. The words around them are the template's.
+fn quality_payload(checked: &[(&str, &dataset::Quality)], c: &ProgrammeFile) -> serde_json::Value {
+    let short = |f: &str| f.rsplit('/').next().unwrap_or(f).to_string();
+    let datasets: Vec<serde_json::Value> = checked
+        .iter()
+        .map(|(title, q)| {
+            let mut files = Table::new(
+                "数据汇总",
+                &[("文件", 5), ("格式", 4), ("记录数", 2), ("空行", 2), ("范围外", 2), ("计入", 2), ("剔除", 2)],
+            );
+            for f in &q.files {
+                files.rows.push(vec![
+                    Cell::Text(short(&f.file)),
+                    Cell::Text(f.format.clone()),
+                    Cell::Int(f.records as u64),
+                    Cell::Int(f.blank_rows as u64),
+                    Cell::Int(f.outside as u64),
+                    Cell::Int(f.kept as u64),
+                    Cell::Int(f.set_aside as u64),
+                ]);
+            }
+            let sum = |n: fn(&dataset::FileSummary) -> usize| Cell::Int(q.files.iter().map(n).sum::<usize>() as u64);
+            files.total = Some(vec![
+                Cell::Text("合计".into()),
+                Cell::Text(String::new()),
+                sum(|f| f.records),
+                sum(|f| f.blank_rows),
+                sum(|f| f.outside),
+                sum(|f| f.kept),
+                sum(|f| f.set_aside),
+            ]);
+            let notes: Vec<String> =
+                q.files.iter().flat_map(|f| f.notes.iter().map(move |n| format!("{}：{n}。", short(&f.file)))).collect();
+            let groups: Vec<serde_json::Value> = q
+                .files
+                .iter()
+                .filter(|f| f.set_aside > 0)
+                .map(|f| {
+                    let mut rows = Table::new("剔除的行", &[("行", 2), ("列", 5), ("问题", 12), ("身份证号", 7)]);
+                    for r in q.rows.iter().filter(|r| r.file == f.file) {
+                        rows.rows.push(vec![
+                            Cell::Int(r.row as u64),
+                            Cell::Text(r.column.clone()),
+                            Cell::Text(r.problem.clone()),
+                            Cell::Text(r.masked_id.clone()),
+                        ]);
+                    }
+                    let mut json = rows.to_json();
+                    // The file rides in the header row: every continuation page says whose rows these are.
+                    json["caption"] = serde_json::json!(format!(
+                        "{}（{}，{}行，剔除{}行）",
+                        short(&f.file),
+                        f.format,
+                        f.records,
+                        f.set_aside
+                    ));
+                    json
+                })
+                .collect();
+            serde_json::json!({ "title": title, "only": q.only, "files": files.to_json(), "notes": notes, "groups": groups })
+        })
+        .collect();
+    serde_json::json!({
+        "region": c.programme.region,
+        "year": c.programme.year,
+        "name": c.programme.name,
+        "datasets": datasets,
+    })
 }
 
 /// What `kaohe check` says of the declared part, when there is one (rubrics or datasets).
@@ -696,8 +863,10 @@ pub fn check_line(p: &DeclaredProgramme, display: &str) -> Option<String> {
     }
     let rows: usize = p.datasets.values().map(|d| d.frame.height()).sum();
     let items: usize = p.rubrics.iter().map(|(_, r)| r.items.len()).sum();
+    let aside: usize = p.datasets.values().filter_map(|d| d.quality.as_ref()).map(|q| q.rows.len()).sum();
+    let aside = if aside > 0 { format!("（另剔除 {aside} 行）") } else { String::new() };
     Some(format!(
-        "{display}: {} 个评分表共 {} 项；{} 个单位；{} 个数据集共 {} 行，{} 个度量；均可计分",
+        "{display}: {} 个评分表共 {} 项；{} 个单位；{} 个数据集共 {} 行{aside}，{} 个度量；均可计分",
         p.rubrics.len(),
         items,
         p.levels.iter().map(|l| l.units.len()).sum::<usize>(),
@@ -705,6 +874,25 @@ pub fn check_line(p: &DeclaredProgramme, display: &str) -> Option<String> {
         rows,
         p.sheet.values().map(Vec::len).sum::<usize>()
     ))
+}
+
+/// Every row a dataset set aside, one line each (`kaohe check --strict` lists them).
+pub fn set_aside_lines(p: &DeclaredProgramme) -> Vec<String> {
+    p.datasets
+        .values()
+        .filter_map(|d| d.quality.as_ref())
+        .flat_map(|q| &q.rows)
+        .map(|r| format!("{} 第{}行 “{}”列：{}（{}）", r.file, r.row, r.column, r.problem, r.masked_id))
+        .collect()
+}
+
+/// What `kaohe run` adds to its line when datasets set rows aside: how many, and where listed.
+pub fn set_aside_figures(p: &DeclaredProgramme) -> String {
+    let rows: usize = p.datasets.values().filter_map(|d| d.quality.as_ref()).map(|q| q.rows.len()).sum();
+    match rows {
+        0 => String::new(),
+        n => format!("；剔除 {n} 行（逐行列在数据校验报告中）"),
+    }
 }
 
 /// The files read (rubrics, then every dataset's), as (path, shown), for the record.
@@ -719,7 +907,6 @@ pub fn files<'a>(p: &'a DeclaredProgramme, dir: &Path, names: &[String]) -> Vec<
 
 /// The rows behind the measures that asked for evidence: unit, measure, values, file and row.
 fn evidence_table(key_columns: &[String], evidence: &[measure::Evidence]) -> crate::report::Table {
-    use crate::report::{Cell, Table};
     let mut columns: Vec<(&str, u32)> = key_columns.iter().map(|c| (c.as_str(), 3)).collect();
     columns.extend([("事项", 4), ("明细", 8), ("来源", 6)]);
     let mut table = Table::new("考核依据明细", &columns);

@@ -75,6 +75,48 @@ pub enum Threshold {
     },
 }
 
+/// A day in a condition: written as a date, or named in `[assessment] dates`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Day {
+    Date(toml::value::Datetime),
+    Named(String),
+}
+
+impl Day {
+    /// The day, once names are resolved ([`resolve_days`]).
+    fn date(&self) -> Result<NaiveDate, Problem> {
+        match self {
+            Day::Date(d) => d
+                .date
+                .and_then(|d| NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32))
+                .ok_or_else(|| Problem::Config(format!("“{d}”不是日期，应写成 2015-12-31 这样"))),
+            Day::Named(n) => Err(Problem::Config(format!("“{n}”不是 [assessment] dates 中的日期"))),
+        }
+    }
+}
+
+/// Replace every day named in a condition by its date from `dates` (with `as_of`); the
+/// names not found, for the programme file's message.
+pub fn resolve_days(w: &mut Conditions, dates: &BTreeMap<String, toml::value::Datetime>) -> Vec<String> {
+    let mut unknown = Vec::new();
+    let list: &mut [Where] = match w {
+        Conditions::One(one) => std::slice::from_mut(one),
+        Conditions::All(all) => all,
+    };
+    for c in list {
+        for day in [&mut c.after, &mut c.before].into_iter().flatten() {
+            if let Day::Named(n) = day {
+                match dates.get(n.as_str()) {
+                    Some(d) => *day = Day::Date(*d),
+                    None => unknown.push(n.clone()),
+                }
+            }
+        }
+    }
+    unknown
+}
+
 /// In `days_between`, the assessment date (`[assessment] as_of`).
 const AS_OF: &str = "as_of";
 
@@ -100,6 +142,11 @@ pub struct Where {
     /// (参保面积 below 连片面积: a greenhouse not fully insured).
     pub below: Option<String>,
     pub blank: Option<bool>,
+    /// A date column strictly after a day (paid after the deadline: late): a date
+    /// (`2015-12-31`) or the name of one in `[assessment] dates` (`"缴费截止日"`).
+    pub after: Option<Day>,
+    /// A date column strictly before a day.
+    pub before: Option<Day>,
     /// The row matches when the rest of this condition does not hold (a blank cell too).
     #[serde(default)]
     pub not: bool,
@@ -741,9 +788,18 @@ fn condition(w: &Where, data: &Dataset, dataset: &str, as_of: NaiveDate) -> Resu
     if let Some(b) = w.blank {
         parts.push(if b { base.clone().is_null() } else { base.clone().is_not_null() });
     }
+    for (day, after) in [(&w.after, true), (&w.before, false)] {
+        let Some(day) = day else { continue };
+        match &w.column {
+            Some(c) if data.types.get(c) == Some(&Date) => {}
+            _ => return Err(Problem::Config("after、before 要与一个日期列（column）一起写".into())),
+        }
+        let day = lit(day_number(day.date()?));
+        parts.push(if after { base.clone().gt(day) } else { base.clone().lt(day) });
+    }
     let Some(first) = parts.pop() else {
         return Err(Problem::Config(
-            "where 中要写 is、equals、in、at_least、at_most、less_than、below 或 blank".into(),
+            "where 中要写 is、equals、in、at_least、at_most、less_than、below、after、before 或 blank".into(),
         ));
     };
     // A blank cell never matches a comparison.

@@ -108,6 +108,8 @@ pub fn prepare(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Ready, Inpu
     }
     declared::publish(&declared, &loaded, &mut views)?;
     check_lines.extend(declared::check_line(&declared, &dir.display));
+    set_aside.extend(declared::set_aside_lines(&declared));
+    figures += &declared::set_aside_figures(&declared);
     let files = declared::files(&declared, &dir.path, &file.rubrics);
     let mut record = records(dir, files.iter().map(|(path, shown)| (path.as_path(), *shown)))?;
     // programme.toml first, then the workflow's files, then rubrics and datasets.

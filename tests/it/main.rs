@@ -10,6 +10,8 @@ mod cli;
 mod declared;
 /// Both bundled programmes, every published cell against the capture made before issue 9.
 mod golden;
+/// The bundled 平利 programme: 新农合 member rosters with only, set_aside, keep_first, a named deadline.
+mod members;
 /// The bad-input corpus: files as clerks send them, read / refused / set aside as asserted.
 mod messy;
 /// `[[pdf]]` and `[[table]]`: declared documents, checked declarations, defaults.
