@@ -80,7 +80,7 @@ pub struct Level {
 
 /// The levels of `[units]` / `[[units]]`, each checked: a name, its columns, every unit
 /// with one cell per column, none twice.
-pub fn levels(units: &toml::Value, file: &str) -> Result<Vec<Level>, Vec<InputProblem>> {
+pub fn levels(units: &toml::Value, file: &str, text: &str) -> Result<Vec<Level>, Vec<InputProblem>> {
     let specs: Vec<toml::Value> = match units {
         toml::Value::Array(a) => a.clone(),
         other => vec![other.clone()],
@@ -121,6 +121,19 @@ pub fn levels(units: &toml::Value, file: &str) -> Result<Vec<Level>, Vec<InputPr
                 UnitName::Keys(k) => k.clone(),
             };
             let shown = keys.join(" ");
+            // “通州区 ” would match no row of any file: one problem here, at its line, not
+            // one per row at the data files.
+            if let Some(k) = keys.iter().find(|k| k.trim() != k.as_str() || k.is_empty()) {
+                let quoted = format!("\"{k}\"");
+                let line = text.lines().position(|l| l.contains(&quoted)).map(|i| i + 1);
+                let message = format!("[units] {} 的单位名“{k}”前后有空格（或是空的）", spec.level);
+                let p = match line {
+                    Some(line) => InputProblem::at(file, line, None, message),
+                    None => InputProblem::file(file, message),
+                };
+                problems.push(p.hint(format!("写成“{}”", k.trim())));
+                continue;
+            }
             if keys.len() != columns.len() {
                 problems.push(InputProblem::file(
                     file,
@@ -372,7 +385,7 @@ pub fn load(
     let mut levels: Vec<Level> = given.map(|g| g.level.clone()).into_iter().collect();
     match &config.units {
         Some(units) => {
-            for level in self::levels(units, &file)? {
+            for level in self::levels(units, &file, text)? {
                 if levels.iter().any(|l| l.name == level.name) {
                     return Err(vec![InputProblem::file(
                         &file,
@@ -432,27 +445,39 @@ pub fn load(
                 format!("[units] {} 的 from = \"{from}\" 不是 [datasets] 中的数据集", levels[i].name),
             )]);
         };
-        let (name, data) = crate::timings::timed("ingest+validate", || read_one(&from, spec, &levels));
-        if let Some(d) = data.as_ref().ok().filter(|d| d.level != levels[i].name) {
+        // One dataset may give two levels (a population table by town and village gives
+        // the villages, and the towns as their first key column): it is read once.
+        if !read.iter().any(|(n, _)| n == &from) {
+            let one = crate::timings::timed("ingest+validate", || read_one(&from, spec, &levels));
+            read.push(one);
+        }
+        let Some((_, data)) = read.iter().find(|(n, _)| n == &from) else { continue };
+        let Ok(d) = data else { continue };
+        let own = levels.iter().find(|l| l.name == d.level).map(|l| l.columns.clone()).unwrap_or_default();
+        let width = levels[i].columns.len();
+        if d.level != levels[i].name && (width >= own.len() || own[..width] != levels[i].columns[..]) {
             return Err(vec![InputProblem::file(
                 &file,
                 format!("[units] {} 取自数据集 {from}，但它的行属于层级 {}", levels[i].name, d.level),
             )
-            .hint(format!("在 [datasets.{from}] 中写 level = \"{}\"", levels[i].name))]);
+            .hint(format!(
+                "在 [datasets.{from}] 中写 level = \"{}\"；或让层级 {} 的 columns 是 {} 的前几列",
+                levels[i].name,
+                levels[i].name,
+                own.join("、")
+            ))]);
         }
-        if let Ok(d) = &data {
-            let mut units: Vec<Vec<String>> = Vec::new();
-            let mut seen = BTreeSet::new();
-            if let Ok(keys) = d.frame.column(dataset::UNIT).and_then(|c| c.str().cloned()) {
-                for k in keys.iter().flatten() {
-                    if seen.insert(k.to_string()) {
-                        units.push(k.split(dataset::KEY_SEP).map(str::to_string).collect());
-                    }
+        let mut units: Vec<Vec<String>> = Vec::new();
+        let mut seen = BTreeSet::new();
+        if let Ok(keys) = d.frame.column(dataset::UNIT).and_then(|c| c.str().cloned()) {
+            for k in keys.iter().flatten() {
+                let key: Vec<String> = k.split(dataset::KEY_SEP).take(width).map(str::to_string).collect();
+                if seen.insert(key.clone()) {
+                    units.push(key);
                 }
             }
-            levels[i].units = units;
         }
-        read.push((name, data));
+        levels[i].units = units;
     }
     // Then every other dataset, each in its own task.
     let rest: Vec<(String, Result<Dataset, Vec<InputProblem>>)> = crate::timings::timed("ingest+validate", || {

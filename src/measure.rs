@@ -180,6 +180,11 @@ pub struct MeasureSpec {
     /// population) at `rate`, rounded by `rounding`; `overrides` give a unit its own rate
     /// or base measure (老城办: 20% of 户籍总人口).
     pub apportion: Option<String>,
+    /// With `apportion`: split a coarser level's whole quota over its units instead of
+    /// applying a rate (`village_quota = { apportion = "rural", within = "quota" }`: each
+    /// town's quota over its villages in proportion to their base, largest remainders,
+    /// the villages summing to the town's quota).
+    pub within: Option<String>,
     /// Each unit's place by another measure, highest first (`ascending = true`: lowest
     /// first); equal values share a place (1, 2, 2, 4); a unit without the value has none.
     pub rank: Option<String>,
@@ -396,9 +401,17 @@ pub fn compute(
             Err(Problem::Data(p)) => problems.extend(p),
         }
     }
-    // Quotas before ratios: completion is insured ÷ quota.
-    for (name, spec) in apportioned.iter().filter(|(_, spec)| spec.rank.is_none()) {
-        if let Err(m) = apportion(name, spec, units, &mut level_of, &mut out) {
+    // Quotas before ratios: completion is insured ÷ quota; a split `within` a coarser
+    // level's quota after that quota.
+    let quotas = apportioned.iter().filter(|(_, spec)| spec.rank.is_none());
+    for (name, spec) in
+        quotas.clone().filter(|(_, s)| s.within.is_none()).chain(quotas.filter(|(_, s)| s.within.is_some()))
+    {
+        let done = match spec.within {
+            Some(_) => split_within(name, spec, units, &mut level_of, &mut out),
+            None => apportion(name, spec, units, &mut level_of, &mut out),
+        };
+        if let Err(m) = done {
             problems.push(bad(name, m));
         }
     }
@@ -513,6 +526,77 @@ fn apportion(
     }
     for (key, quota) in keys.iter().zip(crate::quota::whole_quotas(&bases, &rates, rounding)) {
         metrics.entry(key.clone()).or_default().insert(name.to_string(), quota as f64);
+    }
+    level_of.insert(name.to_string(), level);
+    Ok(())
+}
+
+/// `apportion` with `within`: each unit of a coarser level splits its whole quota over its
+/// own units of the base measure's level (those whose keys start with its keys), in
+/// proportion to their base, by largest remainders — they sum to it exactly.
+fn split_within(
+    name: &str,
+    spec: &MeasureSpec,
+    units: &BTreeMap<String, Vec<String>>,
+    level_of: &mut BTreeMap<String, String>,
+    out: &mut BTreeMap<String, BTreeMap<String, Metrics>>,
+) -> Result<(), String> {
+    let base = spec.apportion.as_deref().unwrap_or_default();
+    let within = spec.within.as_deref().unwrap_or_default();
+    if spec.rate.is_some() || spec.rounding.is_some() || spec.overrides.values().any(|o| o.rate.is_some()) {
+        return Err("写了 within 就按上级任务数分解，不再写 rate 或 rounding（overrides 只可写 base）".into());
+    }
+    let (Some(level), Some(parent)) = (level_of.get(base).cloned(), level_of.get(within).cloned()) else {
+        return Err(format!("apportion 的“{base}”和 within 的“{within}”都要是度量"));
+    };
+    let keys = units.get(&level).cloned().unwrap_or_default();
+    let parents = units.get(&parent).cloned().unwrap_or_default();
+    let depth = |k: &String| k.split(crate::dataset::KEY_SEP).count();
+    let parent_depth = parents.first().map(depth).unwrap_or(0);
+    if parent == level || keys.first().map(depth).unwrap_or(0) <= parent_depth {
+        return Err(format!("within 的“{within}”（{parent} 级）不是“{base}”（{level} 级）的上一级"));
+    }
+    let parent_of = |k: &String| {
+        k.split(crate::dataset::KEY_SEP)
+            .take(parent_depth)
+            .collect::<Vec<_>>()
+            .join(&crate::dataset::KEY_SEP.to_string())
+    };
+    let whole = |v: Option<f64>, unit: &String, measure: &str| -> Result<u64, String> {
+        let v = v.unwrap_or(f64::NAN);
+        if v >= 0.0 && v.fract() == 0.0 {
+            Ok(v as u64)
+        } else {
+            Err(format!("“{}”的 {measure} 不是非负整数（{v}），无法分解任务", crate::dataset::shown_key(unit)))
+        }
+    };
+    let shown: Vec<String> = parents.iter().map(|k| crate::dataset::shown_key(k)).collect();
+    if let Some(u) = spec.overrides.keys().find(|u| !shown.contains(u)) {
+        return Err(format!("overrides 中的“{u}”不是 {parent} 级的单位"));
+    }
+    let mut split: Vec<(String, f64)> = Vec::new();
+    for (p, shown) in parents.iter().zip(&shown) {
+        let quota = whole(out.get(&parent).and_then(|m| m.get(p)).and_then(|m| m.get(within)).copied(), p, within)?;
+        // A unit whose quota rests on another base (老城办: 户籍总人口) splits on that base.
+        let base = spec.overrides.get(shown).and_then(|o| o.base.as_deref()).unwrap_or(base);
+        if level_of.get(base) != Some(&level) {
+            return Err(format!("“{base}”不是 {level} 级的度量"));
+        }
+        let children: Vec<&String> = keys.iter().filter(|k| &parent_of(k) == p).collect();
+        let bases = children
+            .iter()
+            .map(|k| whole(out.get(&level).and_then(|m| m.get(*k)).and_then(|m| m.get(base)).copied(), k, base))
+            .collect::<Result<Vec<u64>, String>>()?;
+        if children.is_empty() && quota > 0 {
+            return Err(format!("“{}”有任务 {quota}，但在 {level} 级没有下属单位", crate::dataset::shown_key(p)));
+        }
+        for (k, q) in children.into_iter().zip(crate::quota::split_by_base(quota, &bases)) {
+            split.push((k.clone(), q as f64));
+        }
+    }
+    let metrics = out.entry(level.clone()).or_default();
+    for (k, q) in split {
+        metrics.entry(k).or_default().insert(name.to_string(), q);
     }
     level_of.insert(name.to_string(), level);
     Ok(())

@@ -109,7 +109,7 @@ pub fn whole_quotas(bases: &[u64], rates: &[Rate], rounding: Rounding) -> Vec<u6
 }
 
 /// Split a town's whole quota over its villages in proportion to their bases.
-fn split_to_villages(quota: u64, bases: &[u64]) -> Vec<u64> {
+pub fn split_by_base(quota: u64, bases: &[u64]) -> Vec<u64> {
     let total: u64 = bases.iter().sum();
     if total == 0 {
         return vec![0; bases.len()];
@@ -156,7 +156,7 @@ pub fn apportion(programme: &Programme, population: &Population) -> QuotaTable {
         for (t, quota) in towns.iter_mut().zip(quotas) {
             t.quota = quota;
             let bases: Vec<u64> = t.villages.iter().map(|v| v.base).collect();
-            for (v, vq) in t.villages.iter_mut().zip(split_to_villages(quota, &bases)) {
+            for (v, vq) in t.villages.iter_mut().zip(split_by_base(quota, &bases)) {
                 v.quota = vq;
             }
         }

@@ -942,3 +942,101 @@ vscore = { value = "village_findings", column = "得分", label = "村级得分"
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("rubrics/v.toml：[rubric] 没有写 assesses（这张评分表评哪一级单位）"), "{}", text(&o));
 }
+
+#[test]
+fn two_levels_from_one_table_split_each_towns_quota_over_its_villages() {
+    // 汉滨's population table, one row per village, gives both levels: the villages, and
+    // the towns as their first column. Each town's quota is split over its villages by
+    // their base (老城办's on 户籍总人口, as its quota is): the circular's village sheets.
+    let dir = tempfile::tempdir().unwrap();
+    let prog = dir.path().join("input/villages");
+    std::fs::create_dir_all(prog.join("rubrics")).unwrap();
+    std::fs::copy(repo().join("input/hanbin-2015-micro/population.csv"), prog.join("population.csv")).unwrap();
+    std::fs::write(
+        prog.join("programme.toml"),
+        r#"rubrics = ["rubrics/r.toml"]
+[programme]
+region = "汉滨区"
+year = 2015
+name = "小额人身保险"
+[document]
+issuer = "汉滨区人民政府办公室"
+date = 2015-09-15
+[[units]]
+level = "town"
+column = "镇办"
+from = "population"
+[[units]]
+level = "village"
+columns = ["镇办", "村"]
+from = "population"
+[assessment]
+as_of = 2015-12-31
+[datasets.population]
+file = "population.csv"
+unit = ["镇办", "村"]
+one_row_per = ["镇办", "村"]
+[datasets.population.columns]
+"镇办" = "text"
+"村" = "text"
+"户籍总人口" = "integer"
+"农村户籍人口" = "integer"
+[measures]
+rural_v = { value = "population", column = "农村户籍人口" }
+total_v = { value = "population", column = "户籍总人口" }
+rural = { sum = "population", column = "农村户籍人口", level = "town" }
+total = { sum = "population", column = "户籍总人口", level = "town" }
+quota = { apportion = "rural", rate = "50%", overrides = { "老城办" = { rate = "20%", base = "total" } } }
+village_quota = { apportion = "rural_v", within = "quota", overrides = { "老城办" = { base = "total_v" } } }
+[[table]]
+view = "metrics-town"
+[[table]]
+view = "metrics-village"
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        prog.join("rubrics/r.toml"),
+        "[rubric]\nid = \"r\"\nassesses = \"town\"\nlabel = \"附件\"\ntitle = \"任务\"\nunit = \"镇办\"\ntotal = 10\n[[category]]\nno = 1\nname = \"任务\"\n[[item]]\nid = \"1\"\ncategory = 1\nindicator = \"有任务\"\nbase = 10\nmethod = \"有任务得基本分\"\nrule = { kind = \"all-or-nothing\", metric = \"quota\", reason = \"无任务\" }\n",
+    )
+    .unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let towns = read_csv(&dir.path().join("out/villages/csv/metrics-town.csv"));
+    assert_eq!(towns.len(), 35, "34 towns");
+    // A town row leaves the village column empty: 镇办, 村, rural, total, quota.
+    assert_eq!(towns[1][..5], ["老城办", "", "12628", "40120", "8024"]);
+    assert_eq!(towns[1..].iter().map(|r| r[4].parse::<u64>().unwrap()).sum::<u64>(), 407361);
+    let villages = read_csv(&dir.path().join("out/villages/csv/metrics-village.csv"));
+    assert_eq!(villages[0], ["镇办", "村", "rural_v", "total_v", "village_quota"]);
+    // Village by village, the quota the participation workflow publishes.
+    let golden = read_csv(&repo().join("tests/golden/hanbin-2015-micro/village-detail.csv"));
+    assert_eq!(villages.len(), golden.len(), "every village");
+    for g in &golden[1..] {
+        let v = villages.iter().find(|v| v[0] == g[0] && v[1] == g[1]).unwrap_or_else(|| panic!("{} {}", g[0], g[1]));
+        assert_eq!(v[4], g[3], "{} {}", g[0], g[1]);
+    }
+    // 老城办's first village by hand: 8024 × 2222 / 40120 = 444.4 → 444.
+    assert_eq!(villages[1][..5], ["老城办", "江滨社区", "799", "2222", "444"]);
+    let sum: u64 = villages[1..].iter().map(|r| r[4].parse::<u64>().unwrap()).sum();
+    assert_eq!(sum, 407361);
+}
+
+#[test]
+fn a_unit_name_with_a_stray_space_is_named_at_its_line_not_at_every_data_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, toml) = crate::common::bundled_copy(dir.path(), LANGAO);
+    let changed = std::fs::read_to_string(&toml).unwrap().replacen("\"滔河镇\"", "\"滔河镇 \"", 1);
+    let line = changed.lines().position(|l| l.contains("\"滔河镇 \"")).unwrap() + 1;
+    std::fs::write(&toml, changed).unwrap();
+    let o = kaohe(&["check", "--input", "input"], dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let said = text(&o);
+    assert!(
+        said.contains(&format!(
+            "input/{LANGAO}/programme.toml 第{line}行：[units] town 的单位名“滔河镇 ”前后有空格（或是空的）\n  提示：写成“滔河镇”"
+        )),
+        "{said}"
+    );
+    assert!(!said.contains(".csv"), "no problem is blamed on a data file:\n{said}");
+}

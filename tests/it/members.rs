@@ -241,3 +241,20 @@ fn pingli_scores_are_a_hand_count() {
     assert_eq!(ranking.last().unwrap()[..6], ["11", "八仙镇", "49.95", "0", "0", "49.95"]);
     assert_eq!(ranking[1][..2], ["1", "三阳镇"]);
 }
+
+#[test]
+fn pingli_sample_is_rebuilt_byte_for_byte_by_its_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join(PINGLI);
+    std::fs::create_dir_all(&copy).unwrap();
+    std::fs::copy(repo().join("input").join(PINGLI).join("sample.py"), copy.join("sample.py")).unwrap();
+    let o = std::process::Command::new("python3").arg(copy.join("sample.py")).output().expect("python3 runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ours = crate::common::all_files(&copy.join("data"));
+    let bundled = crate::common::all_files(&repo().join("input").join(PINGLI).join("data"));
+    assert_eq!(ours.len(), bundled.len());
+    assert_eq!(ours.len(), 12, "人口.csv and eleven rosters");
+    for (a, b) in ours.iter().zip(&bundled) {
+        assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap(), "{}", b.display());
+    }
+}
