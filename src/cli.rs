@@ -81,20 +81,10 @@ pub struct InputArgs {
     pub input: PathBuf,
 }
 
-/// `kaohe run`
+/// How documents are made and how many threads work: the same for `run` and `check`, so
+/// `check` judges templates and fonts as `run` will use them.
 #[derive(Debug, Args)]
-pub struct RunArgs {
-    #[command(flatten)]
-    pub input: InputArgs,
-    /// Output folder; each programme-year gets its own subfolder.
-    #[arg(long, default_value = "output")]
-    pub output: PathBuf,
-    /// Replace an existing finished programme-year folder.
-    #[arg(long)]
-    pub force: bool,
-    /// Print the wall time of each stage to stderr (for the benchmark).
-    #[arg(long)]
-    pub timings: bool,
+pub struct EngineArgs {
     /// Template folder (default: ./report-templates if present, else the built-in templates).
     #[arg(long)]
     pub templates: Option<PathBuf>,
@@ -106,6 +96,24 @@ pub struct RunArgs {
     pub jobs: Option<usize>,
 }
 
+/// `kaohe run`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Output folder; each programme-year gets its own subfolder.
+    #[arg(long, default_value = "output")]
+    pub output: PathBuf,
+    /// Replace an existing finished programme-year folder.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the wall time of each stage to stderr (for the benchmark).
+    #[arg(long)]
+    pub timings: bool,
+}
+
 /// `kaohe check`
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -114,9 +122,8 @@ pub struct CheckArgs {
     /// Also fail (exit 1) when roster rows were set aside.
     #[arg(long)]
     pub strict: bool,
-    /// Template folder the declared documents are checked against (default as for run).
-    #[arg(long)]
-    pub templates: Option<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 /// `kaohe verify`

@@ -7,11 +7,9 @@ use kaohe::error::Error;
 use kaohe::pipeline;
 
 pub fn check(args: CheckArgs) -> Result<ExitCode, Error> {
-    pipeline::init_threads(None).map_err(|e| Error::Usage(e.to_string()))?;
+    // The declared documents are checked too, with the templates and fonts run would use.
+    let renderer = super::engine(&args.engine)?;
     let progress = pipeline::progress_bar();
-    // The declared documents are checked too: views that exist, templates that exist.
-    let templates = kaohe::render::default_template_dir(args.templates.as_deref());
-    let renderer = kaohe::render::Renderer::new(&kaohe::render::RenderSettings { templates, font_dirs: Vec::new() })?;
     let mut failed = false;
     let mut problems = Vec::new();
     for dir in pipeline::find_programmes(&args.input.input)? {

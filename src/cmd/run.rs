@@ -5,19 +5,10 @@ use std::process::ExitCode;
 use kaohe::cli::RunArgs;
 use kaohe::error::Error;
 use kaohe::pipeline::{self, RunOptions};
-use kaohe::render::{default_template_dir, RenderSettings, Renderer};
 
 pub fn run(args: RunArgs) -> Result<ExitCode, Error> {
     let started = std::time::Instant::now();
-    pipeline::init_threads(args.jobs).map_err(|e| Error::Usage(format!("--jobs: {e}")))?;
-    for dir in &args.font_dirs {
-        if !dir.is_dir() {
-            return Err(Error::Usage(format!("--font-dir {} 不是目录", dir.display())));
-        }
-    }
-    let settings =
-        RenderSettings { templates: default_template_dir(args.templates.as_deref()), font_dirs: args.font_dirs };
-    let renderer = Renderer::new(&settings)?;
+    let renderer = super::engine(&args.engine)?;
     kaohe::timings::add("startup", started.elapsed());
     let opts = RunOptions { input: args.input.input, output: args.output, force: args.force, renderer };
     let summaries = pipeline::run(&opts)?;

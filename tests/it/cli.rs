@@ -607,6 +607,14 @@ fn font_dir_must_hold_real_fonts() {
     );
     assert!(msg.contains("仿宋_GB2312.ttf") && msg.contains("不是可用的字体文件"), "{msg}");
     assert!(!out.exists());
+    // check judges the fonts and threads as run uses them: the same refusal, and --jobs.
+    let said =
+        must_fail(&["check", "--font-dir", fonts.to_str().unwrap(), "--input", input.to_str().unwrap()], dir.path(), 1);
+    assert!(said.contains("仿宋_GB2312.ttf") && said.contains("不是可用的字体文件"), "{said}");
+    let said = must_fail(&["check", "--font-dir", "no-such-folder", "--input", input.to_str().unwrap()], dir.path(), 2);
+    assert!(said.contains("--font-dir no-such-folder 不是目录"), "{said}");
+    let said = must_fail(&["check", "--jobs", "0", "--input", input.to_str().unwrap()], dir.path(), 2);
+    assert!(said.contains("--jobs 应是 1 或更大的整数"), "{said}");
     // A real font folder is accepted (here: a copy of a bundled font).
     std::fs::remove_file(fonts.join("仿宋_GB2312.ttf")).unwrap();
     std::fs::copy(repo().join("report-templates/fonts/FandolKai-Regular.otf"), fonts.join("kai.otf")).unwrap();
