@@ -8,13 +8,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-/// Hex SHA-256 of some bytes.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::config::sha256_hex;
+use crate::problem::{InputErrors, InputProblem};
 
 /// Archive errors.
 #[derive(Debug, thiserror::Error)]
@@ -214,4 +210,30 @@ pub fn verify(dir: &Path) -> Result<Verification, ArchiveError> {
     }
     v.unexpected = present.into_iter().collect();
     Ok(v)
+}
+
+/// A programme folder found under the input.
+#[derive(Debug, Clone)]
+pub struct ProgrammeDir {
+    pub path: PathBuf,
+    /// As shown in messages, e.g. input/hanbin-2015-micro.
+    pub display: String,
+}
+
+/// The records of programme.toml and of `files` (as shown), for the manifest.
+pub fn records<'a>(
+    dir: &ProgrammeDir,
+    files: impl IntoIterator<Item = (&'a Path, &'a str)>,
+) -> Result<Vec<InputRecord>, InputErrors> {
+    let toml = record(&dir.path.join("programme.toml"), &format!("{}/programme.toml", dir.display));
+    std::iter::once(toml)
+        .chain(files.into_iter().map(|(path, shown)| record(path, shown)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| InputErrors(vec![e]))
+}
+
+/// One input file's record for the manifest.
+pub fn record(path: &Path, display: &str) -> Result<InputRecord, InputProblem> {
+    let bytes = std::fs::read(path).map_err(|e| InputProblem::file(display, format!("无法读取：{e}")))?;
+    Ok(InputRecord { path: display.to_string(), sha256: sha256_hex(&bytes), bytes: bytes.len() as u64 })
 }

@@ -13,140 +13,7 @@ use serde::Deserialize;
 
 use crate::problem::{nearest, InputProblem};
 
-/// A rate as parts per million (50% = 500_000), exact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Rate(pub u64);
-
-impl Rate {
-    /// One whole (100%).
-    pub const WHOLE: u64 = 1_000_000;
-
-    /// Parse "50%", "20.5%" (up to four decimals). Rejects values outside 0–100%.
-    pub fn parse(text: &str) -> Result<Rate, String> {
-        let t = text.trim();
-        let Some(num) = t.strip_suffix('%').or_else(|| t.strip_suffix('％')) else {
-            return Err(format!("比例“{t}”应写成百分数，如“50%”"));
-        };
-        let (int, frac) = num.trim().split_once('.').unwrap_or((num.trim(), ""));
-        if int.is_empty()
-            || !int.bytes().all(|b| b.is_ascii_digit())
-            || !frac.bytes().all(|b| b.is_ascii_digit())
-            || frac.len() > 4
-        {
-            return Err(format!("比例“{t}”不是有效的百分数（最多四位小数）"));
-        }
-        let int: u64 = int.parse().map_err(|_| format!("比例“{t}”超出0–100%"))?;
-        let frac_ppm: u64 = format!("{frac:0<4}").parse().unwrap_or(0);
-        let ppm = int.saturating_mul(10_000) + frac_ppm;
-        if ppm > Self::WHOLE {
-            return Err(format!("比例“{t}”超出0–100%"));
-        }
-        Ok(Rate(ppm))
-    }
-
-    /// As text without trailing zeros: "50%", "20.5%".
-    pub fn label(self) -> String {
-        let int = self.0 / 10_000;
-        let frac = self.0 % 10_000;
-        if frac == 0 {
-            format!("{int}%")
-        } else {
-            format!("{int}.{}%", format!("{frac:04}").trim_end_matches('0'))
-        }
-    }
-
-    /// As a fraction (for display only; never for quota arithmetic).
-    pub fn as_f64(self) -> f64 {
-        self.0 as f64 / Self::WHOLE as f64
-    }
-}
-
-impl<'de> Deserialize<'de> for Rate {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Rate::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
-
-/// Which population a unit's quota is based on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Base {
-    /// 农村户籍人口
-    Rural,
-    /// 户籍总人口
-    Total,
-}
-
-impl Base {
-    /// The Chinese name used in notes.
-    pub fn label(self) -> &'static str {
-        match self {
-            Base::Rural => "农村户籍人口",
-            Base::Total => "户籍总人口",
-        }
-    }
-}
-
-/// How exact quotas become whole persons.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Rounding {
-    /// Floor each unit, hand the remaining persons to the largest remainders (Hamilton),
-    /// top-down; preserves the district total.
-    LargestRemainder,
-    /// Round half up at the chosen level, sum upward.
-    HalfUp,
-    /// Round down at the chosen level, sum upward.
-    Floor,
-    /// Round up at the chosen level, sum upward.
-    Ceil,
-}
-
-impl Rounding {
-    /// The Chinese name used in notes, for a district (全区); see [`Rounding::label_in`].
-    pub fn label(self) -> String {
-        self.label_in("全区")
-    }
-
-    /// The Chinese name used in notes, `whole` naming the region as a whole (全县).
-    pub fn label_in(self, whole: &str) -> String {
-        match self {
-            Rounding::LargestRemainder => format!("最大余数法（保持{whole}总数）"),
-            other => other.plain_label().to_string(),
-        }
-    }
-
-    /// The name alone, without what it keeps: 最大余数法, 四舍五入.
-    pub fn plain_label(self) -> &'static str {
-        match self {
-            Rounding::LargestRemainder => "最大余数法",
-            Rounding::HalfUp => "四舍五入",
-            Rounding::Floor => "向下取整",
-            Rounding::Ceil => "向上取整",
-        }
-    }
-}
-
-/// Where a per-row rounding rule is applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Level {
-    /// Round each town; villages split the town's quota by largest remainder.
-    Town,
-    /// Round each village; towns are the sums.
-    Village,
-}
-
-/// What the year-end ranking sorts by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RankKey {
-    /// 任务完成率 = insured / quota (default: comparable across units with different rates).
-    Completion,
-    /// 参保率 = insured / base population.
-    Participation,
-}
+pub use crate::programme::{Base, Level, RankKey, Rate, Rounding};
 
 /// The whole `programme.toml`: one model for every programme. Each part is a step that
 /// runs when its sections are written:
@@ -170,11 +37,11 @@ pub struct ProgrammeFile {
     #[serde(default)]
     pub units: Option<toml::Value>,
     #[serde(default)]
-    pub assessment: Option<crate::declared::AssessmentSection>,
+    pub assessment: Option<crate::programme::AssessmentSection>,
     #[serde(default)]
-    pub datasets: BTreeMap<String, crate::dataset::DatasetSpec>,
+    pub datasets: BTreeMap<String, crate::programme::dataset::DatasetSpec>,
     #[serde(default)]
-    pub measures: BTreeMap<String, crate::measure::MeasureSpec>,
+    pub measures: BTreeMap<String, crate::programme::measure::MeasureSpec>,
     #[serde(default)]
     pub inputs: Option<InputsSection>,
     #[serde(default)]
@@ -190,10 +57,10 @@ pub struct ProgrammeFile {
     pub rubric_text: crate::assess::ResultText,
     /// `[[pdf]]`: the documents published (default: every one the programme computes).
     #[serde(default)]
-    pub pdf: Vec<crate::outputs::PdfSpec>,
+    pub pdf: Vec<crate::programme::PdfSpec>,
     /// `[[table]]`: the tables published as CSV and results.xlsx sheets (default: all).
     #[serde(default)]
-    pub table: Vec<crate::outputs::TableSpec>,
+    pub table: Vec<crate::programme::TableSpec>,
 }
 
 /// The participation workflow's settings (all five sections, checked present).
@@ -254,7 +121,7 @@ pub struct InputsSection {
     /// Header spellings this office's files use beyond those kaohe knows, by field:
     /// `"身份证号" = ["证件号"]`.
     #[serde(default)]
-    pub columns: crate::validate::Spellings,
+    pub columns: crate::programme::Spellings,
 }
 
 /// The quota rule.
@@ -680,7 +547,7 @@ pub fn load(dir: &Path, display: &str) -> Result<Loaded, Vec<InputProblem>> {
         vec![crate::problem::toml_problem(&file, &text, &e, "配置", extra)]
     })?;
     let date = toml_date(&file, "document.date", &config.document.date).map_err(|p| vec![p])?;
-    let digest = crate::archive::sha256_hex(&bytes);
+    let digest = sha256_hex(&bytes);
     let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     Ok(Loaded { file: config, text, id, date, digest, shown: file })
 }
@@ -699,4 +566,10 @@ mod tests {
         assert!(Rate::parse("0.5").is_err());
         assert!(Rate::parse("-5%").is_err());
     }
+}
+
+/// A file's SHA-256 as lower-case hex: the programme's digest, and every record of the manifest.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }

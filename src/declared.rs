@@ -23,6 +23,8 @@ use crate::problem::{InputErrors, InputProblem};
 use crate::report::{Cell, Table};
 use crate::rubric::{self, Rubric};
 
+pub use crate::programme::{AssessmentSection, LastYear};
+
 /// Units and their measures computed by another step (the participation workflow's
 /// towns): a level like any declared one, whose measures rubrics and datasets can use.
 #[derive(Debug, Clone)]
@@ -198,29 +200,6 @@ fn level_of<'a>(name: &str, spec: &DatasetSpec, levels: &'a [Level], file: &str)
         ));
     }
     Ok(level)
-}
-
-/// `[assessment]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AssessmentSection {
-    /// The day the year's figures stand at: an open case's days count up to it.
-    pub as_of: toml::value::Datetime,
-    /// Last year's grades, for a two-year rule (`twice`): the dataset and its grade column.
-    #[serde(default)]
-    pub last_year: Option<LastYear>,
-    /// Days conditions name (`after = "缴费截止日"`): written once, read by every measure
-    /// and check — a deadline moved next year is moved in one place.
-    #[serde(default)]
-    pub dates: BTreeMap<String, toml::value::Datetime>,
-}
-
-/// `last_year = { dataset = "last_year", column = "等级" }`: one row per unit.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LastYear {
-    pub dataset: String,
-    pub column: String,
 }
 
 /// Last year's grade of every unit of `levels` the last-year dataset names. A rubric with

@@ -21,6 +21,7 @@ pub mod micro;
 pub mod outputs;
 pub mod pipeline;
 pub mod problem;
+pub mod programme;
 pub mod quota;
 pub mod rank;
 pub mod reconcile;

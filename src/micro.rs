@@ -12,13 +12,13 @@ use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 use crate::archive::InputRecord;
+use crate::archive::{record, ProgrammeDir};
 use crate::config::Programme;
 use crate::dataset::unit_key;
 use crate::declared::{Computed, Level};
 use crate::ingest;
 use crate::metrics::{self, EnrollmentCounts};
 use crate::outputs::{Content, UnitDocument, Views};
-use crate::pipeline::{record, ProgrammeDir};
 use crate::problem::{nearest, InputErrors, InputProblem};
 use crate::quota::{self, QuotaTable};
 use crate::rank::{self, Standing};

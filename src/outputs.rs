@@ -19,7 +19,6 @@
 
 use indicatif::ProgressBar;
 use rayon::prelude::*;
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::archive::{ArchiveError, Staging};
@@ -29,28 +28,7 @@ use crate::problem::{nearest, InputErrors, InputProblem};
 use crate::render::{RenderError, RenderedPdf, Renderer};
 use crate::report::Table;
 
-/// `[[pdf]]` in programme.toml.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PdfSpec {
-    pub view: String,
-    /// Template name without `.typ`; default: the view's own template.
-    #[serde(default)]
-    pub template: Option<String>,
-    /// Output path; default: the view's own file name.
-    #[serde(default)]
-    pub file: Option<String>,
-}
-
-/// `[[table]]` in programme.toml.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TableSpec {
-    pub view: String,
-    /// CSV name (without `.csv`) and sheet position; default: the view's name.
-    #[serde(default)]
-    pub file: Option<String>,
-}
+pub use crate::programme::{PdfSpec, TableSpec};
 
 /// What one view holds: one document's data, or one per unit.
 pub enum Content {

@@ -10,21 +10,15 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use chrono::NaiveDate;
 
-use crate::archive::{sha256_hex, ArchiveError, InputRecord, Manifest, Staging};
+use crate::archive::{ArchiveError, Manifest, Staging};
+
+pub use crate::archive::{record, records, ProgrammeDir};
 use crate::error::Error;
 use crate::outputs::{self, PdfSpec, TableSpec, Views};
-use crate::problem::{InputErrors, InputProblem};
+use crate::problem::InputErrors;
 use crate::render::{RenderError, RenderedPdf, Renderer};
 use crate::{config, declared, micro};
 use rayon::prelude::*;
-
-/// A programme folder found under the input.
-#[derive(Debug, Clone)]
-pub struct ProgrammeDir {
-    pub path: PathBuf,
-    /// As shown in messages, e.g. input/hanbin-2015-micro.
-    pub display: String,
-}
 
 /// Every folder under `input` holding a programme.toml (or `input` itself), sorted.
 pub fn find_programmes(input: &Path) -> Result<Vec<ProgrammeDir>, Error> {
@@ -133,24 +127,6 @@ pub fn prepare(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Ready, Inpu
         table: file.table.clone(),
         views,
     })
-}
-
-/// The records of programme.toml and of `files` (as shown), for the manifest.
-pub fn records<'a>(
-    dir: &ProgrammeDir,
-    files: impl IntoIterator<Item = (&'a Path, &'a str)>,
-) -> Result<Vec<InputRecord>, InputErrors> {
-    let toml = record(&dir.path.join("programme.toml"), &format!("{}/programme.toml", dir.display));
-    std::iter::once(toml)
-        .chain(files.into_iter().map(|(path, shown)| record(path, shown)))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| InputErrors(vec![e]))
-}
-
-/// One input file's record for the manifest.
-pub fn record(path: &Path, display: &str) -> Result<InputRecord, InputProblem> {
-    let bytes = std::fs::read(path).map_err(|e| InputProblem::file(display, format!("无法读取：{e}")))?;
-    Ok(InputRecord { path: display.to_string(), sha256: sha256_hex(&bytes), bytes: bytes.len() as u64 })
 }
 
 /// Settings of a `run`.

@@ -14,6 +14,8 @@ use rayon::prelude::*;
 use crate::ingest::RawTable;
 use crate::problem::{nearest, InputProblem};
 
+pub use crate::programme::Spellings;
+
 /// A field kaohe reads, with the header spellings it accepts.
 #[derive(Debug, Clone, Copy)]
 pub struct Field<'a> {
@@ -50,10 +52,6 @@ pub const ROSTER_FIELDS: [Field; 6] = [
     },
     Field { label: "缴费日期", aliases: &["缴费日期", "缴费时间", "缴费日", "pay_date", "date"] },
 ];
-
-/// Header spellings an office adds for its own files (`[inputs.columns]`): field label →
-/// spellings, e.g. "身份证号" = ["证件号"].
-pub type Spellings = BTreeMap<String, Vec<String>>;
 
 /// Each field's accepted headers with the office's own spellings added.
 pub fn spellings<'a>(fields: &[Field<'a>], extra: &'a Spellings) -> Vec<Vec<&'a str>> {

@@ -1,0 +1,196 @@
+//! The declarations a programme file is made of — units' settings, datasets, measures,
+//! rates and rounding, what is published — as plain types. Every stage imports them;
+//! this module imports no stage, so the model sits at the bottom of the crate and data
+//! flows down from it. [`crate::config`] reads programme.toml into them.
+
+pub mod dataset;
+pub mod measure;
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// A rate as parts per million (50% = 500_000), exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Rate(pub u64);
+
+impl Rate {
+    /// One whole (100%).
+    pub const WHOLE: u64 = 1_000_000;
+
+    /// Parse "50%", "20.5%" (up to four decimals). Rejects values outside 0–100%.
+    pub fn parse(text: &str) -> Result<Rate, String> {
+        let t = text.trim();
+        let Some(num) = t.strip_suffix('%').or_else(|| t.strip_suffix('％')) else {
+            return Err(format!("比例“{t}”应写成百分数，如“50%”"));
+        };
+        let (int, frac) = num.trim().split_once('.').unwrap_or((num.trim(), ""));
+        if int.is_empty()
+            || !int.bytes().all(|b| b.is_ascii_digit())
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+            || frac.len() > 4
+        {
+            return Err(format!("比例“{t}”不是有效的百分数（最多四位小数）"));
+        }
+        let int: u64 = int.parse().map_err(|_| format!("比例“{t}”超出0–100%"))?;
+        let frac_ppm: u64 = format!("{frac:0<4}").parse().unwrap_or(0);
+        let ppm = int.saturating_mul(10_000) + frac_ppm;
+        if ppm > Self::WHOLE {
+            return Err(format!("比例“{t}”超出0–100%"));
+        }
+        Ok(Rate(ppm))
+    }
+
+    /// As text without trailing zeros: "50%", "20.5%".
+    pub fn label(self) -> String {
+        let int = self.0 / 10_000;
+        let frac = self.0 % 10_000;
+        if frac == 0 {
+            format!("{int}%")
+        } else {
+            format!("{int}.{}%", format!("{frac:04}").trim_end_matches('0'))
+        }
+    }
+
+    /// As a fraction (for display only; never for quota arithmetic).
+    pub fn as_f64(self) -> f64 {
+        self.0 as f64 / Self::WHOLE as f64
+    }
+}
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Rate::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Which population a unit's quota is based on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Base {
+    /// 农村户籍人口
+    Rural,
+    /// 户籍总人口
+    Total,
+}
+
+impl Base {
+    /// The Chinese name used in notes.
+    pub fn label(self) -> &'static str {
+        match self {
+            Base::Rural => "农村户籍人口",
+            Base::Total => "户籍总人口",
+        }
+    }
+}
+
+/// How exact quotas become whole persons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rounding {
+    /// Floor each unit, hand the remaining persons to the largest remainders (Hamilton),
+    /// top-down; preserves the district total.
+    LargestRemainder,
+    /// Round half up at the chosen level, sum upward.
+    HalfUp,
+    /// Round down at the chosen level, sum upward.
+    Floor,
+    /// Round up at the chosen level, sum upward.
+    Ceil,
+}
+
+impl Rounding {
+    /// The Chinese name used in notes, for a district (全区); see [`Rounding::label_in`].
+    pub fn label(self) -> String {
+        self.label_in("全区")
+    }
+
+    /// The Chinese name used in notes, `whole` naming the region as a whole (全县).
+    pub fn label_in(self, whole: &str) -> String {
+        match self {
+            Rounding::LargestRemainder => format!("最大余数法（保持{whole}总数）"),
+            other => other.plain_label().to_string(),
+        }
+    }
+
+    /// The name alone, without what it keeps: 最大余数法, 四舍五入.
+    pub fn plain_label(self) -> &'static str {
+        match self {
+            Rounding::LargestRemainder => "最大余数法",
+            Rounding::HalfUp => "四舍五入",
+            Rounding::Floor => "向下取整",
+            Rounding::Ceil => "向上取整",
+        }
+    }
+}
+
+/// Where a per-row rounding rule is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    /// Round each town; villages split the town's quota by largest remainder.
+    Town,
+    /// Round each village; towns are the sums.
+    Village,
+}
+
+/// What the year-end ranking sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RankKey {
+    /// 任务完成率 = insured / quota (default: comparable across units with different rates).
+    Completion,
+    /// 参保率 = insured / base population.
+    Participation,
+}
+
+/// Header spellings an office adds for its own files (`[inputs.columns]`): field label →
+/// spellings, e.g. "身份证号" = ["证件号"].
+pub type Spellings = BTreeMap<String, Vec<String>>;
+
+/// `[assessment]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentSection {
+    /// The day the year's figures stand at: an open case's days count up to it.
+    pub as_of: toml::value::Datetime,
+    /// Last year's grades, for a two-year rule (`twice`): the dataset and its grade column.
+    #[serde(default)]
+    pub last_year: Option<LastYear>,
+    /// Days conditions name (`after = "缴费截止日"`): written once, read by every measure
+    /// and check — a deadline moved next year is moved in one place.
+    #[serde(default)]
+    pub dates: BTreeMap<String, toml::value::Datetime>,
+}
+
+/// `last_year = { dataset = "last_year", column = "等级" }`: one row per unit.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LastYear {
+    pub dataset: String,
+    pub column: String,
+}
+
+/// `[[pdf]]` in programme.toml.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PdfSpec {
+    pub view: String,
+    /// Template name without `.typ`; default: the view's own template.
+    #[serde(default)]
+    pub template: Option<String>,
+    /// Output path; default: the view's own file name.
+    #[serde(default)]
+    pub file: Option<String>,
+}
+
+/// `[[table]]` in programme.toml.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    pub view: String,
+    /// CSV name (without `.csv`) and sheet position; default: the view's name.
+    #[serde(default)]
+    pub file: Option<String>,
+}
