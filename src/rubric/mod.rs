@@ -133,6 +133,10 @@ pub struct Category {
     /// A bonus category (加分项目) carries no base points.
     #[serde(default)]
     pub bonus: bool,
+    /// The most its items add (a bonus category) or deduct (a penalty category) together:
+    /// “加分项目合计最多加10分”. Only for a category whose items are all bonus or all penalty.
+    #[serde(default)]
+    pub cap: Option<f64>,
 }
 
 /// One row of the assessment table.
@@ -152,6 +156,10 @@ pub struct Item {
     /// 负责考核部门
     #[serde(default)]
     pub department: String,
+    /// The most the item adds (bonus) or deducts (penalty; a base item's deductions):
+    /// “每个先进村加1分，最多加3分”, “每起扣2分，最多扣5分”.
+    #[serde(default)]
+    pub cap: Option<f64>,
     pub rule: Rule,
 }
 
@@ -291,6 +299,19 @@ impl Rule {
         }
     }
 
+    /// Whether a cap can bound what the rule adds or deducts (tiered, judged and
+    /// all-or-nothing already score at most their base).
+    pub fn can_cap(&self) -> bool {
+        matches!(
+            self,
+            Rule::Bonus { .. }
+                | Rule::Penalty { .. }
+                | Rule::PerIncident { .. }
+                | Rule::Deductions { .. }
+                | Rule::Shortfall { .. }
+        )
+    }
+
     /// Penalty and bonus items carry no base points.
     pub fn has_base(&self) -> bool {
         !matches!(self, Rule::Penalty { .. } | Rule::Bonus { .. })
@@ -330,6 +351,15 @@ pub fn parse(text: &str, file: &str, available: &BTreeSet<String>) -> Result<Rub
         if !category.bonus {
             base_sum += item.base;
         }
+        match item.cap {
+            Some(_) if !item.rule.can_cap() => problems.push(
+                at("cap（最多加、扣的分数）只用于 bonus、penalty、per-incident、deductions、shortfall".into())
+                    .hint("tiered、judged、all-or-nothing 的得分本就不超过基本分，删去 cap"),
+            ),
+            Some(cap) if cap.is_nan() || cap <= 0.0 => problems
+                .push(at(format!("cap = {} 应大于0", fmt_points(cap))).hint("写这一项最多加（扣）的分数，如 cap = 3")),
+            _ => {}
+        }
         if let Rule::PerIncident { counts } | Rule::Bonus { counts } = &item.rule {
             for c in counts.iter().filter(|c| c.each.is_none()) {
                 problems.push(at(format!("计分规则的 counts 中“{}”没有写 each", c.metric)).hint(format!(
@@ -346,6 +376,23 @@ pub fn parse(text: &str, file: &str, available: &BTreeSet<String>) -> Result<Rub
                 }
                 problems.push(p);
             }
+        }
+    }
+    for c in rubric.categories.iter().filter(|c| c.cap.is_some()) {
+        let rules: Vec<&Rule> = rubric.items.iter().filter(|i| i.category == c.no).map(|i| &i.rule).collect();
+        let all_bonus = rules.iter().all(|r| matches!(r, Rule::Bonus { .. }));
+        let all_penalty = rules.iter().all(|r| matches!(r, Rule::Penalty { .. }));
+        if rules.is_empty() || !(all_bonus || all_penalty) {
+            problems.push(
+                InputProblem::file(
+                    file,
+                    format!("类别{}“{}”：cap 只用于各项都是 bonus 或都是 penalty 的类别", c.no, c.name),
+                )
+                .hint("基本分项目的得分本就不超过基本分；给一项设上限，在该 [[item]] 中写 cap"),
+            );
+        } else if let Some(cap) = c.cap.filter(|cap| cap.is_nan() || *cap <= 0.0) {
+            problems
+                .push(InputProblem::file(file, format!("类别{}“{}”：cap = {} 应大于0", c.no, c.name, fmt_points(cap))));
         }
     }
     for d in &rubric.disqualifications {

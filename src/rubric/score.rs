@@ -111,6 +111,14 @@ pub fn score_item(unit: &str, item: &Item, metrics: &Metrics) -> Result<ItemScor
     let base = item.base;
     let mut reasons = Vec::new();
     let mut lost = 0.0;
+    // What an item deducts or adds, bounded by its cap (“最多扣5分”), the cap said in the reasons.
+    let capped = |taken: f64, verb: &str, reasons: &mut Vec<String>| match item.cap {
+        Some(cap) if clean(taken) > cap => {
+            reasons.push(format!("最多{verb}{}分", fmt_points(cap)));
+            cap
+        }
+        _ => taken,
+    };
     let points = match &item.rule {
         Rule::AllOrNothing { metric, reason } => {
             if cx.get(metric)? > 0.0 {
@@ -127,7 +135,7 @@ pub fn score_item(unit: &str, item: &Item, metrics: &Metrics) -> Result<ItemScor
                     reasons.push(why);
                 }
             }
-            base - lost
+            base - capped(lost, "扣", &mut reasons)
         }
         Rule::Shortfall {
             metrics: measured,
@@ -182,7 +190,7 @@ pub fn score_item(unit: &str, item: &Item, metrics: &Metrics) -> Result<ItemScor
                     reasons.push(why);
                 }
             }
-            base - lost
+            base - capped(lost, "扣", &mut reasons)
         }
         Rule::Deductions { conditions, zero_if } => {
             let mut zeroed = false;
@@ -201,7 +209,7 @@ pub fn score_item(unit: &str, item: &Item, metrics: &Metrics) -> Result<ItemScor
                         reasons.push(why);
                     }
                 }
-                base - lost
+                base - capped(lost, "扣", &mut reasons)
             }
         }
         Rule::Tiered { metric, label, tiers, unit } => {
@@ -234,7 +242,7 @@ pub fn score_item(unit: &str, item: &Item, metrics: &Metrics) -> Result<ItemScor
                     reasons.push(why);
                 }
             }
-            -lost
+            -capped(lost, "扣", &mut reasons)
         }
         Rule::Bonus { counts } => {
             let mut gained = 0.0;
@@ -244,7 +252,7 @@ pub fn score_item(unit: &str, item: &Item, metrics: &Metrics) -> Result<ItemScor
                     reasons.push(why);
                 }
             }
-            gained
+            capped(gained, "加", &mut reasons)
         }
     };
     let mut points = clean(points);
@@ -267,13 +275,30 @@ pub fn score_unit(rubric: &Rubric, unit: &str, metrics: &Metrics) -> Result<Unit
         disqualified: None,
     };
     for item in &rubric.items {
-        let s = score_item(unit, item, metrics)?;
+        out.items.push(score_item(unit, item, metrics)?);
+    }
+    // A category's cap (加分项目合计最多加10分): its items count in order until the cap is
+    // reached, so the points printed beside them add up to what the total takes.
+    for c in rubric.categories.iter() {
+        let Some(cap) = c.cap else { continue };
+        let mut taken = 0.0;
+        for (item, s) in rubric.items.iter().zip(out.items.iter_mut()).filter(|(i, _)| i.category == c.no) {
+            let (verb, sign) = if matches!(item.rule, Rule::Bonus { .. }) { ("加", 1.0) } else { ("扣", -1.0) };
+            let p = s.points.abs();
+            let room = clean((cap - taken).max(0.0));
+            if p > room {
+                s.points = if room > 0.0 { clean(sign * room) } else { 0.0 };
+                s.reasons.push(format!("{}合计最多{verb}{}分", c.name, fmt_points(cap)));
+            }
+            taken = clean(taken + s.points.abs());
+        }
+    }
+    for (item, s) in rubric.items.iter().zip(&out.items) {
         match item.rule {
             Rule::Penalty { .. } => out.penalty += -s.points,
             Rule::Bonus { .. } => out.bonus += s.points,
             _ => out.base_points += s.points,
         }
-        out.items.push(s);
     }
     out.base_points = clean(out.base_points);
     out.penalty = clean(out.penalty);

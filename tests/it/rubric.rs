@@ -455,3 +455,110 @@ fn counts_must_say_whether_each_one_counts() {
     // A yes/no finding (1) is what a condition without each is for.
     assert!(score_item("老城办", &r.items[0], &metrics(&[("late", 1.0)])).is_ok());
 }
+
+/// A town rubric with caps: an item's own cap on its deductions (1.1), a capped bonus
+/// (2.1, “每个先进村加1分，最多加3分”), a bonus category capped as a whole (2: 最多加5分)
+/// and a capped penalty (3.1).
+const CAPPED: &str = r#"[rubric]
+id = "towns"
+assesses = "town"
+label = "附件1"
+title = "镇（办）综合考核细则"
+unit = "镇（办）"
+total = 10
+[[category]]
+no = 1
+name = "群众满意"
+[[category]]
+no = 2
+name = "加分项目"
+bonus = true
+cap = 5
+[[category]]
+no = 3
+name = "扣分项目"
+[[item]]
+id = "1.1"
+category = 1
+indicator = "无经查属实的投诉。"
+base = 10
+method = "每起扣2分，最多扣5分。"
+cap = 5
+rule = { kind = "per-incident", counts = [{ metric = "complaints", points = 2, each = true, unit = "起", reason = "经查属实的投诉" }] }
+[[item]]
+id = "2.1"
+category = 2
+indicator = "创建农村保险先进村。"
+method = "每个先进村加1分，最多加3分。"
+cap = 3
+rule = { kind = "bonus", counts = [{ metric = "advanced_villages", points = 1, each = true, unit = "个", reason = "先进村" }] }
+[[item]]
+id = "2.2"
+category = 2
+indicator = "在市级以上会议交流经验。"
+method = "每次加2分。"
+rule = { kind = "bonus", counts = [{ metric = "talks", points = 2, each = true, unit = "次", reason = "市级以上经验交流" }] }
+[[item]]
+id = "3.1"
+category = 3
+indicator = "年末仍有未结理赔案件。"
+method = "每件扣0.5分，最多扣2分。"
+cap = 2
+rule = { kind = "penalty", conditions = [{ metric = "claims_open", points = 0.5, each = true, unit = "件", reason = "年末未结理赔案件" }] }
+"#;
+
+fn capped_rubric(text: &str) -> Result<Rubric, Vec<kaohe::problem::InputProblem>> {
+    let available = ["complaints", "advanced_villages", "talks", "claims_open"].iter().map(|m| m.to_string()).collect();
+    parse(text, "towns.toml", &available)
+}
+
+/// Over every cap: 4 complaints cost 8, capped at 5 → 5; 5 先进村 earn 5, capped at 3;
+/// 2 talks earn 4, but the category has 5 − 3 = 2 left → 2; 6 open claims cost 3, capped
+/// at 2. Total 5 + (3 + 2) − 2 = 8, and each capped reason says its cap.
+#[test]
+fn a_capped_item_and_category_never_print_more_than_the_cap() {
+    let r = capped_rubric(CAPPED).unwrap();
+    let m = metrics(&[("complaints", 4.0), ("advanced_villages", 5.0), ("talks", 2.0), ("claims_open", 6.0)]);
+    let s = score_unit(&r, "城关镇", &m).unwrap();
+    let got: Vec<(f64, String)> = s.items.iter().map(|i| (i.points, i.reasons.join("；"))).collect();
+    assert_eq!(
+        got,
+        [
+            (5.0, "经查属实的投诉4起，扣8分；最多扣5分".to_string()),
+            (3.0, "先进村5个，加5分；最多加3分".to_string()),
+            (2.0, "市级以上经验交流2次，加4分；加分项目合计最多加5分".to_string()),
+            (-2.0, "年末未结理赔案件6件，扣3分；最多扣2分".to_string()),
+        ]
+    );
+    assert_eq!((s.base_points, s.bonus, s.penalty, s.total), (5.0, 5.0, 2.0, 8.0));
+}
+
+/// Exactly at every cap nothing is cut and no cap is mentioned: 3 先进村 → +3; 1 talk → +2
+/// (3 + 2 = the category's 5); 4 open claims → −2; no complaint → 10. Total 10 + 5 − 2 = 13.
+#[test]
+fn a_cap_reached_exactly_takes_all_of_it() {
+    let r = capped_rubric(CAPPED).unwrap();
+    let m = metrics(&[("complaints", 0.0), ("advanced_villages", 3.0), ("talks", 1.0), ("claims_open", 4.0)]);
+    let s = score_unit(&r, "佐龙镇", &m).unwrap();
+    let got: Vec<(f64, String)> = s.items.iter().map(|i| (i.points, i.reasons.join("；"))).collect();
+    assert_eq!(
+        got,
+        [
+            (10.0, String::new()),
+            (3.0, "先进村3个，加3分".to_string()),
+            (2.0, "市级以上经验交流1次，加2分".to_string()),
+            (-2.0, "年末未结理赔案件4件，扣2分".to_string()),
+        ]
+    );
+    assert_eq!(s.total, 13.0);
+}
+
+#[test]
+fn a_cap_where_it_cannot_bound_anything_is_refused() {
+    let on_base_category = CAPPED.replacen("name = \"群众满意\"", "name = \"群众满意\"\ncap = 4", 1);
+    let e = capped_rubric(&on_base_category).unwrap_err();
+    assert_eq!(
+        e.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+        ["towns.toml：类别1“群众满意”：cap 只用于各项都是 bonus 或都是 penalty 的类别\n  提示：基本分项目的得分本就不超过基本分；给一项设上限，在该 [[item]] 中写 cap"]
+    );
+}
