@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::outputs::{Content, UnitDocument, Views};
 use crate::problem::InputProblem;
-use crate::rank::{self, Ratio};
+use crate::rank;
 use crate::report::{Cell, Table};
 use crate::rubric::score::{self, Metrics, UnitScore};
 use crate::rubric::{fmt_points, Rubric};
@@ -35,6 +35,9 @@ pub struct Outcome {
     pub score: UnitScore,
     /// Competition rank among the units not disqualified (ranked rubrics only).
     pub rank: Option<usize>,
+    /// Among the rubric's bottom N / top N (ties at the cut included).
+    pub bottom: bool,
+    pub top: bool,
     /// Grade band (graded rubrics only).
     pub grade: Option<String>,
     pub last_year: Option<String>,
@@ -107,6 +110,8 @@ pub fn assess<'a>(input: &Input<'a>) -> Result<Vec<RubricResults<'a>>, Vec<Input
                     keys: u.keys.clone(),
                     score,
                     rank: None,
+                    bottom: false,
+                    top: false,
                     grade: None,
                     last_year: None,
                     consequence: None,
@@ -141,7 +146,7 @@ pub fn assess<'a>(input: &Input<'a>) -> Result<Vec<RubricResults<'a>>, Vec<Input
             }
         }
         if rubric.grades.is_empty() {
-            rank_units(&mut outcomes);
+            rank_units(&mut outcomes, rubric.rubric.bottom_n, rubric.rubric.top_n);
         } else {
             for o in &mut outcomes {
                 let g = score::grade(rubric, o.score.total).map(|g| g.grade.clone());
@@ -162,16 +167,16 @@ pub fn assess<'a>(input: &Input<'a>) -> Result<Vec<RubricResults<'a>>, Vec<Input
     }
 }
 
-/// Competition ranks on totals (exact to the hundredth of a point); disqualified units get none.
-fn rank_units(outcomes: &mut [Outcome]) {
+/// Competition ranks on totals (exact to the hundredth of a point), by the one ranking
+/// rule ([`rank::standings`]), with the bottom and top N; disqualified units get none.
+fn rank_units(outcomes: &mut [Outcome], bottom_n: usize, top_n: usize) {
     let ranked: Vec<usize> = (0..outcomes.len()).filter(|&i| outcomes[i].score.disqualified.is_none()).collect();
-    // Totals carry at most two decimals; shifted so a total below zero still orders.
-    let keys: Vec<Ratio> = ranked
-        .iter()
-        .map(|&i| Ratio { num: ((outcomes[i].score.total + 10_000.0) * 100.0).round() as u64, den: 1 })
-        .collect();
-    for (&i, s) in ranked.iter().zip(rank::rank(&keys, 0, 0)) {
+    // Totals carry at most two decimals: in hundredths they tie exactly.
+    let keys: Vec<i64> = ranked.iter().map(|&i| (outcomes[i].score.total * 100.0).round() as i64).collect();
+    for (&i, s) in ranked.iter().zip(rank::standings(&keys, bottom_n, top_n)) {
         outcomes[i].rank = Some(s.rank);
+        outcomes[i].bottom = s.bottom;
+        outcomes[i].top = s.top && !s.bottom;
     }
 }
 
@@ -213,11 +218,25 @@ impl RubricResults<'_> {
                 Cell::Points(s.total),
                 t(match &s.disqualified {
                     Some(why) => format!("取消评比资格：{why}"),
-                    None => self.tie_note(i),
+                    None => self.remark(i),
                 }),
             ]);
         }
         table
+    }
+
+    /// 备注 of a ranked unit: 并列, then the bottom-N or top-N remark.
+    fn remark(&self, i: usize) -> String {
+        let (o, h) = (&self.outcomes[i], &self.rubric.rubric);
+        let mut parts = vec![self.tie_note(i)];
+        if o.bottom {
+            parts.push(h.bottom_remark.clone());
+        }
+        if o.top {
+            parts.push(h.top_remark.clone());
+        }
+        parts.retain(|p| !p.is_empty());
+        parts.join("；")
     }
 
     fn tie_note(&self, i: usize) -> String {
@@ -317,6 +336,12 @@ impl RubricResults<'_> {
         let mut remarks = Vec::new();
         if let Some(why) = &s.disqualified {
             remarks.push(format!("取消评比资格：{why}"));
+        }
+        if o.bottom {
+            remarks.push(format!("排名后{}位：{}", r.rubric.bottom_n, r.rubric.bottom_remark));
+        }
+        if o.top {
+            remarks.push(format!("排名前{}位：{}", r.rubric.top_n, r.rubric.top_remark));
         }
         if let Some(c) = &o.consequence {
             remarks.push(format!("上年等级{}，{c}", o.last_year.clone().unwrap_or_default()));

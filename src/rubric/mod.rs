@@ -122,6 +122,17 @@ pub struct Header {
     /// prints it (附件2: “被考核单位：”); none by default.
     #[serde(default)]
     pub form_line: String,
+    /// The last N of the ranking get `bottom_remark` in 备注 (3 for “综合排名后三位的镇（办）
+    /// 纳入不良记录管理”), every unit tied at the cut with them; 0 (default): none.
+    #[serde(default)]
+    pub bottom_n: usize,
+    #[serde(default)]
+    pub bottom_remark: String,
+    /// The first N get `top_remark` (先进单位), ties at the cut included.
+    #[serde(default)]
+    pub top_n: usize,
+    #[serde(default)]
+    pub top_remark: String,
 }
 
 /// A category (考核内容) grouping items.
@@ -405,6 +416,23 @@ pub fn parse(text: &str, file: &str, available: &BTreeSet<String>) -> Result<Rub
             InputProblem::file(file, format!("[rubric] form_line = \"{}\" 中不能有占位符", rubric.rubric.form_line))
                 .hint("照原样印在空白表上方的一行字，如“被考核单位：”"),
         );
+    }
+    let h = &rubric.rubric;
+    for (n, remark, key, example) in
+        [(h.bottom_n, &h.bottom_remark, "bottom", "纳入不良记录管理"), (h.top_n, &h.top_remark, "top", "评为先进单位")]
+    {
+        if n > 0 && remark.trim().is_empty() {
+            problems.push(
+                InputProblem::file(file, format!("[rubric] {key}_n = {n}，但没有写 {key}_remark（这{n}个单位的备注）"))
+                    .hint(format!("在 [rubric] 中写 {key}_remark = \"{example}\"")),
+            );
+        }
+        if n > 0 && !rubric.grades.is_empty() {
+            problems.push(
+                InputProblem::file(file, format!("[rubric] {key}_n = {n}：这张评分表评等级（[[grade]]），不排名"))
+                    .hint(format!("删去 {key}_n 和 {key}_remark，或删去 [[grade]] 改为排名")),
+            );
+        }
     }
     if (base_sum - rubric.rubric.total).abs() > 1e-9 {
         problems.push(

@@ -562,3 +562,66 @@ fn a_cap_where_it_cannot_bound_anything_is_refused() {
         ["towns.toml：类别1“群众满意”：cap 只用于各项都是 bonus 或都是 penalty 的类别\n  提示：基本分项目的得分本就不超过基本分；给一项设上限，在该 [[item]] 中写 cap"]
     );
 }
+
+/// The bottom-N remark of a rubric's ranking, by the one ranking rule: six towns at 95,
+/// 90, 80, 80, 70, 70 rank 1, 2, 3, 3, 5, 5; the third-lowest total is 80, so the bottom
+/// three are the four towns at 80 and 70 (both 80s tied at the cut); top 1 is 甲镇 alone.
+#[test]
+fn the_bottom_n_remark_takes_every_town_tied_at_the_cut() {
+    let text = r#"[rubric]
+id = "towns"
+assesses = "town"
+label = "附件1"
+title = "考核细则"
+unit = "镇（办）"
+total = 100
+bottom_n = 3
+bottom_remark = "纳入不良记录管理"
+top_n = 1
+top_remark = "评为先进单位"
+[[category]]
+no = 1
+name = "综合"
+[[item]]
+id = "1"
+category = 1
+indicator = "综合评分"
+base = 100
+method = "督查组评分"
+rule = { kind = "judged", metric = "score" }
+"#;
+    let available = ["score".to_string()].into_iter().collect();
+    let rubrics = vec![("towns.toml".to_string(), parse(text, "towns.toml", &available).unwrap())];
+    let towns = [("甲镇", 95.0), ("乙镇", 90.0), ("丙镇", 80.0), ("丁镇", 80.0), ("戊镇", 70.0), ("己镇", 70.0)];
+    let units = towns
+        .iter()
+        .map(|(name, score)| kaohe::assess::Unit {
+            keys: vec![name.to_string()],
+            values: metrics(&[("score", *score)]),
+        })
+        .collect();
+    let input = kaohe::assess::Input {
+        rubrics: &rubrics,
+        key_columns: [("town".to_string(), vec!["镇（办）".to_string()])].into_iter().collect(),
+        units: [("town".to_string(), units)].into_iter().collect(),
+        last_year: Default::default(),
+        sources: Default::default(),
+    };
+    let results = kaohe::assess::assess(&input).unwrap();
+    let table = results[0].ranking_table();
+    let rows: Vec<(String, String, String)> =
+        table.rows.iter().map(|r| (r[0].text(), r[1].text(), r[6].text())).collect();
+    let want = [
+        ("1", "甲镇", "评为先进单位"),
+        ("2", "乙镇", ""),
+        ("3", "丙镇", "并列；纳入不良记录管理"),
+        ("3", "丁镇", "并列；纳入不良记录管理"),
+        ("5", "戊镇", "并列；纳入不良记录管理"),
+        ("5", "己镇", "并列；纳入不良记录管理"),
+    ];
+    assert_eq!(rows, want.map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())));
+    // The score sheet says it too.
+    let sheet = results[0].sheet_payload(2, 2016);
+    assert_eq!(sheet["remarks"], serde_json::json!(["排名后3位：纳入不良记录管理"]));
+    assert_eq!(sheet["summary"], "基本项得分80分，加分0分，扣分0分，总分80分，排名第3名（并列）");
+}
