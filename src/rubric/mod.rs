@@ -225,12 +225,27 @@ pub enum Fraction {
     Floor,
 }
 
-/// A count mapped to fixed points.
+/// A band of a value and its points: `at_least` (higher is better: 12场次以上得15分) or
+/// `at_most` (lower is better: 差错率不超过0.5%的得10分), the bound itself inside.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tier {
-    pub at_least: f64,
+    #[serde(default)]
+    pub at_least: Option<f64>,
+    #[serde(default)]
+    pub at_most: Option<f64>,
     pub points: f64,
+}
+
+impl Tier {
+    /// Whether `value` lies in the band (exactly on the bound counts).
+    pub fn holds(&self, value: f64) -> bool {
+        match (self.at_least, self.at_most) {
+            (Some(min), _) => value >= min,
+            (None, Some(max)) => value <= max,
+            (None, None) => false,
+        }
+    }
 }
 
 /// The rule vocabulary (domain.md, "Rule vocabulary").
@@ -241,11 +256,17 @@ pub enum Rule {
     AllOrNothing { metric: String, reason: String },
     /// base − points × count for each counted metric, not below 0 (扣完为止).
     PerIncident { counts: Vec<Condition> },
-    /// base − points × (target − value) / step, summed over metrics, not below 0; plus conditions.
+    /// base − points × (target − value) / step, summed over metrics, not below 0; plus
+    /// conditions. With `ceiling` instead of `target`, lower is better: base − points ×
+    /// (value − ceiling) / step (差错率每超过0.1个百分点扣1分).
     Shortfall {
         metrics: Vec<Measured>,
-        /// In the metrics' unit, e.g. 90 (%).
-        target: f64,
+        /// In the metrics' unit, e.g. 90 (%): a value below it loses points.
+        #[serde(default)]
+        target: Option<f64>,
+        /// A value above it loses points (e.g. 0.5 (%) for an error rate).
+        #[serde(default)]
+        ceiling: Option<f64>,
         /// The metrics' unit as printed in reasons (“水稻承保面87.6%，低于90%”); default %,
         /// e.g. “场” for a count of sessions.
         #[serde(default)]
@@ -361,6 +382,19 @@ pub fn parse(text: &str, file: &str, available: &BTreeSet<String>) -> Result<Rub
         }
         if !category.bonus {
             base_sum += item.base;
+        }
+        match &item.rule {
+            Rule::Shortfall { target, ceiling, .. } if target.is_some() == ceiling.is_some() => problems.push(
+                at("shortfall 要写 target 或 ceiling 中的一个".into())
+                    .hint("target = 90：低于90扣分（参保率）；ceiling = 0.5：超过0.5扣分（差错率）"),
+            ),
+            Rule::Tiered { tiers, .. } if tiers.iter().any(|t| t.at_least.is_some() == t.at_most.is_some()) => problems
+                .push(
+                    at("tiered 的每一档要写 at_least 或 at_most 中的一个".into()).hint(
+                        "at_least = 12：达到12得该档分（越多越好）；at_most = 0.5：不超过0.5得该档分（越少越好）",
+                    ),
+                ),
+            _ => {}
         }
         match item.cap {
             Some(_) if !item.rule.can_cap() => problems.push(

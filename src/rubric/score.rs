@@ -140,6 +140,7 @@ pub fn score_item(unit: &str, item: &Item, metrics: &Metrics) -> Result<ItemScor
         Rule::Shortfall {
             metrics: measured,
             target,
+            ceiling,
             unit: metric_unit,
             points,
             step,
@@ -162,10 +163,16 @@ pub fn score_item(unit: &str, item: &Item, metrics: &Metrics) -> Result<ItemScor
             for m in measured {
                 // NaN: not applicable here (a crop the county does not grow).
                 let v = cx.get_or_na(&m.metric)?;
-                if v.is_nan() || v >= *target {
+                // Below a target, or above a ceiling (checked when the rubric was read: one of them).
+                let (gap, limit, side) = match (target, ceiling) {
+                    (Some(t), _) => (t - v, *t, "低于"),
+                    (None, Some(c)) => (v - c, *c, "超过"),
+                    (None, None) => continue,
+                };
+                if v.is_nan() || gap <= 0.0 {
                     continue;
                 }
-                let steps = clean((target - v) / step);
+                let steps = clean(gap / step);
                 let steps = match fraction {
                     Fraction::Exact => steps,
                     Fraction::Ceil => steps.ceil(),
@@ -177,10 +184,10 @@ pub fn score_item(unit: &str, item: &Item, metrics: &Metrics) -> Result<ItemScor
                 lost += d;
                 let unit = metric_unit.as_deref().unwrap_or("%");
                 reasons.push(format!(
-                    "{}{}{unit}，低于{}{unit}，扣{}分",
+                    "{}{}{unit}，{side}{}{unit}，扣{}分",
                     m.label,
                     fmt_points(v),
-                    fmt_points(*target),
+                    fmt_points(limit),
                     fmt_points(d)
                 ));
             }
@@ -214,7 +221,8 @@ pub fn score_item(unit: &str, item: &Item, metrics: &Metrics) -> Result<ItemScor
         }
         Rule::Tiered { metric, label, tiers, unit } => {
             let n = cx.get(metric)?;
-            let p = tiers.iter().filter(|t| n >= t.at_least).map(|t| t.points).fold(0.0, f64::max);
+            // The best band the value lies in, whichever way the bands run.
+            let p = tiers.iter().filter(|t| t.holds(n)).map(|t| t.points).fold(0.0, f64::max);
             if p < base {
                 reasons.push(format!("{label}{}{unit}，得{}分", fmt_points(n), fmt_points(p)));
             }

@@ -563,6 +563,73 @@ fn a_cap_where_it_cannot_bound_anything_is_refused() {
     );
 }
 
+/// Lower is better, both ways: an error rate scored in bands (不超过0.5%得10分, 不超过1%得6分)
+/// and as a shortfall above a ceiling (每超过0.1个百分点扣1分，不足0.1按0.1计).
+const LOWER: &str = r#"[rubric]
+id = "towns"
+assesses = "town"
+label = "附件1"
+title = "考核细则"
+unit = "镇（办）"
+total = 20
+[[category]]
+no = 1
+name = "业务质量"
+[[item]]
+id = "1.1"
+category = 1
+indicator = "参保信息差错率不超过0.5%。"
+base = 10
+method = "差错率不超过0.5%的得10分，不超过1%的得6分，超过1%的不得分。"
+rule = { kind = "tiered", metric = "error_rate", label = "差错率", unit = "%", tiers = [{ at_most = 0.5, points = 10 }, { at_most = 1, points = 6 }] }
+[[item]]
+id = "1.2"
+category = 1
+indicator = "理赔差错率不超过0.5%。"
+base = 10
+method = "差错率不超过0.5%的得满分，每超过0.1个百分点（不足0.1按0.1计）扣1分。"
+rule = { kind = "shortfall", metrics = [{ metric = "claim_errors", label = "理赔差错率" }], ceiling = 0.5, points = 1, step = 0.1, fraction = "ceil" }
+"#;
+
+fn lower(pairs: &[(&str, f64)]) -> Vec<(f64, String)> {
+    let available = ["error_rate", "claim_errors"].iter().map(|m| m.to_string()).collect();
+    let r = parse(LOWER, "towns.toml", &available).unwrap();
+    let s = score_unit(&r, "城关镇", &metrics(pairs)).unwrap();
+    s.items.iter().map(|i| (i.points, i.reasons.join("；"))).collect()
+}
+
+#[test]
+fn lower_is_better_tiers_and_a_ceiling_score_by_hand() {
+    // Exactly on the bounds: 0.5 is inside the 10-point band; 0.5 is not above the ceiling.
+    assert_eq!(lower(&[("error_rate", 0.5), ("claim_errors", 0.5)]), [(10.0, String::new()), (10.0, String::new())]);
+    // 1 is the 6-point band's bound; 0.6 is 0.1 over → 1 step → 9.
+    assert_eq!(
+        lower(&[("error_rate", 1.0), ("claim_errors", 0.6)]),
+        [(6.0, "差错率1%，得6分".to_string()), (9.0, "理赔差错率0.6%，超过0.5%，扣1分".to_string())]
+    );
+    // 1.2 lies in no band → 0; 0.83 is 0.33 over, counted as 0.4 → 4 steps → 6.
+    assert_eq!(
+        lower(&[("error_rate", 1.2), ("claim_errors", 0.83)]),
+        [(0.0, "差错率1.2%，得0分".to_string()), (6.0, "理赔差错率0.83%，超过0.5%，扣4分".to_string())]
+    );
+    // 2.1 over: 16 steps → 10 − 16 → 0, 扣完为止.
+    assert_eq!(
+        lower(&[("error_rate", 0.1), ("claim_errors", 2.1)])[1],
+        (0.0, "理赔差错率2.1%，超过0.5%，扣16分；扣完为止".to_string())
+    );
+}
+
+#[test]
+fn a_shortfall_with_both_a_target_and_a_ceiling_is_refused() {
+    let available = ["error_rate", "claim_errors"].iter().map(|m| m.to_string()).collect();
+    let e =
+        parse(&LOWER.replace("ceiling = 0.5,", "ceiling = 0.5, target = 1,"), "towns.toml", &available).unwrap_err();
+    assert_eq!(
+        e.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+        ["towns.toml：第1.2项：shortfall 要写 target 或 ceiling 中的一个\n  提示：target = 90：低于90扣分（参保率）；ceiling = 0.5：超过0.5扣分（差错率）"]
+    );
+}
+
 /// The bottom-N remark of a rubric's ranking, by the one ranking rule: six towns at 95,
 /// 90, 80, 80, 70, 70 rank 1, 2, 3, 3, 5, 5; the third-lowest total is 80, so the bottom
 /// three are the four towns at 80 and 70 (both 80s tied at the cut); top 1 is 甲镇 alone.
