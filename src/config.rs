@@ -185,9 +185,10 @@ pub struct ProgrammeFile {
     pub ranking: Option<RankingSection>,
     #[serde(default)]
     pub text: Option<TextSection>,
-    /// `[rubric_text]`: titles and notes of the rubric results (ranking, grades).
+    /// `[rubric_text]`: the wording of the rubric results (titles, notes, reasons, headers),
+    /// over the built-in [`crate::rubric::text::Wording`]; checked when the rubrics are read.
     #[serde(default)]
-    pub rubric_text: crate::assess::ResultText,
+    pub rubric_text: toml::Table,
     /// `[[pdf]]`: the documents published (default: every one the programme computes).
     #[serde(default)]
     pub pdf: Vec<crate::outputs::PdfSpec>,
@@ -494,7 +495,8 @@ const DECLARED: [&str; 4] = ["units", "assessment", "datasets", "measures"];
 /// Every key each section accepts, to report all misspelt keys at once (serde stops at the first).
 const SECTIONS: &[(&str, &[&str])] = &[
     ("rubrics", &[]),
-    ("rubric_text", &["ranking_label", "ranking_title", "ranking_note", "grades_label", "grades_title", "grades_note"]),
+    // Its keys are those of the built-in wording (crate::rubric::text::KEYS).
+    ("rubric_text", &[]),
     ("programme", &["kind", "region", "year", "name"]),
     ("document", &["issuer", "code", "serial", "date"]),
     ("inputs", &["population", "rosters", "columns"]),
@@ -563,6 +565,8 @@ fn unknown_keys(text: &str, file: &str) -> Vec<InputProblem> {
             report(section, &top, "");
             continue;
         };
+        let wording_keys = crate::rubric::text::key_names();
+        let keys: &[&str] = if section == "rubric_text" { &wording_keys } else { keys };
         // `[text]` is the participation workflow's wording; a rubric's results have theirs
         // in `[rubric_text]` (an older declared file wrote them in `[text]`).
         if section == "text" && !table.contains_key("inputs") {

@@ -7,6 +7,7 @@
 //! the file and item.
 
 pub mod score;
+pub mod text;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -16,17 +17,30 @@ use serde::Deserialize;
 use crate::problem::{nearest, InputProblem};
 
 /// Read the rubric files a programme lists (relative to its folder): each must assess one
-/// of `levels` and read only measures `available(level)` provides. All problems at once.
+/// of `levels` and read only measures `available(level)` provides; its wording is the
+/// built-in one under the programme's `[rubric_text]` (`wording`) under its own `[text]`.
+/// All problems at once.
 pub fn load_listed(
     dir: &Path,
     display: &str,
     names: &[String],
     levels: &[&str],
     available: impl Fn(&str) -> BTreeSet<String>,
+    wording: &toml::Table,
 ) -> Result<Vec<(String, Rubric)>, Vec<InputProblem>> {
     let file = format!("{display}/programme.toml");
     let mut rubrics = Vec::new();
     let mut problems = Vec::new();
+    // The programme's wording, checked once (named at programme.toml, not at each rubric).
+    let wording = match text::Wording::layered(&[("[rubric_text]", wording)]) {
+        Ok(_) => wording.clone(),
+        Err(m) => {
+            problems.push(
+                InputProblem::file(&file, m).hint("可写的各项及其占位符见 README 的 “The wording of the results”"),
+            );
+            toml::Table::new()
+        }
+    };
     for name in names {
         let shown = format!("{display}/{name}");
         let text = match crate::ingest::confined(dir, name, "rubrics", &file).and_then(|path| {
@@ -64,7 +78,7 @@ pub fn load_listed(
             );
             continue;
         }
-        match parse(&text, &shown, &available(&level)) {
+        match parse_with(&text, &shown, &available(&level), &wording) {
             Ok(r) => rubrics.push((shown, r)),
             Err(p) => problems.extend(p),
         }
@@ -91,16 +105,18 @@ pub struct Rubric {
     /// Findings that take a unit out of the assessment (取消评比资格).
     #[serde(default, rename = "disqualify")]
     pub disqualifications: Vec<Condition>,
+    /// `[text]`: this rubric's own wording of its results, over the programme's (see [`text`]).
+    #[serde(default)]
+    pub text: toml::Table,
+    /// The wording in force: built in, then the programme's `[rubric_text]`, then `[text]`.
+    #[serde(skip)]
+    pub wording: text::Wording,
 }
 
 /// The `assesses` of a rubric's text (the unit level it scores), before it is parsed in
 /// full; None when it is not written.
 pub fn assesses(text: &str) -> Option<String> {
     text.parse::<toml::Table>().ok().and_then(|t| t.get("rubric")?.get("assesses")?.as_str().map(str::to_string))
-}
-
-fn default_count_unit() -> String {
-    "个".into()
 }
 
 /// The rubric's title and totals.
@@ -295,9 +311,9 @@ pub enum Rule {
         metric: String,
         label: String,
         tiers: Vec<Tier>,
-        /// The count's unit in the reason (宣传培训场次6个): default 个; "%" for a rate.
-        #[serde(default = "default_count_unit")]
-        unit: String,
+        /// The count's unit in the reason (宣传培训场次6个): default `tier_unit` (个); "%" for a rate.
+        #[serde(default)]
+        unit: Option<String>,
     },
     /// The inspector's score, which must lie in [0, base].
     Judged { metric: String },
@@ -350,15 +366,31 @@ impl Rule {
     }
 }
 
-/// Parse a rubric from text and check it against the metrics the datasets provide.
+/// Parse a rubric from text and check it against the metrics the datasets provide; its
+/// wording is the built-in one under its own `[text]`.
 pub fn parse(text: &str, file: &str, available: &BTreeSet<String>) -> Result<Rubric, Vec<InputProblem>> {
-    let rubric: Rubric = toml::from_str(text).map_err(|e| {
+    parse_with(text, file, available, &toml::Table::new())
+}
+
+/// [`parse`], with a programme's `[rubric_text]` between the built-in wording and the rubric's own.
+pub fn parse_with(
+    text: &str,
+    file: &str,
+    available: &BTreeSet<String>,
+    programme_text: &toml::Table,
+) -> Result<Rubric, Vec<InputProblem>> {
+    let mut rubric: Rubric = toml::from_str(text).map_err(|e| {
         let kinds = e.message().starts_with("unknown variant").then_some(
             "计分规则 kind 可用：all-or-nothing、per-incident、shortfall、deductions、tiered、judged、penalty、bonus",
         );
         vec![crate::problem::toml_problem(file, text, &e, "评分表", kinds)]
     })?;
     let mut problems = Vec::new();
+    match text::Wording::layered(&[("[rubric_text]", programme_text), ("[text]", &rubric.text)]) {
+        Ok(w) => rubric.wording = w,
+        Err(m) => problems
+            .push(InputProblem::file(file, m).hint("可写的各项及其占位符见 README 的 “The wording of the results”")),
+    }
     let mut ids = BTreeSet::new();
     let mut base_sum = 0.0;
     for item in &rubric.items {

@@ -692,3 +692,58 @@ rule = { kind = "judged", metric = "score" }
     assert_eq!(sheet["remarks"], serde_json::json!(["排名后3位：纳入不良记录管理"]));
     assert_eq!(sheet["summary"], "基本项得分80分，加分0分，扣分0分，总分80分，排名第3名（并列）");
 }
+
+/// The results' wording is data: the built-in file, under a programme's [rubric_text],
+/// under the rubric's own [text]. Over its cap, 先进村 reads as the rubric words it; 扣完为止
+/// as the programme does; the ranking's headers are the programme's.
+#[test]
+fn wording_is_data_per_programme_and_per_rubric() {
+    let programme: toml::Table = r#"
+floored = "扣至0分为止"
+item_cap_added = "已达上限{cap}分"
+ranking_columns = ["位次", "{unit}", "基本分", "加分", "扣分", "总分", "说明"]
+"#
+    .parse()
+    .unwrap();
+    let own = format!("{CAPPED}[text]\nitem_cap_added = \"超过上限，按{{cap}}分计\"\n");
+    let available: BTreeSet<String> =
+        ["complaints", "advanced_villages", "talks", "claims_open"].iter().map(|m| m.to_string()).collect();
+    let r = kaohe::rubric::parse_with(&own, "towns.toml", &available, &programme).unwrap();
+    let m = metrics(&[("complaints", 6.0), ("advanced_villages", 5.0), ("talks", 0.0), ("claims_open", 0.0)]);
+    let s = score_unit(&r, "城关镇", &m).unwrap();
+    // 1.1: 6 complaints cost 12, capped at 5 → 5 (the built-in cap wording: nobody reworded it).
+    assert_eq!(s.items[0].reasons, ["经查属实的投诉6起，扣12分", "最多扣5分"]);
+    assert_eq!(s.items[1].reasons, ["先进村5个，加5分", "超过上限，按3分计"]);
+    // Without its own [text], the programme's wording.
+    let plain = kaohe::rubric::parse_with(CAPPED, "towns.toml", &available, &programme).unwrap();
+    assert_eq!(score_unit(&plain, "城关镇", &m).unwrap().items[1].reasons, ["先进村5个，加5分", "已达上限3分"]);
+    let rubrics = vec![("towns.toml".to_string(), r)];
+    let input = kaohe::assess::Input {
+        rubrics: &rubrics,
+        key_columns: [("town".to_string(), vec!["镇（办）".to_string()])].into_iter().collect(),
+        units: [("town".to_string(), vec![kaohe::assess::Unit { keys: vec!["城关镇".into()], values: m }])]
+            .into_iter()
+            .collect(),
+        last_year: Default::default(),
+        sources: Default::default(),
+    };
+    let results = kaohe::assess::assess(&input).unwrap();
+    assert_eq!(results[0].ranking_table().columns, ["位次", "镇（办）", "基本分", "加分", "扣分", "总分", "说明"]);
+    // A key kaohe does not know, and a placeholder the key does not take, are refused.
+    let e = |text: &str| {
+        let t: toml::Table = text.parse().unwrap();
+        kaohe::rubric::parse_with(CAPPED, "towns.toml", &available, &t)
+            .unwrap_err()
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        e("florred = \"扣完\""),
+        ["towns.toml：[rubric_text] 中未知的配置项“florred”；是否应为“floored”？\n  提示：可写的各项及其占位符见 README 的 “The wording of the results”"]
+    );
+    assert_eq!(
+        e("zeroed = \"{reason}，得{points}分\""),
+        ["towns.toml：[rubric_text] zeroed 中的占位符 {points} 未知；可用：reason\n  提示：可写的各项及其占位符见 README 的 “The wording of the results”"]
+    );
+}
