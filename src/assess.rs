@@ -439,8 +439,9 @@ impl Titles<'_> {
 
 /// Every view a scored programme can publish: per rubric `X` the blank form
 /// (`rubric-form-X`), one score sheet per unit (`score-sheet-X`), and the ranking
-/// (`county-ranking-X`) or grades (`insurer-grades-X`) with their tables and the
-/// item-by-item scores (`item-scores-X`).
+/// (`ranking-X`) or grades (`grades-X`) with their tables and the item-by-item scores
+/// (`item-scores-X`). (`county-ranking-X` and `insurer-grades-X`, their names when they
+/// were named after 南通's levels, are still accepted: [`crate::outputs::FORMER`].)
 pub fn views(views: &mut Views, results: &[RubricResults], titles: &Titles) {
     for res in results {
         let id = &res.rubric.rubric.id;
@@ -480,8 +481,9 @@ pub fn views(views: &mut Views, results: &[RubricResults], titles: &Titles) {
                 &titles.fill(&text.ranking_note),
             );
             views.document(
-                &format!("county-ranking-{id}"),
-                "county-ranking",
+                &format!("ranking-{id}"),
+                "ranking",
+                // Files keep the names they had: an office's undeclared outputs do not move.
                 &format!("county-ranking-{id}.pdf"),
                 Content::One(data),
             );
@@ -492,20 +494,15 @@ pub fn views(views: &mut Views, results: &[RubricResults], titles: &Titles) {
                 &res.grades_table(),
                 &grades_note(res.rubric, &titles.fill(&text.grades_note)),
             );
-            views.document(
-                &format!("insurer-grades-{id}"),
-                "insurer-grades",
-                &format!("insurer-grades-{id}.pdf"),
-                Content::One(data),
-            );
+            views.document(&format!("grades-{id}"), "grades", &format!("insurer-grades-{id}.pdf"), Content::One(data));
         }
     }
     for res in results {
         let id = &res.rubric.rubric.id;
         if res.rubric.grades.is_empty() {
-            views.table(&format!("county-ranking-{id}"), res.ranking_table());
+            views.table_as(&format!("ranking-{id}"), &format!("county-ranking-{id}"), res.ranking_table());
         } else {
-            views.table(&format!("insurer-grades-{id}"), res.grades_table());
+            views.table_as(&format!("grades-{id}"), &format!("insurer-grades-{id}"), res.grades_table());
         }
         views.table(&format!("item-scores-{id}"), res.items_table());
     }
