@@ -10,9 +10,10 @@ use serde_json::{json, Value};
 
 use crate::outputs::{Content, UnitDocument, Views};
 use crate::problem::InputProblem;
-use crate::rank::{self, Ratio};
+use crate::rank;
 use crate::report::{Cell, Table};
 use crate::rubric::score::{self, Metrics, UnitScore};
+use crate::rubric::text::{fill, Wording};
 use crate::rubric::{fmt_points, Rubric};
 
 /// One unit's metrics, keyed by its cells in the key columns (empty cells for a level
@@ -35,6 +36,9 @@ pub struct Outcome {
     pub score: UnitScore,
     /// Competition rank among the units not disqualified (ranked rubrics only).
     pub rank: Option<usize>,
+    /// Among the rubric's bottom N / top N (ties at the cut included).
+    pub bottom: bool,
+    pub top: bool,
     /// Grade band (graded rubrics only).
     pub grade: Option<String>,
     pub last_year: Option<String>,
@@ -107,6 +111,8 @@ pub fn assess<'a>(input: &Input<'a>) -> Result<Vec<RubricResults<'a>>, Vec<Input
                     keys: u.keys.clone(),
                     score,
                     rank: None,
+                    bottom: false,
+                    top: false,
                     grade: None,
                     last_year: None,
                     consequence: None,
@@ -141,7 +147,7 @@ pub fn assess<'a>(input: &Input<'a>) -> Result<Vec<RubricResults<'a>>, Vec<Input
             }
         }
         if rubric.grades.is_empty() {
-            rank_units(&mut outcomes);
+            rank_units(&mut outcomes, rubric.rubric.bottom_n, rubric.rubric.top_n);
         } else {
             for o in &mut outcomes {
                 let g = score::grade(rubric, o.score.total).map(|g| g.grade.clone());
@@ -162,16 +168,16 @@ pub fn assess<'a>(input: &Input<'a>) -> Result<Vec<RubricResults<'a>>, Vec<Input
     }
 }
 
-/// Competition ranks on totals (exact to the hundredth of a point); disqualified units get none.
-fn rank_units(outcomes: &mut [Outcome]) {
+/// Competition ranks on totals (exact to the hundredth of a point), by the one ranking
+/// rule ([`rank::standings`]), with the bottom and top N; disqualified units get none.
+fn rank_units(outcomes: &mut [Outcome], bottom_n: usize, top_n: usize) {
     let ranked: Vec<usize> = (0..outcomes.len()).filter(|&i| outcomes[i].score.disqualified.is_none()).collect();
-    // Totals carry at most two decimals; shifted so a total below zero still orders.
-    let keys: Vec<Ratio> = ranked
-        .iter()
-        .map(|&i| Ratio { num: ((outcomes[i].score.total + 10_000.0) * 100.0).round() as u64, den: 1 })
-        .collect();
-    for (&i, s) in ranked.iter().zip(rank::rank(&keys, 0, 0)) {
+    // Totals carry at most two decimals: in hundredths they tie exactly.
+    let keys: Vec<i64> = ranked.iter().map(|&i| (outcomes[i].score.total * 100.0).round() as i64).collect();
+    for (&i, s) in ranked.iter().zip(rank::standings(&keys, bottom_n, top_n)) {
         outcomes[i].rank = Some(s.rank);
+        outcomes[i].bottom = s.bottom;
+        outcomes[i].top = s.top && !s.bottom;
     }
 }
 
@@ -187,44 +193,60 @@ impl RubricResults<'_> {
         order
     }
 
+    fn w(&self) -> &Wording {
+        &self.rubric.wording
+    }
+
+    /// `{unit}` of the table wordings: who is assessed (县（市）区).
+    fn unit_var(&self) -> [(&'static str, String); 1] {
+        [("unit", self.rubric.rubric.unit.clone())]
+    }
+
     /// 考核结果排名表.
     pub fn ranking_table(&self) -> Table {
-        let mut table = Table::new(
-            "考核结果排名",
-            &[
-                ("名次", 2),
-                (&self.rubric.rubric.unit, 6),
-                ("基本项得分", 4),
-                ("加分", 2),
-                ("扣分", 2),
-                ("总分", 2),
-                ("备注", 7),
-            ],
-        );
+        let w = self.w();
+        let headers: Vec<String> = w.ranking_columns.iter().map(|c| fill(c, &self.unit_var())).collect();
+        let widths = [2, 6, 4, 2, 2, 2, 7];
+        let columns: Vec<(&str, u32)> = headers.iter().map(String::as_str).zip(widths).collect();
+        let mut table = Table::new(&fill(&w.ranking_sheet, &self.unit_var()), &columns);
         for i in self.ranking_order() {
             let o = &self.outcomes[i];
             let s = &o.score;
             table.rows.push(vec![
-                t(o.rank.map_or("—".to_string(), |r| r.to_string())),
+                t(o.rank.map_or(w.unranked.clone(), |r| r.to_string())),
                 t(o.name()),
                 Cell::Points(s.base_points),
                 Cell::Points(s.bonus),
                 Cell::Points(s.penalty),
                 Cell::Points(s.total),
                 t(match &s.disqualified {
-                    Some(why) => format!("取消评比资格：{why}"),
-                    None => self.tie_note(i),
+                    Some(why) => fill(&w.disqualified, &[("reason", why.clone())]),
+                    None => self.remark(i),
                 }),
             ]);
         }
         table
     }
 
+    /// 备注 of a ranked unit: 并列, then the bottom-N or top-N remark.
+    fn remark(&self, i: usize) -> String {
+        let (o, h) = (&self.outcomes[i], &self.rubric.rubric);
+        let mut parts = vec![self.tie_note(i)];
+        if o.bottom {
+            parts.push(h.bottom_remark.clone());
+        }
+        if o.top {
+            parts.push(h.top_remark.clone());
+        }
+        parts.retain(|p| !p.is_empty());
+        parts.join("；")
+    }
+
     fn tie_note(&self, i: usize) -> String {
         let r = self.outcomes[i].rank;
         let tied = self.outcomes.iter().filter(|o| o.rank.is_some() && o.rank == r).count();
         if tied > 1 {
-            "并列".into()
+            self.w().tied.clone()
         } else {
             String::new()
         }
@@ -232,15 +254,16 @@ impl RubricResults<'_> {
 
     /// 承办机构考核等级表.
     pub fn grades_table(&self) -> Table {
+        let w = self.w();
         let mut columns = self.key_column_widths(&[4, 3]);
-        columns.extend([("总分", 2), ("等级", 2), ("上年等级", 2), ("备注", 6)]);
-        let mut table = Table::new(&format!("{}考核等级", self.rubric.rubric.unit), &columns);
+        columns.extend(w.grades_columns.iter().map(String::as_str).zip([2, 2, 2, 6]));
+        let mut table = Table::new(&fill(&w.grades_sheet, &self.unit_var()), &columns);
         for o in &self.outcomes {
             let mut row: Vec<Cell> = o.keys.iter().map(t).collect();
             row.extend([
                 Cell::Points(o.score.total),
                 t(o.grade.clone().unwrap_or_default()),
-                t(o.last_year.clone().unwrap_or_else(|| "—".into())),
+                t(o.last_year.clone().unwrap_or_else(|| w.no_last_year.clone())),
                 t(o.consequence.clone().unwrap_or_default()),
             ]);
             table.rows.push(row);
@@ -255,9 +278,10 @@ impl RubricResults<'_> {
 
     /// Every item of every unit with its points and reason.
     pub fn items_table(&self) -> Table {
-        let name = format!("{}逐项得分", self.rubric.rubric.label);
+        let w = self.w();
+        let name = fill(&w.items_sheet, &[("label", self.rubric.rubric.label.clone())]);
         let mut columns = self.key_column_widths(&[3]);
-        columns.extend([("序号", 1), ("考核指标", 6), ("基本分", 1), ("得分", 1), ("扣分、加分说明", 8)]);
+        columns.extend(w.items_columns.iter().map(String::as_str).zip([1, 6, 1, 1, 8]));
         let mut table = Table::new(&name, &columns);
         for o in &self.outcomes {
             for (item, s) in self.rubric.items.iter().zip(&o.score.items) {
@@ -302,30 +326,43 @@ impl RubricResults<'_> {
             })
             .collect();
         let s = &o.score;
-        let mut summary = vec![
-            format!("基本项得分{}分", fmt_points(s.base_points)),
-            format!("加分{}分", fmt_points(s.bonus)),
-            format!("扣分{}分", fmt_points(s.penalty)),
-            format!("总分{}分", fmt_points(s.total)),
-        ];
+        let w = self.w();
+        let mut summary = vec![fill(
+            &w.sheet_summary,
+            &[
+                ("base", fmt_points(s.base_points)),
+                ("bonus", fmt_points(s.bonus)),
+                ("penalty", fmt_points(s.penalty)),
+                ("total", fmt_points(s.total)),
+            ],
+        )];
         if let Some(rank) = o.rank {
-            summary.push(format!("排名第{rank}名{}", if self.tie_note(i).is_empty() { "" } else { "（并列）" }));
+            let wording = if self.tie_note(i).is_empty() { &w.sheet_rank } else { &w.sheet_rank_tied };
+            summary.push(fill(wording, &[("rank", rank.to_string())]));
         }
         if let Some(g) = &o.grade {
-            summary.push(format!("等级：{g}"));
+            summary.push(fill(&w.sheet_grade, &[("grade", g.clone())]));
         }
         let mut remarks = Vec::new();
         if let Some(why) = &s.disqualified {
-            remarks.push(format!("取消评比资格：{why}"));
+            remarks.push(fill(&w.disqualified, &[("reason", why.clone())]));
+        }
+        let h = &r.rubric;
+        if o.bottom {
+            remarks.push(fill(&w.sheet_bottom, &[("n", h.bottom_n.to_string()), ("remark", h.bottom_remark.clone())]));
+        }
+        if o.top {
+            remarks.push(fill(&w.sheet_top, &[("n", h.top_n.to_string()), ("remark", h.top_remark.clone())]));
         }
         if let Some(c) = &o.consequence {
-            remarks.push(format!("上年等级{}，{c}", o.last_year.clone().unwrap_or_default()));
+            let vars = [("last", o.last_year.clone().unwrap_or_default()), ("consequence", c.clone())];
+            remarks.push(fill(&w.sheet_consequence, &vars));
         }
         json!({
             "label": format!("{}：", r.rubric.label),
             "title": r.rubric.title,
-            "unit_line": format!("被考核单位：{}（{}年度）", o.name(), year),
-            "columns": ["序号", "考核内容", "考核指标", "基本分", "计分办法", "得分", "扣分、加分说明"],
+            "unit_line": fill(&w.sheet_unit_line, &[("unit", o.name()), ("year", year.to_string())]),
+            "columns": w.sheet_columns,
             "categories": categories,
             "total": { "base": fmt_points(r.rubric.total), "points": fmt_points(s.total) },
             "summary": summary.join("，"),
@@ -358,6 +395,7 @@ pub fn metrics_table(
     units: &[Unit],
     columns: &[String],
     headers: Option<&[String]>,
+    not_applicable: &str,
 ) -> Table {
     let mut cols: Vec<(&str, u32)> = key_columns.iter().map(|c| (c.as_str(), 3)).collect();
     cols.extend(headers.unwrap_or(columns).iter().map(|c| (c.as_str(), 2)));
@@ -366,7 +404,7 @@ pub fn metrics_table(
         let mut row: Vec<Cell> = u.keys.iter().map(t).collect();
         for c in columns {
             row.push(match u.values.get(c) {
-                Some(v) if v.is_nan() => t("不适用"),
+                Some(v) if v.is_nan() => t(not_applicable),
                 Some(v) => Cell::Points(*v),
                 None => t(""),
             });
@@ -376,78 +414,34 @@ pub fn metrics_table(
     table
 }
 
-/// Titles and notes of the result tables (`[rubric_text]`), editable by the office;
-/// `{year}`, `{region}` and `{name}` are filled in, in notes as in titles.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ResultText {
-    pub ranking_label: String,
-    pub ranking_title: String,
-    pub ranking_note: String,
-    pub grades_label: String,
-    pub grades_title: String,
-    pub grades_note: String,
-}
-
-impl Default for ResultText {
-    fn default() -> Self {
-        ResultText {
-            ranking_label: "附件3".into(),
-            ranking_title: "{year}年{region}{name}工作\n目标考核结果排名表".into(),
-            ranking_note: "注：总分＝基本项得分＋加分－扣分；得分相同的并列同一名次。取消评比资格的单位不参加排名。"
-                .into(),
-            grades_label: "附件4".into(),
-            grades_title: "{year}年{region}{name}\n考核等级表".into(),
-            grades_note: String::new(),
-        }
-    }
-}
-
-/// Where the views' titles come from: {year}, {region}, {name} and {whole} in [`ResultText`].
+/// What the views' titles are filled with: `{year}`, `{region}`, `{name}` and `{whole}`;
+/// each rubric's titles and notes are in its wording ([`Wording`]).
 pub struct Titles<'a> {
-    pub text: &'a ResultText,
     pub year: i32,
     pub region: &'a str,
     pub name: &'a str,
 }
 
 impl Titles<'_> {
-    fn vars(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("year", self.year.to_string()),
-            ("region", self.region.to_string()),
-            ("name", self.name.to_string()),
-            ("whole", crate::config::whole(self.region)),
-        ]
-    }
-
     fn fill(&self, t: &str) -> String {
-        // Checked by `check` before any view is made.
-        crate::config::fill_template("[rubric_text]", "", t, &self.vars()).unwrap_or_else(|_| t.to_string())
-    }
-
-    /// Every wording filled once: an unknown placeholder is refused, not printed.
-    pub fn check(&self) -> Result<(), String> {
-        let t = self.text;
-        let keys = [
-            ("ranking_label", &t.ranking_label),
-            ("ranking_title", &t.ranking_title),
-            ("ranking_note", &t.ranking_note),
-            ("grades_label", &t.grades_label),
-            ("grades_title", &t.grades_title),
-            ("grades_note", &t.grades_note),
-        ];
-        for (key, text) in keys {
-            crate::config::fill_template("[rubric_text]", key, text, &self.vars())?;
-        }
-        Ok(())
+        // Checked when the wording was read: no unknown placeholder is left.
+        fill(
+            t,
+            &[
+                ("year", self.year.to_string()),
+                ("region", self.region.to_string()),
+                ("name", self.name.to_string()),
+                ("whole", crate::config::whole(self.region)),
+            ],
+        )
     }
 }
 
 /// Every view a scored programme can publish: per rubric `X` the blank form
 /// (`rubric-form-X`), one score sheet per unit (`score-sheet-X`), and the ranking
-/// (`county-ranking-X`) or grades (`insurer-grades-X`) with their tables and the
-/// item-by-item scores (`item-scores-X`).
+/// (`ranking-X`) or grades (`grades-X`) with their tables and the item-by-item scores
+/// (`item-scores-X`). (`county-ranking-X` and `insurer-grades-X`, their names when they
+/// were named after 南通's levels, are still accepted: [`crate::outputs::FORMER`].)
 pub fn views(views: &mut Views, results: &[RubricResults], titles: &Titles) {
     for res in results {
         let id = &res.rubric.rubric.id;
@@ -460,7 +454,6 @@ pub fn views(views: &mut Views, results: &[RubricResults], titles: &Titles) {
             )
             .unit = Some(res.rubric.rubric.label.clone());
     }
-    let text = titles.text;
     for res in results {
         let id = &res.rubric.rubric.id;
         let sheets = res
@@ -479,6 +472,7 @@ pub fn views(views: &mut Views, results: &[RubricResults], titles: &Titles) {
             &format!("score-sheet/{id}/{{n}}-{{unit}}.pdf"),
             Content::PerUnit(sheets),
         );
+        let text = &res.rubric.wording;
         if res.rubric.grades.is_empty() {
             let data = annex_payload(
                 &text.ranking_label,
@@ -487,8 +481,9 @@ pub fn views(views: &mut Views, results: &[RubricResults], titles: &Titles) {
                 &titles.fill(&text.ranking_note),
             );
             views.document(
-                &format!("county-ranking-{id}"),
-                "county-ranking",
+                &format!("ranking-{id}"),
+                "ranking",
+                // Files keep the names they had: an office's undeclared outputs do not move.
                 &format!("county-ranking-{id}.pdf"),
                 Content::One(data),
             );
@@ -499,20 +494,15 @@ pub fn views(views: &mut Views, results: &[RubricResults], titles: &Titles) {
                 &res.grades_table(),
                 &grades_note(res.rubric, &titles.fill(&text.grades_note)),
             );
-            views.document(
-                &format!("insurer-grades-{id}"),
-                "insurer-grades",
-                &format!("insurer-grades-{id}.pdf"),
-                Content::One(data),
-            );
+            views.document(&format!("grades-{id}"), "grades", &format!("insurer-grades-{id}.pdf"), Content::One(data));
         }
     }
     for res in results {
         let id = &res.rubric.rubric.id;
         if res.rubric.grades.is_empty() {
-            views.table(&format!("county-ranking-{id}"), res.ranking_table());
+            views.table_as(&format!("ranking-{id}"), &format!("county-ranking-{id}"), res.ranking_table());
         } else {
-            views.table(&format!("insurer-grades-{id}"), res.grades_table());
+            views.table_as(&format!("grades-{id}"), &format!("insurer-grades-{id}"), res.grades_table());
         }
         views.table(&format!("item-scores-{id}"), res.items_table());
     }
@@ -520,20 +510,21 @@ pub fn views(views: &mut Views, results: &[RubricResults], titles: &Titles) {
 
 /// The grade bands in words, under the grades table.
 fn grades_note(rubric: &Rubric, extra: &str) -> String {
+    let w = &rubric.wording;
     let mut bands: Vec<&crate::rubric::Grade> = rubric.grades.iter().collect();
     bands.sort_by(|a, b| b.min.total_cmp(&a.min));
     let mut parts = Vec::new();
     for (i, g) in bands.iter().enumerate() {
         let upper = if i == 0 { None } else { Some(bands[i - 1].min) };
-        let fp = crate::rubric::fmt_points;
+        let (min, grade) = (("min", fmt_points(g.min)), ("grade", g.grade.clone()));
         parts.push(match upper {
-            None => format!("{}分及以上为“{}”", fp(g.min), g.grade),
-            Some(u) if g.min > 0.0 => format!("{}分及以上、不足{}分为“{}”", fp(g.min), fp(u), g.grade),
-            Some(u) => format!("不足{}分为“{}”", fp(u), g.grade),
+            None => fill(&w.band_top, &[min, grade]),
+            Some(u) if g.min > 0.0 => fill(&w.band_middle, &[min, ("below", fmt_points(u)), grade]),
+            Some(u) => fill(&w.band_bottom, &[("below", fmt_points(u)), grade]),
         });
     }
     let twice: Vec<String> = bands.iter().filter_map(|g| g.twice.clone()).collect();
-    let mut note = format!("注：{}。", parts.join("，"));
+    let mut note = fill(&w.bands_note, &[("bands", parts.join("，"))]);
     if !twice.is_empty() {
         note += &format!("{}。", twice.join("；"));
     }
@@ -580,9 +571,9 @@ pub fn form_payload(rubric: &Rubric) -> Value {
         "unit_line": rubric.rubric.form_line,
         // 负责考核部门 only when some item names one: an empty column is noise.
         "columns": if items.iter().any(|it| !it.department.is_empty()) {
-            vec!["序号", "考核内容", "考核指标", "基本分", "计分办法", "负责考核部门"]
+            &rubric.wording.form_columns[..]
         } else {
-            vec!["序号", "考核内容", "考核指标", "基本分", "计分办法"]
+            &rubric.wording.form_columns[..5]
         },
         "categories": categories,
     })

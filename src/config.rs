@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::problem::{nearest, InputProblem};
 
-pub use crate::programme::{Base, Level, RankKey, Rate, Rounding};
+pub use crate::programme::{fill_template, Base, Level, RankKey, Rate, Rounding};
 
 /// The whole `programme.toml`: one model for every programme. Each part is a step that
 /// runs when its sections are written:
@@ -52,9 +52,10 @@ pub struct ProgrammeFile {
     pub ranking: Option<RankingSection>,
     #[serde(default)]
     pub text: Option<TextSection>,
-    /// `[rubric_text]`: titles and notes of the rubric results (ranking, grades).
+    /// `[rubric_text]`: the wording of the rubric results (titles, notes, reasons, headers),
+    /// over the built-in [`crate::rubric::text::Wording`]; checked when the rubrics are read.
     #[serde(default)]
-    pub rubric_text: crate::assess::ResultText,
+    pub rubric_text: toml::Table,
     /// `[[pdf]]`: the documents published (default: every one the programme computes).
     #[serde(default)]
     pub pdf: Vec<crate::programme::PdfSpec>,
@@ -297,40 +298,6 @@ impl Programme {
     }
 }
 
-/// Fill `{name}` placeholders of `template` from `vars`; an unknown name or a brace
-/// without its pair is an error naming `section` and `key`.
-pub fn fill_template(section: &str, key: &str, template: &str, vars: &[(&str, String)]) -> Result<String, String> {
-    let mut out = String::new();
-    let mut rest = template;
-    loop {
-        let (Some(start), close) = (rest.find('{'), rest.find('}')) else {
-            if rest.contains('}') {
-                return Err(format!("{section} {key} 中的“}}”没有配对的“{{”"));
-            }
-            break;
-        };
-        if close.is_some_and(|c| c < start) {
-            return Err(format!("{section} {key} 中的“}}”没有配对的“{{”"));
-        }
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 1..];
-        let Some(end) = after.find('}') else {
-            return Err(format!("{section} {key} 中的“{{”没有配对的“}}”"));
-        };
-        let name = &after[..end];
-        match vars.iter().find(|(k, _)| *k == name) {
-            Some((_, v)) => out.push_str(v),
-            None => {
-                let known: Vec<&str> = vars.iter().map(|(k, _)| *k).collect();
-                return Err(format!("{section} {key} 中的占位符 {{{name}}} 未知；可用：{}", known.join("、")));
-            }
-        }
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
 /// The region as a whole, as notes say it: 汉滨区 → 全区, 岚皋县 → 全县, 南通市 → 全市
 /// (a region not ending in 区, 县 or 市: 全 and its name).
 pub fn whole(region: &str) -> String {
@@ -361,7 +328,8 @@ const DECLARED: [&str; 4] = ["units", "assessment", "datasets", "measures"];
 /// Every key each section accepts, to report all misspelt keys at once (serde stops at the first).
 const SECTIONS: &[(&str, &[&str])] = &[
     ("rubrics", &[]),
-    ("rubric_text", &["ranking_label", "ranking_title", "ranking_note", "grades_label", "grades_title", "grades_note"]),
+    // Its keys are those of the built-in wording (crate::rubric::text::KEYS).
+    ("rubric_text", &[]),
     ("programme", &["kind", "region", "year", "name"]),
     ("document", &["issuer", "code", "serial", "date"]),
     ("inputs", &["population", "rosters", "columns"]),
@@ -430,6 +398,8 @@ fn unknown_keys(text: &str, file: &str) -> Vec<InputProblem> {
             report(section, &top, "");
             continue;
         };
+        let wording_keys = crate::rubric::text::key_names();
+        let keys: &[&str] = if section == "rubric_text" { &wording_keys } else { keys };
         // `[text]` is the participation workflow's wording; a rubric's results have theirs
         // in `[rubric_text]` (an older declared file wrote them in `[text]`).
         if section == "text" && !table.contains_key("inputs") {

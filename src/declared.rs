@@ -591,7 +591,7 @@ pub fn load(
     // A rubric reads the measures of its own level.
     let available = |level: &str| -> BTreeSet<String> { columns.get(level).into_iter().flatten().cloned().collect() };
     let level_names: Vec<&str> = levels.iter().map(|l| l.name.as_str()).collect();
-    let rubrics = rubric::load_listed(dir, display, &config.rubrics, &level_names, available)?;
+    let rubrics = rubric::load_listed(dir, display, &config.rubrics, &level_names, available, &config.rubric_text)?;
     let last_year = last_year_grades(config, &datasets, &rubrics, &levels, &file)?;
     Ok(DeclaredProgramme { rubrics, datasets, levels, metrics, last_year, evidence, sheet, headers, measures })
 }
@@ -700,14 +700,11 @@ pub fn publish(p: &DeclaredProgramme, loaded: &Loaded, views: &mut Views) -> Res
     let input = assessment_input(p);
     let results = crate::timings::timed("scoring", || assess::assess(&input)).map_err(InputErrors)?;
     let c = &loaded.file;
-    let titles = assess::Titles {
-        text: &c.rubric_text,
-        year: c.programme.year,
-        region: &c.programme.region,
-        name: &c.programme.name,
-    };
-    titles.check().map_err(|m| InputErrors(vec![InputProblem::file(&loaded.shown, m)]))?;
+    let titles = assess::Titles { year: c.programme.year, region: &c.programme.region, name: &c.programme.name };
     assess::views(views, &results, &titles);
+    // The programme's own wording (checked with its rubrics): what a metrics sheet prints.
+    let wording = crate::rubric::text::Wording::layered(&[("[rubric_text]", &c.rubric_text)])
+        .map_err(|m| InputErrors(vec![InputProblem::file(&loaded.shown, m)]))?;
     // One metrics sheet per level: "metrics", or "metrics-<level>" when there are several.
     for level in &p.levels {
         let columns = p.sheet.get(&level.name).cloned().unwrap_or_default();
@@ -718,7 +715,14 @@ pub fn publish(p: &DeclaredProgramme, loaded: &Loaded, views: &mut Views) -> Res
             _ => (format!("metrics-{}", level.name), format!("{}考核指标", level.title)),
         };
         let keys = &input.key_columns[&level.name];
-        let table = assess::metrics_table(&title, keys, &input.units[&level.name], &columns, Some(&headers));
+        let table = assess::metrics_table(
+            &title,
+            keys,
+            &input.units[&level.name],
+            &columns,
+            Some(&headers),
+            &wording.not_applicable,
+        );
         views.table(&view, table);
     }
     if p.measures.values().any(|m| m.evidence.wanted()) {

@@ -321,14 +321,25 @@ fn rank(
         return Err(format!("rank 中的“{by}”不是一个度量"));
     };
     let metrics = out.entry(level.clone()).or_default();
-    // Ranked on the value as published (two decimals): what prints equal shares a place.
-    let published = |v: f64| (v * 100.0).round() / 100.0;
-    let values: Vec<f64> =
-        metrics.values().filter_map(|m| m.get(by).copied()).filter(|v| !v.is_nan()).map(published).collect();
-    for m in metrics.values_mut() {
-        let Some(v) = m.get(by).copied().filter(|v| !v.is_nan()).map(published) else { continue };
-        let ahead = values.iter().filter(|&&x| if ascending { x < v } else { x > v }).count();
-        m.insert(name.to_string(), (ahead + 1) as f64);
+    // Ranked on the value as published (two decimals, in hundredths): what prints equal
+    // shares a place, by the one ranking rule; lowest first is the reversed key.
+    let key = |v: f64| {
+        let h = (v * 100.0).round() as i64;
+        if ascending {
+            -h
+        } else {
+            h
+        }
+    };
+    let ranked: Vec<(&String, i64)> =
+        metrics.iter().filter_map(|(u, m)| m.get(by).copied().filter(|v| !v.is_nan()).map(|v| (u, key(v)))).collect();
+    let keys: Vec<i64> = ranked.iter().map(|(_, k)| *k).collect();
+    let places: Vec<(String, usize)> =
+        ranked.iter().zip(crate::rank::standings(&keys, 0, 0)).map(|((u, _), s)| ((*u).clone(), s.rank)).collect();
+    for (u, place) in places {
+        if let Some(m) = metrics.get_mut(&u) {
+            m.insert(name.to_string(), place as f64);
+        }
     }
     level_of.insert(name.to_string(), level);
     Ok(())

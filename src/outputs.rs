@@ -15,7 +15,9 @@
 //! them (a name that does not exist is an error listing those that do, before anything is
 //! rendered), renders the PDFs in parallel and writes everything into the staging folder.
 //! A programme file that declares nothing publishes every view with its default template
-//! and file name — the seed's reading.
+//! and file name — the seed's reading. The names a rubric's ranking and grades had when
+//! they were named after 南通's levels (`county-ranking-X`, `insurer-grades-X`, and the
+//! templates `county-ranking`, `insurer-grades`) are still accepted ([`FORMER`]).
 
 use indicatif::ProgressBar;
 use rayon::prelude::*;
@@ -63,6 +65,8 @@ pub struct View {
 pub struct Views {
     pub documents: Vec<View>,
     pub tables: Vec<(String, Table)>,
+    /// A table's file when the programme declares none, where it is not the view's name.
+    pub table_files: std::collections::BTreeMap<String, String>,
 }
 
 impl Views {
@@ -75,12 +79,38 @@ impl Views {
     pub fn table(&mut self, name: &str, table: Table) {
         self.tables.push((name.into(), table));
     }
+
+    /// A table written to `csv/<file>.csv` when the programme declares no `[[table]]`.
+    pub fn table_as(&mut self, name: &str, file: &str, table: Table) {
+        self.table_files.insert(name.into(), file.into());
+        self.table(name, table);
+    }
+}
+
+/// Views and templates by the names they had (南通's levels), and their present names
+/// (what they are): `county-ranking-X` is `ranking-X`, template `county-ranking` is `ranking`.
+pub const FORMER: &[(&str, &str)] = &[("county-ranking", "ranking"), ("insurer-grades", "grades")];
+
+/// The present name of a view or template declared by a former name (else the name itself).
+fn present(name: &str) -> String {
+    for (old, new) in FORMER {
+        if name == *old {
+            return new.to_string();
+        }
+        if let Some(rest) = name.strip_prefix(old).and_then(|r| r.strip_prefix('-')) {
+            return format!("{new}-{rest}");
+        }
+    }
+    name.to_string()
 }
 
 /// One PDF to render.
 pub struct Job<'a> {
     pub rel: String,
+    /// The template file rendered (without `.typ`).
     pub template: String,
+    /// The template as declared, recorded in the manifest as the document's kind.
+    pub kind: String,
     pub unit: Option<String>,
     pub data: &'a Value,
 }
@@ -110,7 +140,11 @@ pub fn plan<'a>(
         pdfs.to_vec()
     };
     let tables: Vec<TableSpec> = if tables.is_empty() {
-        views.tables.iter().map(|(n, _)| TableSpec { view: n.clone(), file: None }).collect()
+        views
+            .tables
+            .iter()
+            .map(|(n, _)| TableSpec { view: n.clone(), file: views.table_files.get(n).cloned() })
+            .collect()
     } else {
         tables.to_vec()
     };
@@ -124,18 +158,18 @@ pub fn plan<'a>(
     };
     let mut jobs = Vec::new();
     for spec in &pdfs {
-        let Some(view) = views.documents.iter().find(|v| v.name == spec.view) else {
+        let found = |name: &str| views.documents.iter().find(|v| v.name == name);
+        let Some(view) = found(&spec.view).or_else(|| found(&present(&spec.view))) else {
             problems.push(unknown("pdf", &spec.view, views.documents.iter().map(|v| v.name.as_str()).collect()));
             continue;
         };
-        let template = spec.template.clone().unwrap_or_else(|| view.template.clone());
+        let kind = spec.template.clone().unwrap_or_else(|| view.template.clone());
+        // A former template name renders the present template, unless the folder has its own.
+        let template = if renderer.has_template(&format!("{kind}.typ")) { kind.clone() } else { present(&kind) };
         if !renderer.has_template(&format!("{template}.typ")) {
             problems.push(
-                InputProblem::file(
-                    toml_file,
-                    format!("[[pdf]] 的 template = \"{template}\"：模板目录中没有 {template}.typ"),
-                )
-                .hint(format!("可用的模板有：{}", renderer.template_names().join("、"))),
+                InputProblem::file(toml_file, format!("[[pdf]] 的 template = \"{kind}\"：模板目录中没有 {kind}.typ"))
+                    .hint(format!("可用的模板有：{}", renderer.template_names().join("、"))),
             );
             continue;
         }
@@ -149,7 +183,7 @@ pub fn plan<'a>(
                     ));
                     continue;
                 }
-                jobs.push(Job { rel: pattern, template: template.clone(), unit: view.unit.clone(), data });
+                jobs.push(Job { rel: pattern, template, kind, unit: view.unit.clone(), data });
             }
             Content::PerUnit(units) => {
                 if !pattern.contains("{unit}") && !pattern.contains("{n}") {
@@ -165,15 +199,23 @@ pub fn plan<'a>(
                 for (i, u) in units.iter().enumerate() {
                     let rel =
                         pattern.replace("{n}", &format!("{:02}", i + 1)).replace("{unit}", &file_safe(&u.file_name));
-                    jobs.push(Job { rel, template: template.clone(), unit: Some(u.unit.clone()), data: &u.data });
+                    jobs.push(Job {
+                        rel,
+                        template: template.clone(),
+                        kind: kind.clone(),
+                        unit: Some(u.unit.clone()),
+                        data: &u.data,
+                    });
                 }
             }
         }
     }
     let mut chosen = Vec::new();
     for spec in &tables {
-        match views.tables.iter().find(|(n, _)| *n == spec.view) {
-            Some((name, t)) => chosen.push((spec.file.clone().unwrap_or_else(|| name.clone()), t)),
+        let found = |name: &str| views.tables.iter().find(|(n, _)| n == name);
+        // Without `file`, the table is written under the name it was declared by.
+        match found(&spec.view).or_else(|| found(&present(&spec.view))) {
+            Some((_, t)) => chosen.push((spec.file.clone().unwrap_or_else(|| spec.view.clone()), t)),
             None => problems.push(unknown("table", &spec.view, views.tables.iter().map(|(n, _)| n.as_str()).collect())),
         }
     }
@@ -243,7 +285,7 @@ pub fn write(
     let writing = std::time::Instant::now();
     for (job, pdf) in plan.jobs.iter().zip(rendered) {
         let pdf = pdf?;
-        staging.write(&job.rel, &job.template, job.unit.as_deref(), Some(pdf.pages), &pdf.bytes)?;
+        staging.write(&job.rel, &job.kind, job.unit.as_deref(), Some(pdf.pages), &pdf.bytes)?;
     }
     if !plan.tables.is_empty() {
         let tables: Vec<&Table> = plan.tables.iter().map(|(_, t)| *t).collect();

@@ -1,6 +1,8 @@
-//! Ranking units at year end: competition ranks (1, 2, 2, 4) on an exact ratio, the
-//! bottom N flagged for the bad-record list (every unit tied at the cut is flagged),
-//! and the top N noted.
+//! The one ranking rule, for every ranking kaohe publishes — the participation
+//! workflow's (exact ratios), a rubric's (totals), a declared `rank` measure (values as
+//! published): competition ranks (1, 2, 2, 4), the bottom N flagged (for the bad-record
+//! list) and the top N noted, every unit tied at a cut included. [`standings`] takes any
+//! ordered key; [`rank`] is it on exact ratios.
 
 use std::cmp::Ordering;
 
@@ -34,6 +36,20 @@ impl PartialEq for Ratio {
     }
 }
 
+impl Eq for Ratio {}
+
+impl PartialOrd for Ratio {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ratio {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.cmp_exact(*other)
+    }
+}
+
 /// Where a unit stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Standing {
@@ -45,17 +61,24 @@ pub struct Standing {
     pub top: bool,
 }
 
-/// Rank `keys` (higher is better). Returns one standing per key, in input order.
+/// Rank exact ratios (higher is better). Returns one standing per key, in input order.
 pub fn rank(keys: &[Ratio], bottom_n: usize, top_n: usize) -> Vec<Standing> {
-    let mut sorted: Vec<Ratio> = keys.to_vec();
-    sorted.sort_by(|a, b| b.cmp_exact(*a));
+    standings(keys, bottom_n, top_n)
+}
+
+/// Rank `keys` (higher is better; reverse them for lowest first): equal keys share a
+/// place, and the N-th lowest and N-th highest keys mark the cuts, so every unit tied at
+/// a cut is inside it. One standing per key, in input order.
+pub fn standings<K: Ord>(keys: &[K], bottom_n: usize, top_n: usize) -> Vec<Standing> {
+    let mut sorted: Vec<&K> = keys.iter().collect();
+    sorted.sort_by(|a, b| b.cmp(a));
     let n = keys.len();
     keys.iter()
         .map(|k| {
-            let better = sorted.iter().filter(|s| s.cmp_exact(*k) == Ordering::Greater).count();
-            // The N-th lowest and N-th highest values mark the cuts; ties with them are inside.
-            let bottom = bottom_n > 0 && n > 0 && k.cmp_exact(sorted[n - bottom_n.min(n)]) != Ordering::Greater;
-            let top = top_n > 0 && n > 0 && k.cmp_exact(sorted[top_n.min(n) - 1]) != Ordering::Less;
+            // Units ahead: the sorted keys before the first one not above k.
+            let better = sorted.partition_point(|s| *s > k);
+            let bottom = bottom_n > 0 && n > 0 && k <= sorted[n - bottom_n.min(n)];
+            let top = top_n > 0 && n > 0 && k >= sorted[top_n.min(n) - 1];
             Standing { rank: better + 1, bottom, top }
         })
         .collect()
@@ -80,5 +103,16 @@ mod tests {
         let bottom: Vec<bool> = s.iter().map(|s| s.bottom).collect();
         assert_eq!(bottom, vec![false, true, true, true, true]);
         assert!(s[0].top && !s[1].top);
+    }
+
+    #[test]
+    fn any_ordered_key_ranks_by_the_same_rule() {
+        // Totals in hundredths: 99.5, 80, 99.5, 60, 60 → 1, 3, 1, 4, 4; bottom 1 takes both 60s.
+        let s = standings(&[9950i64, 8000, 9950, 6000, 6000], 1, 1);
+        let ranks: Vec<usize> = s.iter().map(|s| s.rank).collect();
+        assert_eq!(ranks, vec![1, 3, 1, 4, 4]);
+        assert_eq!(s.iter().map(|s| s.bottom).collect::<Vec<_>>(), vec![false, false, false, true, true]);
+        assert_eq!(s.iter().map(|s| s.top).collect::<Vec<_>>(), vec![true, false, true, false, false]);
+        assert!(standings::<i64>(&[], 3, 3).is_empty());
     }
 }

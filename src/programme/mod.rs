@@ -194,3 +194,37 @@ pub struct TableSpec {
     #[serde(default)]
     pub file: Option<String>,
 }
+
+/// Fill `{name}` placeholders of `template` from `vars`; an unknown name or a brace
+/// without its pair is an error naming `section` and `key`.
+pub fn fill_template(section: &str, key: &str, template: &str, vars: &[(&str, String)]) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = template;
+    loop {
+        let (Some(start), close) = (rest.find('{'), rest.find('}')) else {
+            if rest.contains('}') {
+                return Err(format!("{section} {key} 中的“}}”没有配对的“{{”"));
+            }
+            break;
+        };
+        if close.is_some_and(|c| c < start) {
+            return Err(format!("{section} {key} 中的“}}”没有配对的“{{”"));
+        }
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('}') else {
+            return Err(format!("{section} {key} 中的“{{”没有配对的“}}”"));
+        };
+        let name = &after[..end];
+        match vars.iter().find(|(k, _)| *k == name) {
+            Some((_, v)) => out.push_str(v),
+            None => {
+                let known: Vec<&str> = vars.iter().map(|(k, _)| *k).collect();
+                return Err(format!("{section} {key} 中的占位符 {{{name}}} 未知；可用：{}", known.join("、")));
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}

@@ -7,6 +7,7 @@
 //! the file and item.
 
 pub mod score;
+pub mod text;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -16,17 +17,30 @@ use serde::Deserialize;
 use crate::problem::{nearest, InputProblem};
 
 /// Read the rubric files a programme lists (relative to its folder): each must assess one
-/// of `levels` and read only measures `available(level)` provides. All problems at once.
+/// of `levels` and read only measures `available(level)` provides; its wording is the
+/// built-in one under the programme's `[rubric_text]` (`wording`) under its own `[text]`.
+/// All problems at once.
 pub fn load_listed(
     dir: &Path,
     display: &str,
     names: &[String],
     levels: &[&str],
     available: impl Fn(&str) -> BTreeSet<String>,
+    wording: &toml::Table,
 ) -> Result<Vec<(String, Rubric)>, Vec<InputProblem>> {
     let file = format!("{display}/programme.toml");
     let mut rubrics = Vec::new();
     let mut problems = Vec::new();
+    // The programme's wording, checked once (named at programme.toml, not at each rubric).
+    let wording = match text::Wording::layered(&[("[rubric_text]", wording)]) {
+        Ok(_) => wording.clone(),
+        Err(m) => {
+            problems.push(
+                InputProblem::file(&file, m).hint("可写的各项及其占位符见 README 的 “The wording of the results”"),
+            );
+            toml::Table::new()
+        }
+    };
     for name in names {
         let shown = format!("{display}/{name}");
         let text = match crate::ingest::confined(dir, name, "rubrics", &file).and_then(|path| {
@@ -64,7 +78,7 @@ pub fn load_listed(
             );
             continue;
         }
-        match parse(&text, &shown, &available(&level)) {
+        match parse_with(&text, &shown, &available(&level), &wording) {
             Ok(r) => rubrics.push((shown, r)),
             Err(p) => problems.extend(p),
         }
@@ -91,16 +105,18 @@ pub struct Rubric {
     /// Findings that take a unit out of the assessment (取消评比资格).
     #[serde(default, rename = "disqualify")]
     pub disqualifications: Vec<Condition>,
+    /// `[text]`: this rubric's own wording of its results, over the programme's (see [`text`]).
+    #[serde(default)]
+    pub text: toml::Table,
+    /// The wording in force: built in, then the programme's `[rubric_text]`, then `[text]`.
+    #[serde(skip)]
+    pub wording: text::Wording,
 }
 
 /// The `assesses` of a rubric's text (the unit level it scores), before it is parsed in
 /// full; None when it is not written.
 pub fn assesses(text: &str) -> Option<String> {
     text.parse::<toml::Table>().ok().and_then(|t| t.get("rubric")?.get("assesses")?.as_str().map(str::to_string))
-}
-
-fn default_count_unit() -> String {
-    "个".into()
 }
 
 /// The rubric's title and totals.
@@ -122,6 +138,17 @@ pub struct Header {
     /// prints it (附件2: “被考核单位：”); none by default.
     #[serde(default)]
     pub form_line: String,
+    /// The last N of the ranking get `bottom_remark` in 备注 (3 for “综合排名后三位的镇（办）
+    /// 纳入不良记录管理”), every unit tied at the cut with them; 0 (default): none.
+    #[serde(default)]
+    pub bottom_n: usize,
+    #[serde(default)]
+    pub bottom_remark: String,
+    /// The first N get `top_remark` (先进单位), ties at the cut included.
+    #[serde(default)]
+    pub top_n: usize,
+    #[serde(default)]
+    pub top_remark: String,
 }
 
 /// A category (考核内容) grouping items.
@@ -133,6 +160,10 @@ pub struct Category {
     /// A bonus category (加分项目) carries no base points.
     #[serde(default)]
     pub bonus: bool,
+    /// The most its items add (a bonus category) or deduct (a penalty category) together:
+    /// “加分项目合计最多加10分”. Only for a category whose items are all bonus or all penalty.
+    #[serde(default)]
+    pub cap: Option<f64>,
 }
 
 /// One row of the assessment table.
@@ -152,6 +183,10 @@ pub struct Item {
     /// 负责考核部门
     #[serde(default)]
     pub department: String,
+    /// The most the item adds (bonus) or deducts (penalty; a base item's deductions):
+    /// “每个先进村加1分，最多加3分”, “每起扣2分，最多扣5分”.
+    #[serde(default)]
+    pub cap: Option<f64>,
     pub rule: Rule,
 }
 
@@ -206,12 +241,27 @@ pub enum Fraction {
     Floor,
 }
 
-/// A count mapped to fixed points.
+/// A band of a value and its points: `at_least` (higher is better: 12场次以上得15分) or
+/// `at_most` (lower is better: 差错率不超过0.5%的得10分), the bound itself inside.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tier {
-    pub at_least: f64,
+    #[serde(default)]
+    pub at_least: Option<f64>,
+    #[serde(default)]
+    pub at_most: Option<f64>,
     pub points: f64,
+}
+
+impl Tier {
+    /// Whether `value` lies in the band (exactly on the bound counts).
+    pub fn holds(&self, value: f64) -> bool {
+        match (self.at_least, self.at_most) {
+            (Some(min), _) => value >= min,
+            (None, Some(max)) => value <= max,
+            (None, None) => false,
+        }
+    }
 }
 
 /// The rule vocabulary (domain.md, "Rule vocabulary").
@@ -222,11 +272,17 @@ pub enum Rule {
     AllOrNothing { metric: String, reason: String },
     /// base − points × count for each counted metric, not below 0 (扣完为止).
     PerIncident { counts: Vec<Condition> },
-    /// base − points × (target − value) / step, summed over metrics, not below 0; plus conditions.
+    /// base − points × (target − value) / step, summed over metrics, not below 0; plus
+    /// conditions. With `ceiling` instead of `target`, lower is better: base − points ×
+    /// (value − ceiling) / step (差错率每超过0.1个百分点扣1分).
     Shortfall {
         metrics: Vec<Measured>,
-        /// In the metrics' unit, e.g. 90 (%).
-        target: f64,
+        /// In the metrics' unit, e.g. 90 (%): a value below it loses points.
+        #[serde(default)]
+        target: Option<f64>,
+        /// A value above it loses points (e.g. 0.5 (%) for an error rate).
+        #[serde(default)]
+        ceiling: Option<f64>,
         /// The metrics' unit as printed in reasons (“水稻承保面87.6%，低于90%”); default %,
         /// e.g. “场” for a count of sessions.
         #[serde(default)]
@@ -255,9 +311,9 @@ pub enum Rule {
         metric: String,
         label: String,
         tiers: Vec<Tier>,
-        /// The count's unit in the reason (宣传培训场次6个): default 个; "%" for a rate.
-        #[serde(default = "default_count_unit")]
-        unit: String,
+        /// The count's unit in the reason (宣传培训场次6个): default `tier_unit` (个); "%" for a rate.
+        #[serde(default)]
+        unit: Option<String>,
     },
     /// The inspector's score, which must lie in [0, base].
     Judged { metric: String },
@@ -291,21 +347,50 @@ impl Rule {
         }
     }
 
+    /// Whether a cap can bound what the rule adds or deducts (tiered, judged and
+    /// all-or-nothing already score at most their base).
+    pub fn can_cap(&self) -> bool {
+        matches!(
+            self,
+            Rule::Bonus { .. }
+                | Rule::Penalty { .. }
+                | Rule::PerIncident { .. }
+                | Rule::Deductions { .. }
+                | Rule::Shortfall { .. }
+        )
+    }
+
     /// Penalty and bonus items carry no base points.
     pub fn has_base(&self) -> bool {
         !matches!(self, Rule::Penalty { .. } | Rule::Bonus { .. })
     }
 }
 
-/// Parse a rubric from text and check it against the metrics the datasets provide.
+/// Parse a rubric from text and check it against the metrics the datasets provide; its
+/// wording is the built-in one under its own `[text]`.
 pub fn parse(text: &str, file: &str, available: &BTreeSet<String>) -> Result<Rubric, Vec<InputProblem>> {
-    let rubric: Rubric = toml::from_str(text).map_err(|e| {
+    parse_with(text, file, available, &toml::Table::new())
+}
+
+/// [`parse`], with a programme's `[rubric_text]` between the built-in wording and the rubric's own.
+pub fn parse_with(
+    text: &str,
+    file: &str,
+    available: &BTreeSet<String>,
+    programme_text: &toml::Table,
+) -> Result<Rubric, Vec<InputProblem>> {
+    let mut rubric: Rubric = toml::from_str(text).map_err(|e| {
         let kinds = e.message().starts_with("unknown variant").then_some(
             "计分规则 kind 可用：all-or-nothing、per-incident、shortfall、deductions、tiered、judged、penalty、bonus",
         );
         vec![crate::problem::toml_problem(file, text, &e, "评分表", kinds)]
     })?;
     let mut problems = Vec::new();
+    match text::Wording::layered(&[("[rubric_text]", programme_text), ("[text]", &rubric.text)]) {
+        Ok(w) => rubric.wording = w,
+        Err(m) => problems
+            .push(InputProblem::file(file, m).hint("可写的各项及其占位符见 README 的 “The wording of the results”")),
+    }
     let mut ids = BTreeSet::new();
     let mut base_sum = 0.0;
     for item in &rubric.items {
@@ -330,6 +415,28 @@ pub fn parse(text: &str, file: &str, available: &BTreeSet<String>) -> Result<Rub
         if !category.bonus {
             base_sum += item.base;
         }
+        match &item.rule {
+            Rule::Shortfall { target, ceiling, .. } if target.is_some() == ceiling.is_some() => problems.push(
+                at("shortfall 要写 target 或 ceiling 中的一个".into())
+                    .hint("target = 90：低于90扣分（参保率）；ceiling = 0.5：超过0.5扣分（差错率）"),
+            ),
+            Rule::Tiered { tiers, .. } if tiers.iter().any(|t| t.at_least.is_some() == t.at_most.is_some()) => problems
+                .push(
+                    at("tiered 的每一档要写 at_least 或 at_most 中的一个".into()).hint(
+                        "at_least = 12：达到12得该档分（越多越好）；at_most = 0.5：不超过0.5得该档分（越少越好）",
+                    ),
+                ),
+            _ => {}
+        }
+        match item.cap {
+            Some(_) if !item.rule.can_cap() => problems.push(
+                at("cap（最多加、扣的分数）只用于 bonus、penalty、per-incident、deductions、shortfall".into())
+                    .hint("tiered、judged、all-or-nothing 的得分本就不超过基本分，删去 cap"),
+            ),
+            Some(cap) if cap.is_nan() || cap <= 0.0 => problems
+                .push(at(format!("cap = {} 应大于0", fmt_points(cap))).hint("写这一项最多加（扣）的分数，如 cap = 3")),
+            _ => {}
+        }
         if let Rule::PerIncident { counts } | Rule::Bonus { counts } = &item.rule {
             for c in counts.iter().filter(|c| c.each.is_none()) {
                 problems.push(at(format!("计分规则的 counts 中“{}”没有写 each", c.metric)).hint(format!(
@@ -348,6 +455,23 @@ pub fn parse(text: &str, file: &str, available: &BTreeSet<String>) -> Result<Rub
             }
         }
     }
+    for c in rubric.categories.iter().filter(|c| c.cap.is_some()) {
+        let rules: Vec<&Rule> = rubric.items.iter().filter(|i| i.category == c.no).map(|i| &i.rule).collect();
+        let all_bonus = rules.iter().all(|r| matches!(r, Rule::Bonus { .. }));
+        let all_penalty = rules.iter().all(|r| matches!(r, Rule::Penalty { .. }));
+        if rules.is_empty() || !(all_bonus || all_penalty) {
+            problems.push(
+                InputProblem::file(
+                    file,
+                    format!("类别{}“{}”：cap 只用于各项都是 bonus 或都是 penalty 的类别", c.no, c.name),
+                )
+                .hint("基本分项目的得分本就不超过基本分；给一项设上限，在该 [[item]] 中写 cap"),
+            );
+        } else if let Some(cap) = c.cap.filter(|cap| cap.is_nan() || *cap <= 0.0) {
+            problems
+                .push(InputProblem::file(file, format!("类别{}“{}”：cap = {} 应大于0", c.no, c.name, fmt_points(cap))));
+        }
+    }
     for d in &rubric.disqualifications {
         if !available.contains(&d.metric) {
             problems.push(InputProblem::file(file, format!("取消评比资格条件：指标“{}”没有任何数据集提供", d.metric)));
@@ -358,6 +482,23 @@ pub fn parse(text: &str, file: &str, available: &BTreeSet<String>) -> Result<Rub
             InputProblem::file(file, format!("[rubric] form_line = \"{}\" 中不能有占位符", rubric.rubric.form_line))
                 .hint("照原样印在空白表上方的一行字，如“被考核单位：”"),
         );
+    }
+    let h = &rubric.rubric;
+    for (n, remark, key, example) in
+        [(h.bottom_n, &h.bottom_remark, "bottom", "纳入不良记录管理"), (h.top_n, &h.top_remark, "top", "评为先进单位")]
+    {
+        if n > 0 && remark.trim().is_empty() {
+            problems.push(
+                InputProblem::file(file, format!("[rubric] {key}_n = {n}，但没有写 {key}_remark（这{n}个单位的备注）"))
+                    .hint(format!("在 [rubric] 中写 {key}_remark = \"{example}\"")),
+            );
+        }
+        if n > 0 && !rubric.grades.is_empty() {
+            problems.push(
+                InputProblem::file(file, format!("[rubric] {key}_n = {n}：这张评分表评等级（[[grade]]），不排名"))
+                    .hint(format!("删去 {key}_n 和 {key}_remark，或删去 [[grade]] 改为排名")),
+            );
+        }
     }
     if (base_sum - rubric.rubric.total).abs() > 1e-9 {
         problems.push(

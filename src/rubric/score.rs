@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::text::{fill, Wording};
 use super::{fmt_points, Condition, Fraction, Grade, Item, Rubric, Rule};
 
 /// A unit's metrics by name; true/false findings are 1/0; NaN = not applicable (a
@@ -60,6 +61,7 @@ struct Ctx<'a> {
     unit: &'a str,
     item: &'a Item,
     metrics: &'a Metrics,
+    w: &'a Wording,
 }
 
 impl Ctx<'_> {
@@ -81,7 +83,7 @@ impl Ctx<'_> {
     }
 
     /// Points a condition costs (or earns), with its reason; None when it did not happen.
-    fn condition(&self, c: &Condition, verb: &str) -> Result<Option<(f64, String)>, ScoreError> {
+    fn condition(&self, c: &Condition, added: bool) -> Result<Option<(f64, String)>, ScoreError> {
         let v = self.get(&c.metric)?;
         if v <= 0.0 {
             return Ok(None);
@@ -95,43 +97,62 @@ impl Ctx<'_> {
                 value: fmt_points(v),
             });
         }
+        let w = self.w;
         Ok(Some(if c.each == Some(true) {
             let p = clean(c.points * v);
-            let unit = c.unit.as_deref().unwrap_or("项");
-            (p, format!("{}{}{unit}，{verb}{}分", c.reason, fmt_points(v), fmt_points(p)))
+            let unit = c.unit.clone().unwrap_or_else(|| w.count_unit.clone());
+            let vars =
+                [("reason", c.reason.clone()), ("count", fmt_points(v)), ("unit", unit), ("points", fmt_points(p))];
+            (p, fill(if added { &w.added_each } else { &w.deducted_each }, &vars))
         } else {
-            (c.points, format!("{}，{verb}{}分", c.reason, fmt_points(c.points)))
+            let vars = [("reason", c.reason.clone()), ("points", fmt_points(c.points))];
+            (c.points, fill(if added { &w.added_once } else { &w.deducted_once }, &vars))
         }))
     }
 }
 
-/// Score one item.
+/// Score one item, in the built-in wording.
 pub fn score_item(unit: &str, item: &Item, metrics: &Metrics) -> Result<ItemScore, ScoreError> {
-    let cx = Ctx { unit, item, metrics };
+    score_item_in(Wording::bundled(), unit, item, metrics)
+}
+
+/// Score one item, its reasons in wording `w` (a rubric's [`Rubric::wording`]).
+pub fn score_item_in(w: &Wording, unit: &str, item: &Item, metrics: &Metrics) -> Result<ItemScore, ScoreError> {
+    let cx = Ctx { unit, item, metrics, w };
     let base = item.base;
     let mut reasons = Vec::new();
     let mut lost = 0.0;
+    // What an item deducts or adds, bounded by its cap (“最多扣5分”), the cap said in the reasons.
+    let capped = |taken: f64, added: bool, reasons: &mut Vec<String>| match item.cap {
+        Some(cap) if clean(taken) > cap => {
+            reasons
+                .push(fill(if added { &w.item_cap_added } else { &w.item_cap_deducted }, &[("cap", fmt_points(cap))]));
+            cap
+        }
+        _ => taken,
+    };
     let points = match &item.rule {
         Rule::AllOrNothing { metric, reason } => {
             if cx.get(metric)? > 0.0 {
                 base
             } else {
-                reasons.push(format!("{reason}，扣{}分", fmt_points(base)));
+                reasons.push(fill(&w.deducted_once, &[("reason", reason.clone()), ("points", fmt_points(base))]));
                 0.0
             }
         }
         Rule::PerIncident { counts } => {
             for c in counts {
-                if let Some((p, why)) = cx.condition(c, "扣")? {
+                if let Some((p, why)) = cx.condition(c, false)? {
                     lost += p;
                     reasons.push(why);
                 }
             }
-            base - lost
+            base - capped(lost, false, &mut reasons)
         }
         Rule::Shortfall {
             metrics: measured,
             target,
+            ceiling,
             unit: metric_unit,
             points,
             step,
@@ -154,10 +175,16 @@ pub fn score_item(unit: &str, item: &Item, metrics: &Metrics) -> Result<ItemScor
             for m in measured {
                 // NaN: not applicable here (a crop the county does not grow).
                 let v = cx.get_or_na(&m.metric)?;
-                if v.is_nan() || v >= *target {
+                // Below a target, or above a ceiling (checked when the rubric was read: one of them).
+                let (gap, limit, wording, side) = match (target, ceiling) {
+                    (Some(t), _) => (t - v, *t, &w.below_target, "target"),
+                    (None, Some(c)) => (v - c, *c, &w.above_ceiling, "ceiling"),
+                    (None, None) => continue,
+                };
+                if v.is_nan() || gap <= 0.0 {
                     continue;
                 }
-                let steps = clean((target - v) / step);
+                let steps = clean(gap / step);
                 let steps = match fraction {
                     Fraction::Exact => steps,
                     Fraction::Ceil => steps.ceil(),
@@ -167,48 +194,53 @@ pub fn score_item(unit: &str, item: &Item, metrics: &Metrics) -> Result<ItemScor
                 // adding up the reasons gets the score.
                 let d = (clean(steps * points) * 100.0).round() / 100.0;
                 lost += d;
-                let unit = metric_unit.as_deref().unwrap_or("%");
-                reasons.push(format!(
-                    "{}{}{unit}，低于{}{unit}，扣{}分",
-                    m.label,
-                    fmt_points(v),
-                    fmt_points(*target),
-                    fmt_points(d)
-                ));
+                let unit = metric_unit.clone().unwrap_or_else(|| w.shortfall_unit.clone());
+                let vars = [
+                    ("label", m.label.clone()),
+                    ("value", fmt_points(v)),
+                    ("unit", unit),
+                    (side, fmt_points(limit)),
+                    ("points", fmt_points(d)),
+                ];
+                reasons.push(fill(wording, &vars));
             }
             for c in conditions {
-                if let Some((p, why)) = cx.condition(c, "扣")? {
+                if let Some((p, why)) = cx.condition(c, false)? {
                     lost += p;
                     reasons.push(why);
                 }
             }
-            base - lost
+            base - capped(lost, false, &mut reasons)
         }
         Rule::Deductions { conditions, zero_if } => {
             let mut zeroed = false;
             for z in zero_if {
                 if cx.get(&z.metric)? > 0.0 {
                     zeroed = true;
-                    reasons.push(format!("{}，不得分", z.reason));
+                    reasons.push(fill(&w.zeroed, &[("reason", z.reason.clone())]));
                 }
             }
             if zeroed {
                 0.0
             } else {
                 for c in conditions {
-                    if let Some((p, why)) = cx.condition(c, "扣")? {
+                    if let Some((p, why)) = cx.condition(c, false)? {
                         lost += p;
                         reasons.push(why);
                     }
                 }
-                base - lost
+                base - capped(lost, false, &mut reasons)
             }
         }
         Rule::Tiered { metric, label, tiers, unit } => {
             let n = cx.get(metric)?;
-            let p = tiers.iter().filter(|t| n >= t.at_least).map(|t| t.points).fold(0.0, f64::max);
+            // The best band the value lies in, whichever way the bands run.
+            let p = tiers.iter().filter(|t| t.holds(n)).map(|t| t.points).fold(0.0, f64::max);
             if p < base {
-                reasons.push(format!("{label}{}{unit}，得{}分", fmt_points(n), fmt_points(p)));
+                let unit = unit.clone().unwrap_or_else(|| w.tier_unit.clone());
+                let vars =
+                    [("label", label.clone()), ("value", fmt_points(n)), ("unit", unit), ("points", fmt_points(p))];
+                reasons.push(fill(&w.tier_reason, &vars));
             }
             p
         }
@@ -223,34 +255,35 @@ pub fn score_item(unit: &str, item: &Item, metrics: &Metrics) -> Result<ItemScor
                 });
             }
             if v < base {
-                reasons.push(format!("检查评分{}分，扣{}分", fmt_points(v), fmt_points(clean(base - v))));
+                reasons
+                    .push(fill(&w.judged_reason, &[("score", fmt_points(v)), ("points", fmt_points(clean(base - v)))]));
             }
             v
         }
         Rule::Penalty { conditions } => {
             for c in conditions {
-                if let Some((p, why)) = cx.condition(c, "扣")? {
+                if let Some((p, why)) = cx.condition(c, false)? {
                     lost += p;
                     reasons.push(why);
                 }
             }
-            -lost
+            -capped(lost, false, &mut reasons)
         }
         Rule::Bonus { counts } => {
             let mut gained = 0.0;
             for c in counts {
-                if let Some((p, why)) = cx.condition(c, "加")? {
+                if let Some((p, why)) = cx.condition(c, true)? {
                     gained += p;
                     reasons.push(why);
                 }
             }
-            gained
+            capped(gained, true, &mut reasons)
         }
     };
     let mut points = clean(points);
     if item.rule.has_base() && points < 0.0 {
         points = 0.0;
-        reasons.push("扣完为止".into());
+        reasons.push(w.floored.clone());
     }
     Ok(ItemScore { id: item.id.clone(), points, reasons })
 }
@@ -267,13 +300,35 @@ pub fn score_unit(rubric: &Rubric, unit: &str, metrics: &Metrics) -> Result<Unit
         disqualified: None,
     };
     for item in &rubric.items {
-        let s = score_item(unit, item, metrics)?;
+        out.items.push(score_item_in(&rubric.wording, unit, item, metrics)?);
+    }
+    // A category's cap (加分项目合计最多加10分): its items count in order until the cap is
+    // reached, so the points printed beside them add up to what the total takes.
+    for c in rubric.categories.iter() {
+        let Some(cap) = c.cap else { continue };
+        let mut taken = 0.0;
+        for (item, s) in rubric.items.iter().zip(out.items.iter_mut()).filter(|(i, _)| i.category == c.no) {
+            let w = &rubric.wording;
+            let (wording, sign) = if matches!(item.rule, Rule::Bonus { .. }) {
+                (&w.category_cap_added, 1.0)
+            } else {
+                (&w.category_cap_deducted, -1.0)
+            };
+            let p = s.points.abs();
+            let room = clean((cap - taken).max(0.0));
+            if p > room {
+                s.points = if room > 0.0 { clean(sign * room) } else { 0.0 };
+                s.reasons.push(fill(wording, &[("category", c.name.clone()), ("cap", fmt_points(cap))]));
+            }
+            taken = clean(taken + s.points.abs());
+        }
+    }
+    for (item, s) in rubric.items.iter().zip(&out.items) {
         match item.rule {
             Rule::Penalty { .. } => out.penalty += -s.points,
             Rule::Bonus { .. } => out.bonus += s.points,
             _ => out.base_points += s.points,
         }
-        out.items.push(s);
     }
     out.base_points = clean(out.base_points);
     out.penalty = clean(out.penalty);

@@ -72,13 +72,17 @@ fn langao_measures_are_what_the_data_files_say() {
 }
 
 /// 滔河镇 by hand, item by item, from its measures (参保率 92.3, 知晓率 86, 30日内结案率
-/// 78.72, 2 verified complaints, 6 sessions, archive score 7, reported on time, 3 open claims):
+/// 78.72, 2 verified complaints, 6 sessions, archive score 7, reported on time, 3 open claims,
+/// no 进村宣讲):
 ///   1.1 95 − 92.3 = 2.7 points short, 不足1个百分点按1个计 → 3 × 2 = 6 off → 24
 ///   1.2 (90 − 86) / 2 × 1 = 2 off → 8
 ///   2.1 (90 − 78.72) / 5 × 2 = 4.512 off → 15.488 (shown 15.49)
 ///   2.2 2 × 2 = 4 off → 6;  3.1 6 sessions → the 4–7 tier → 5;  4.1 judged 7;  4.2 → 5
-///   5.1 penalty 3 × 0.5 = 1.5
-///   base items 70.488, total 68.988 → 68.99; 11th of 12.
+///   5.1 penalty 3 × 0.5 = 1.5;  6.1 bonus 0
+///   base items 70.488, total 68.988 → 68.99; 11th of 12, so among the last three.
+/// The bonus 6.1 (0.5 per 进村宣讲, 最多加2分): 佐龙镇's 5 talks earn 2.5, capped at 2; 大道河镇's
+/// 4 earn exactly 2. 石门镇 100 + 2 = 102 is first; 佐龙镇 99 − 0.5 + 2 and 南宫山镇 99.5 + 1
+/// tie at 100.5, second.
 #[test]
 fn langao_scores_and_ranking_are_a_hand_count() {
     let dir = bundled().join(LANGAO);
@@ -95,21 +99,51 @@ fn langao_scores_and_ranking_are_a_hand_count() {
             ("3.1", "5"),
             ("4.1", "7"),
             ("4.2", "5"),
-            ("5.1", "-1.5")
+            ("5.1", "-1.5"),
+            ("6.1", "0")
         ]
     );
     let reason = |id: &str| items.iter().find(|r| r[0] == "滔河镇" && r[1] == id).unwrap()[5].clone();
     assert_eq!(reason("1.1"), "参保率92.3%，低于95%，扣6分");
     assert_eq!(reason("2.1"), "30日内结案率78.72%，低于90%，扣4.51分");
     assert_eq!(reason("5.1"), "年末未结理赔案件3项，扣1.5分");
+    let bonus = |town: &str| {
+        let r = items.iter().find(|r| r[0] == town && r[1] == "6.1").unwrap();
+        (r[4].clone(), r[5].clone())
+    };
+    assert_eq!(bonus("佐龙镇"), ("2".to_string(), "进村宣讲5场，加2.5分；最多加2分".to_string()));
+    assert_eq!(bonus("大道河镇"), ("2".to_string(), "进村宣讲4场，加2分".to_string()));
+    assert_eq!(bonus("孟石岭镇"), ("1.5".to_string(), "进村宣讲3场，加1.5分".to_string()));
     let ranking = read_csv(&dir.join("csv/ranking.csv"));
     assert_eq!(ranking[0], ["名次", "镇（办）", "基本项得分", "加分", "扣分", "总分", "备注"]);
     let row = ranking.iter().find(|r| r[1] == "滔河镇").unwrap();
     assert_eq!(row[..6], ["11", "滔河镇", "70.49", "0", "1.5", "68.99"]);
-    // 城关镇 and 南宫山镇 tie at 99.5: both second, and nobody third.
-    let ranks: Vec<&str> = ranking[1..].iter().map(|r| r[0].as_str()).collect();
-    assert_eq!(ranks, ["1", "2", "2", "4", "5", "6", "7", "8", "9", "10", "11", "12"]);
+    // 佐龙镇 and 南宫山镇 tie at 100.5: both second, and nobody third.
+    let order: Vec<(&str, &str, &str)> =
+        ranking[1..].iter().map(|r| (r[0].as_str(), r[1].as_str(), r[5].as_str())).collect();
+    assert_eq!(
+        order,
+        [
+            ("1", "石门镇", "102"),
+            ("2", "佐龙镇", "100.5"),
+            ("2", "南宫山镇", "100.5"),
+            ("4", "城关镇", "100"),
+            ("5", "蔺河镇", "99.5"),
+            ("6", "大道河镇", "95"),
+            ("7", "孟石岭镇", "93.38"),
+            ("8", "官元镇", "92.5"),
+            ("9", "民主镇", "81.9"),
+            ("10", "堰门镇", "76.45"),
+            ("11", "滔河镇", "68.99"),
+            ("12", "四季镇", "53.44"),
+        ]
+    );
     assert_eq!(cell(&ranking, "南宫山镇", "备注"), "并列");
+    // The last three are put on the bad-record list; the ninth is not.
+    for town in ["堰门镇", "滔河镇", "四季镇"] {
+        assert_eq!(cell(&ranking, town, "备注"), "纳入不良记录管理", "{town}");
+    }
+    assert_eq!(cell(&ranking, "民主镇", "备注"), "");
     // One score sheet per town, in unit order, and the form and ranking as declared.
     let pdfs: Vec<String> = all_files(&dir)
         .iter()
@@ -119,8 +153,13 @@ fn langao_scores_and_ranking_are_a_hand_count() {
     assert_eq!(pdfs.len(), 14);
     assert!(pdfs.contains(&"score-sheet/03-滔河镇.pdf".to_string()), "{pdfs:?}");
     let sheet = crate::common::pdf_text(&dir.join("score-sheet/03-滔河镇.pdf"));
-    for needle in ["被考核单位：滔河镇（2016年度）", "总分68.99分", "排名第11名", "参保率92.3%，低于95%，扣6分"]
-    {
+    for needle in [
+        "被考核单位：滔河镇（2016年度）",
+        "总分68.99分",
+        "排名第11名",
+        "参保率92.3%，低于95%，扣6分",
+        "排名后3位：纳入不良记录管理",
+    ] {
         assert!(sheet.contains(needle), "{needle} not in the score sheet: {sheet}");
     }
     // The three open claims behind item 5.1 are listed with file and row; so is 民主镇's late report.

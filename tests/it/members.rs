@@ -238,8 +238,12 @@ fn pingli_scores_are_a_hand_count() {
     assert_eq!((of("1.2")[points].as_str(), of("1.2")[reason].as_str()), ("10.65", "参保率40.65%，低于50%，扣9.35分"));
     assert_eq!((of("2.1")[points].as_str(), of("2.1")[reason].as_str()), ("17.3", "逾期缴费27人，扣2.7分"));
     let ranking = read_csv(&out.join("csv/ranking.csv"));
-    assert_eq!(ranking.last().unwrap()[..6], ["11", "八仙镇", "49.95", "0", "0", "49.95"]);
+    assert_eq!(ranking.last().unwrap()[..7], ["11", "八仙镇", "49.95", "0", "0", "49.95", "纳入不良记录管理"]);
     assert_eq!(ranking[1][..2], ["1", "三阳镇"]);
+    // The bottom three (no tie at the cut here) are put on record; the 8th is not.
+    let remarks: Vec<(&str, &str)> = ranking[1..].iter().map(|r| (r[1].as_str(), r[6].as_str())).collect();
+    let on_record: Vec<&str> = remarks.iter().filter(|(_, m)| *m == "纳入不良记录管理").map(|(t, _)| *t).collect();
+    assert_eq!(on_record, ["洛河镇", "兴隆镇", "八仙镇"]);
 }
 
 #[test]

@@ -129,3 +129,39 @@ fn without_declarations_every_view_is_published_under_its_default_name() {
         assert!(same, "{rel} differs from the bundled run's");
     }
 }
+
+/// Views and templates are named for what they are (`ranking-towns`, template `ranking`);
+/// the names they had after 南通's levels (`county-ranking-towns`, `county-ranking`) still
+/// work and publish the same bytes, and a table declared by its old name without `file`
+/// keeps that name.
+#[test]
+fn the_former_view_and_template_names_are_still_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, toml) = bundled_copy(dir.path(), "langao-2016-towns");
+    let declared = std::fs::read_to_string(&toml).unwrap();
+    assert!(declared.contains("view = \"ranking-towns\"") && declared.contains("template = \"ranking\""));
+    let former = declared
+        .replace(
+            "[[table]]\nview = \"ranking-towns\"\nfile = \"ranking\"",
+            "[[table]]\nview = \"county-ranking-towns\"",
+        )
+        .replace("view = \"ranking-towns\"", "view = \"county-ranking-towns\"")
+        .replace("template = \"ranking\"", "template = \"county-ranking\"");
+    std::fs::write(&toml, former).unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let ours = dir.path().join("out/langao-2016-towns");
+    let bundled_out = bundled().join("langao-2016-towns");
+    for rel in ["ranking.pdf", "score-sheet/03-滔河镇.pdf"] {
+        let same = std::fs::read(ours.join(rel)).unwrap() == std::fs::read(bundled_out.join(rel)).unwrap();
+        assert!(same, "{rel} differs from the bundled run's");
+    }
+    assert_eq!(
+        std::fs::read(ours.join("csv/county-ranking-towns.csv")).unwrap(),
+        std::fs::read(bundled_out.join("csv/ranking.csv")).unwrap()
+    );
+    assert!(!ours.join("csv/ranking.csv").exists());
+    // The manifest names the document by the template as declared.
+    let manifest = std::fs::read_to_string(ours.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"county-ranking\""), "{manifest}");
+}

@@ -455,3 +455,295 @@ fn counts_must_say_whether_each_one_counts() {
     // A yes/no finding (1) is what a condition without each is for.
     assert!(score_item("老城办", &r.items[0], &metrics(&[("late", 1.0)])).is_ok());
 }
+
+/// A town rubric with caps: an item's own cap on its deductions (1.1), a capped bonus
+/// (2.1, “每个先进村加1分，最多加3分”), a bonus category capped as a whole (2: 最多加5分)
+/// and a capped penalty (3.1).
+const CAPPED: &str = r#"[rubric]
+id = "towns"
+assesses = "town"
+label = "附件1"
+title = "镇（办）综合考核细则"
+unit = "镇（办）"
+total = 10
+[[category]]
+no = 1
+name = "群众满意"
+[[category]]
+no = 2
+name = "加分项目"
+bonus = true
+cap = 5
+[[category]]
+no = 3
+name = "扣分项目"
+[[item]]
+id = "1.1"
+category = 1
+indicator = "无经查属实的投诉。"
+base = 10
+method = "每起扣2分，最多扣5分。"
+cap = 5
+rule = { kind = "per-incident", counts = [{ metric = "complaints", points = 2, each = true, unit = "起", reason = "经查属实的投诉" }] }
+[[item]]
+id = "2.1"
+category = 2
+indicator = "创建农村保险先进村。"
+method = "每个先进村加1分，最多加3分。"
+cap = 3
+rule = { kind = "bonus", counts = [{ metric = "advanced_villages", points = 1, each = true, unit = "个", reason = "先进村" }] }
+[[item]]
+id = "2.2"
+category = 2
+indicator = "在市级以上会议交流经验。"
+method = "每次加2分。"
+rule = { kind = "bonus", counts = [{ metric = "talks", points = 2, each = true, unit = "次", reason = "市级以上经验交流" }] }
+[[item]]
+id = "3.1"
+category = 3
+indicator = "年末仍有未结理赔案件。"
+method = "每件扣0.5分，最多扣2分。"
+cap = 2
+rule = { kind = "penalty", conditions = [{ metric = "claims_open", points = 0.5, each = true, unit = "件", reason = "年末未结理赔案件" }] }
+"#;
+
+fn capped_rubric(text: &str) -> Result<Rubric, Vec<kaohe::problem::InputProblem>> {
+    let available = ["complaints", "advanced_villages", "talks", "claims_open"].iter().map(|m| m.to_string()).collect();
+    parse(text, "towns.toml", &available)
+}
+
+/// Over every cap: 4 complaints cost 8, capped at 5 → 5; 5 先进村 earn 5, capped at 3;
+/// 2 talks earn 4, but the category has 5 − 3 = 2 left → 2; 6 open claims cost 3, capped
+/// at 2. Total 5 + (3 + 2) − 2 = 8, and each capped reason says its cap.
+#[test]
+fn a_capped_item_and_category_never_print_more_than_the_cap() {
+    let r = capped_rubric(CAPPED).unwrap();
+    let m = metrics(&[("complaints", 4.0), ("advanced_villages", 5.0), ("talks", 2.0), ("claims_open", 6.0)]);
+    let s = score_unit(&r, "城关镇", &m).unwrap();
+    let got: Vec<(f64, String)> = s.items.iter().map(|i| (i.points, i.reasons.join("；"))).collect();
+    assert_eq!(
+        got,
+        [
+            (5.0, "经查属实的投诉4起，扣8分；最多扣5分".to_string()),
+            (3.0, "先进村5个，加5分；最多加3分".to_string()),
+            (2.0, "市级以上经验交流2次，加4分；加分项目合计最多加5分".to_string()),
+            (-2.0, "年末未结理赔案件6件，扣3分；最多扣2分".to_string()),
+        ]
+    );
+    assert_eq!((s.base_points, s.bonus, s.penalty, s.total), (5.0, 5.0, 2.0, 8.0));
+}
+
+/// Exactly at every cap nothing is cut and no cap is mentioned: 3 先进村 → +3; 1 talk → +2
+/// (3 + 2 = the category's 5); 4 open claims → −2; no complaint → 10. Total 10 + 5 − 2 = 13.
+#[test]
+fn a_cap_reached_exactly_takes_all_of_it() {
+    let r = capped_rubric(CAPPED).unwrap();
+    let m = metrics(&[("complaints", 0.0), ("advanced_villages", 3.0), ("talks", 1.0), ("claims_open", 4.0)]);
+    let s = score_unit(&r, "佐龙镇", &m).unwrap();
+    let got: Vec<(f64, String)> = s.items.iter().map(|i| (i.points, i.reasons.join("；"))).collect();
+    assert_eq!(
+        got,
+        [
+            (10.0, String::new()),
+            (3.0, "先进村3个，加3分".to_string()),
+            (2.0, "市级以上经验交流1次，加2分".to_string()),
+            (-2.0, "年末未结理赔案件4件，扣2分".to_string()),
+        ]
+    );
+    assert_eq!(s.total, 13.0);
+}
+
+#[test]
+fn a_cap_where_it_cannot_bound_anything_is_refused() {
+    let on_base_category = CAPPED.replacen("name = \"群众满意\"", "name = \"群众满意\"\ncap = 4", 1);
+    let e = capped_rubric(&on_base_category).unwrap_err();
+    assert_eq!(
+        e.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+        ["towns.toml：类别1“群众满意”：cap 只用于各项都是 bonus 或都是 penalty 的类别\n  提示：基本分项目的得分本就不超过基本分；给一项设上限，在该 [[item]] 中写 cap"]
+    );
+}
+
+/// Lower is better, both ways: an error rate scored in bands (不超过0.5%得10分, 不超过1%得6分)
+/// and as a shortfall above a ceiling (每超过0.1个百分点扣1分，不足0.1按0.1计).
+const LOWER: &str = r#"[rubric]
+id = "towns"
+assesses = "town"
+label = "附件1"
+title = "考核细则"
+unit = "镇（办）"
+total = 20
+[[category]]
+no = 1
+name = "业务质量"
+[[item]]
+id = "1.1"
+category = 1
+indicator = "参保信息差错率不超过0.5%。"
+base = 10
+method = "差错率不超过0.5%的得10分，不超过1%的得6分，超过1%的不得分。"
+rule = { kind = "tiered", metric = "error_rate", label = "差错率", unit = "%", tiers = [{ at_most = 0.5, points = 10 }, { at_most = 1, points = 6 }] }
+[[item]]
+id = "1.2"
+category = 1
+indicator = "理赔差错率不超过0.5%。"
+base = 10
+method = "差错率不超过0.5%的得满分，每超过0.1个百分点（不足0.1按0.1计）扣1分。"
+rule = { kind = "shortfall", metrics = [{ metric = "claim_errors", label = "理赔差错率" }], ceiling = 0.5, points = 1, step = 0.1, fraction = "ceil" }
+"#;
+
+fn lower(pairs: &[(&str, f64)]) -> Vec<(f64, String)> {
+    let available = ["error_rate", "claim_errors"].iter().map(|m| m.to_string()).collect();
+    let r = parse(LOWER, "towns.toml", &available).unwrap();
+    let s = score_unit(&r, "城关镇", &metrics(pairs)).unwrap();
+    s.items.iter().map(|i| (i.points, i.reasons.join("；"))).collect()
+}
+
+#[test]
+fn lower_is_better_tiers_and_a_ceiling_score_by_hand() {
+    // Exactly on the bounds: 0.5 is inside the 10-point band; 0.5 is not above the ceiling.
+    assert_eq!(lower(&[("error_rate", 0.5), ("claim_errors", 0.5)]), [(10.0, String::new()), (10.0, String::new())]);
+    // 1 is the 6-point band's bound; 0.6 is 0.1 over → 1 step → 9.
+    assert_eq!(
+        lower(&[("error_rate", 1.0), ("claim_errors", 0.6)]),
+        [(6.0, "差错率1%，得6分".to_string()), (9.0, "理赔差错率0.6%，超过0.5%，扣1分".to_string())]
+    );
+    // 1.2 lies in no band → 0; 0.83 is 0.33 over, counted as 0.4 → 4 steps → 6.
+    assert_eq!(
+        lower(&[("error_rate", 1.2), ("claim_errors", 0.83)]),
+        [(0.0, "差错率1.2%，得0分".to_string()), (6.0, "理赔差错率0.83%，超过0.5%，扣4分".to_string())]
+    );
+    // 2.1 over: 16 steps → 10 − 16 → 0, 扣完为止.
+    assert_eq!(
+        lower(&[("error_rate", 0.1), ("claim_errors", 2.1)])[1],
+        (0.0, "理赔差错率2.1%，超过0.5%，扣16分；扣完为止".to_string())
+    );
+}
+
+#[test]
+fn a_shortfall_with_both_a_target_and_a_ceiling_is_refused() {
+    let available = ["error_rate", "claim_errors"].iter().map(|m| m.to_string()).collect();
+    let e =
+        parse(&LOWER.replace("ceiling = 0.5,", "ceiling = 0.5, target = 1,"), "towns.toml", &available).unwrap_err();
+    assert_eq!(
+        e.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+        ["towns.toml：第1.2项：shortfall 要写 target 或 ceiling 中的一个\n  提示：target = 90：低于90扣分（参保率）；ceiling = 0.5：超过0.5扣分（差错率）"]
+    );
+}
+
+/// The bottom-N remark of a rubric's ranking, by the one ranking rule: six towns at 95,
+/// 90, 80, 80, 70, 70 rank 1, 2, 3, 3, 5, 5; the third-lowest total is 80, so the bottom
+/// three are the four towns at 80 and 70 (both 80s tied at the cut); top 1 is 甲镇 alone.
+#[test]
+fn the_bottom_n_remark_takes_every_town_tied_at_the_cut() {
+    let text = r#"[rubric]
+id = "towns"
+assesses = "town"
+label = "附件1"
+title = "考核细则"
+unit = "镇（办）"
+total = 100
+bottom_n = 3
+bottom_remark = "纳入不良记录管理"
+top_n = 1
+top_remark = "评为先进单位"
+[[category]]
+no = 1
+name = "综合"
+[[item]]
+id = "1"
+category = 1
+indicator = "综合评分"
+base = 100
+method = "督查组评分"
+rule = { kind = "judged", metric = "score" }
+"#;
+    let available = ["score".to_string()].into_iter().collect();
+    let rubrics = vec![("towns.toml".to_string(), parse(text, "towns.toml", &available).unwrap())];
+    let towns = [("甲镇", 95.0), ("乙镇", 90.0), ("丙镇", 80.0), ("丁镇", 80.0), ("戊镇", 70.0), ("己镇", 70.0)];
+    let units = towns
+        .iter()
+        .map(|(name, score)| kaohe::assess::Unit {
+            keys: vec![name.to_string()],
+            values: metrics(&[("score", *score)]),
+        })
+        .collect();
+    let input = kaohe::assess::Input {
+        rubrics: &rubrics,
+        key_columns: [("town".to_string(), vec!["镇（办）".to_string()])].into_iter().collect(),
+        units: [("town".to_string(), units)].into_iter().collect(),
+        last_year: Default::default(),
+        sources: Default::default(),
+    };
+    let results = kaohe::assess::assess(&input).unwrap();
+    let table = results[0].ranking_table();
+    let rows: Vec<(String, String, String)> =
+        table.rows.iter().map(|r| (r[0].text(), r[1].text(), r[6].text())).collect();
+    let want = [
+        ("1", "甲镇", "评为先进单位"),
+        ("2", "乙镇", ""),
+        ("3", "丙镇", "并列；纳入不良记录管理"),
+        ("3", "丁镇", "并列；纳入不良记录管理"),
+        ("5", "戊镇", "并列；纳入不良记录管理"),
+        ("5", "己镇", "并列；纳入不良记录管理"),
+    ];
+    assert_eq!(rows, want.map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())));
+    // The score sheet says it too.
+    let sheet = results[0].sheet_payload(2, 2016);
+    assert_eq!(sheet["remarks"], serde_json::json!(["排名后3位：纳入不良记录管理"]));
+    assert_eq!(sheet["summary"], "基本项得分80分，加分0分，扣分0分，总分80分，排名第3名（并列）");
+}
+
+/// The results' wording is data: the built-in file, under a programme's [rubric_text],
+/// under the rubric's own [text]. Over its cap, 先进村 reads as the rubric words it; 扣完为止
+/// as the programme does; the ranking's headers are the programme's.
+#[test]
+fn wording_is_data_per_programme_and_per_rubric() {
+    let programme: toml::Table = r#"
+floored = "扣至0分为止"
+item_cap_added = "已达上限{cap}分"
+ranking_columns = ["位次", "{unit}", "基本分", "加分", "扣分", "总分", "说明"]
+"#
+    .parse()
+    .unwrap();
+    let own = format!("{CAPPED}[text]\nitem_cap_added = \"超过上限，按{{cap}}分计\"\n");
+    let available: BTreeSet<String> =
+        ["complaints", "advanced_villages", "talks", "claims_open"].iter().map(|m| m.to_string()).collect();
+    let r = kaohe::rubric::parse_with(&own, "towns.toml", &available, &programme).unwrap();
+    let m = metrics(&[("complaints", 6.0), ("advanced_villages", 5.0), ("talks", 0.0), ("claims_open", 0.0)]);
+    let s = score_unit(&r, "城关镇", &m).unwrap();
+    // 1.1: 6 complaints cost 12, capped at 5 → 5 (the built-in cap wording: nobody reworded it).
+    assert_eq!(s.items[0].reasons, ["经查属实的投诉6起，扣12分", "最多扣5分"]);
+    assert_eq!(s.items[1].reasons, ["先进村5个，加5分", "超过上限，按3分计"]);
+    // Without its own [text], the programme's wording.
+    let plain = kaohe::rubric::parse_with(CAPPED, "towns.toml", &available, &programme).unwrap();
+    assert_eq!(score_unit(&plain, "城关镇", &m).unwrap().items[1].reasons, ["先进村5个，加5分", "已达上限3分"]);
+    let rubrics = vec![("towns.toml".to_string(), r)];
+    let input = kaohe::assess::Input {
+        rubrics: &rubrics,
+        key_columns: [("town".to_string(), vec!["镇（办）".to_string()])].into_iter().collect(),
+        units: [("town".to_string(), vec![kaohe::assess::Unit { keys: vec!["城关镇".into()], values: m }])]
+            .into_iter()
+            .collect(),
+        last_year: Default::default(),
+        sources: Default::default(),
+    };
+    let results = kaohe::assess::assess(&input).unwrap();
+    assert_eq!(results[0].ranking_table().columns, ["位次", "镇（办）", "基本分", "加分", "扣分", "总分", "说明"]);
+    // A key kaohe does not know, and a placeholder the key does not take, are refused.
+    let e = |text: &str| {
+        let t: toml::Table = text.parse().unwrap();
+        kaohe::rubric::parse_with(CAPPED, "towns.toml", &available, &t)
+            .unwrap_err()
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        e("florred = \"扣完\""),
+        ["towns.toml：[rubric_text] 中未知的配置项“florred”；是否应为“floored”？\n  提示：可写的各项及其占位符见 README 的 “The wording of the results”"]
+    );
+    assert_eq!(
+        e("zeroed = \"{reason}，得{points}分\""),
+        ["towns.toml：[rubric_text] zeroed 中的占位符 {points} 未知；可用：reason\n  提示：可写的各项及其占位符见 README 的 “The wording of the results”"]
+    );
+}
