@@ -120,6 +120,11 @@ impl RawTable {
     }
 }
 
+/// What to do with a file that holds nothing.
+const EMPTY_HINT: &str = "重新保存或重新导出该文件";
+/// What to do when the system will not let kaohe read a file.
+const IO_HINT: &str = "确认文件没有被其他程序占用、有读取权限后重新运行";
+
 /// The largest cell kaohe reads: Excel's own limit is 32,767 characters (×3 bytes in UTF-8).
 pub const MAX_CELL_BYTES: usize = 32_767 * 3;
 /// The longest line of a CSV file: a real record is a few hundred bytes; a 200 MB line
@@ -132,7 +137,8 @@ pub const HEAD_ROWS: usize = 10;
 pub fn read_table(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     let table = read_table_or_header(path, display)?;
     if table.is_empty() {
-        return Err(InputProblem::file(display, "文件只有表头，没有数据行"));
+        return Err(InputProblem::file(display, "文件只有表头，没有数据行")
+            .hint("检查导出或另存时是否漏了数据行，重新导出该文件"));
     }
     Ok(table)
 }
@@ -141,19 +147,92 @@ pub fn read_table(path: &Path, display: &str) -> Result<RawTable, InputProblem> 
 /// ledger of a year with no cases), for a caller that declares this may happen.
 pub fn read_table_or_header(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
-    let table = match ext.as_str() {
-        "csv" | "txt" => read_csv(path, display)?,
-        "xlsx" | "xlsm" | "xls" => read_excel(path, display)?,
-        "parquet" => read_parquet(path, display)?,
+    let read = match ext.as_str() {
+        "csv" | "txt" => read_csv,
+        "xlsx" | "xlsm" | "xls" => read_excel,
+        "parquet" => read_parquet,
         _ => {
             return Err(InputProblem::file(display, format!("不支持的文件类型“.{ext}”"))
                 .hint("请提供 .xlsx、.xls、.csv、.txt 或 .parquet 文件（.ods 请另存为 .xlsx）"))
         }
     };
+    let table = contained(display, &ext, || read(path, display))?;
     if table.headers.iter().all(|h| h.is_empty()) {
         return Err(InputProblem::file(display, "文件是空的（没有表头）").hint("第1行应为列名，如“身份证号”"));
     }
     Ok(table)
+}
+
+/// Run one file's reader so that a panic inside a third-party decoder (polars on a
+/// damaged Parquet page, calamine or zip on a damaged workbook) becomes that file's
+/// problem instead of ending kaohe with exit 101 and an English backtrace. The panic
+/// hook prints nothing for such a panic (see [`quiet_hook`]); kaohe's own panics are
+/// not caught here and still print.
+fn contained(
+    display: &str,
+    ext: &str,
+    read: impl FnOnce() -> Result<RawTable, InputProblem>,
+) -> Result<RawTable, InputProblem> {
+    quiet_hook();
+    READING.with(|n| n.set(n.get() + 1));
+    IN_FLIGHT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    IN_FLIGHT.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    READING.with(|n| n.set(n.get() - 1));
+    result.unwrap_or_else(|_| Err(damaged(display, ext)))
+}
+
+/// The message for a file whose reader gave up in the middle (a panic contained).
+fn damaged(display: &str, ext: &str) -> InputProblem {
+    let hint = match ext {
+        "parquet" => "请从原系统重新导出该文件后再放入",
+        "csv" | "txt" => "请在表格软件中打开后重新“另存为”CSV，或另存为 .xlsx 后再放入；打不开时请对方重新发送",
+        _ => "请在表格软件中打开后重新导出或另存为 .xlsx 后再放入；打不开时请对方重新发送",
+    };
+    InputProblem::file(display, "文件已损坏，无法读取").hint(hint)
+}
+
+thread_local! {
+    /// How many contained reads this thread is in (a rayon worker can nest them).
+    static READING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+/// Contained reads in progress on any thread: polars decodes a Parquet file on its own
+/// worker threads, where [`READING`] is not set.
+static IN_FLIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Install, once, a panic hook that stays silent for a panic inside a third-party reader
+/// during a contained read — on the reading thread, or on a polars worker while a read is
+/// in progress — and hands every other panic to the previous hook. A panic raised in
+/// kaohe's own source (a relative path such as `src/validate.rs`, while the dependencies'
+/// sources are absolute paths) always prints: a stolen rayon job may run kaohe's code on
+/// a thread that is in the middle of a read.
+pub fn quiet_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !is_contained(info) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+fn is_contained(info: &std::panic::PanicHookInfo<'_>) -> bool {
+    let ours = info.location().is_some_and(|l| Path::new(l.file()).is_relative());
+    if ours {
+        return false;
+    }
+    if READING.with(|n| n.get() > 0) {
+        return true;
+    }
+    let prefix = std::env::var("POLARS_THREAD_NAME").unwrap_or_else(|_| "polars".to_string());
+    let polars_worker = std::thread::current().name().is_some_and(|n| {
+        n.strip_prefix(prefix.as_str())
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|i| i.parse::<usize>().is_ok())
+    });
+    polars_worker && IN_FLIGHT.load(std::sync::atomic::Ordering::SeqCst) > 0
 }
 
 /// Decode CSV bytes: a UTF-8 BOM or valid UTF-8 is UTF-8; otherwise GB18030 (a superset
@@ -186,9 +265,9 @@ fn unknown_encoding(display: &str) -> InputProblem {
 
 fn read_csv(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     let bytes = std::fs::read(path)
-        .map_err(|e| InputProblem::file(display, format!("无法读取：{}", crate::problem::io_text(&e))))?;
+        .map_err(|e| InputProblem::file(display, format!("无法读取：{}", crate::problem::io_text(&e))).hint(IO_HINT))?;
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(InputProblem::file(display, "文件是空的"));
+        return Err(InputProblem::file(display, "文件是空的").hint(EMPTY_HINT));
     }
     check_line_lengths(&bytes, display)?;
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"\xD0\xCF\x11\xE0") {
@@ -223,7 +302,8 @@ fn read_csv(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
-            InputProblem::at(display, line, None, format!("CSV 格式错误：{e}"))
+            InputProblem::at(display, line, None, "CSV 格式错误，无法读取这一行")
+                .hint(format!("在表格软件中打开后重新“另存为”CSV UTF-8（逗号分隔）\n  程序信息：{e}"))
         })?;
         let line = record.position().map(|p| line_at(p.byte() as usize)).unwrap_or(0);
         let cells: Vec<&str> = record.iter().map(str::trim).collect();
@@ -237,7 +317,7 @@ fn read_csv(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
             Some(t) => t.push_row(line, &cells)?,
         }
     }
-    table.ok_or_else(|| InputProblem::file(display, "文件是空的"))
+    table.ok_or_else(|| InputProblem::file(display, "文件是空的").hint(EMPTY_HINT))
 }
 
 /// Refuse a file with a line longer than [`MAX_LINE_BYTES`] before decoding it (the
@@ -303,7 +383,11 @@ fn read_excel(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     let mut range = match book.worksheet_range_at(0) {
         Some(Ok(r)) => r,
         Some(Err(e)) => return Err(workbook_problem(path, display, &e.to_string())),
-        None => return Err(InputProblem::file(display, "工作簿中没有工作表")),
+        None => {
+            return Err(
+                InputProblem::file(display, "工作簿中没有工作表").hint("在表格软件中打开检查后，重新保存为 .xlsx")
+            )
+        }
     };
     let Some((first_row, first_col)) = range.start() else {
         return Err(InputProblem::file(display, "第一个工作表是空的").hint(format!(
@@ -355,7 +439,7 @@ fn read_excel(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
             Some(t) => t.push_row(line, &cells)?,
         }
     }
-    let mut table = table.ok_or_else(|| InputProblem::file(display, "文件是空的"))?;
+    let mut table = table.ok_or_else(|| InputProblem::file(display, "文件是空的").hint(EMPTY_HINT))?;
     for m in merges.iter().filter(|m| m.start.0 > header_row) {
         let c = (m.start.1 - first_col) as usize;
         let column = table.headers.get(c).cloned().unwrap_or_default();
@@ -485,7 +569,7 @@ pub fn excel_serial_date(serial: f64) -> Option<NaiveDate> {
 
 fn read_parquet(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     let file = std::fs::File::open(path)
-        .map_err(|e| InputProblem::file(display, format!("无法读取：{}", crate::problem::io_text(&e))))?;
+        .map_err(|e| InputProblem::file(display, format!("无法读取：{}", crate::problem::io_text(&e))).hint(IO_HINT))?;
     let df = ParquetReader::new(file).finish().map_err(|e| {
         InputProblem::file(display, "Parquet 文件已损坏或不完整，无法读取")
             .hint(format!("请从原系统重新导出该文件\n  程序信息：{e}"))
@@ -494,9 +578,10 @@ fn read_parquet(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     let mut table = RawTable::with_headers(display, "Parquet", headers);
     let mut columns = Vec::with_capacity(df.width());
     for col in df.columns() {
-        let s = col
-            .cast(&DataType::String)
-            .map_err(|e| InputProblem::file(display, format!("列“{}”无法转为文本：{e}", col.name())))?;
+        let s = col.cast(&DataType::String).map_err(|e| {
+            InputProblem::file(display, format!("列“{}”无法转为文本", col.name()))
+                .hint(format!("请从原系统重新导出该文件\n  程序信息：{e}"))
+        })?;
         columns.push(s);
     }
     let cols: Vec<&StringChunked> = columns.iter().map(|c| c.str().expect("cast to String")).collect();
