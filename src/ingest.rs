@@ -1,4 +1,5 @@
-//! Reading the tables offices hand in: Excel workbooks, CSV written by Excel (UTF-8,
+//! Reading the tables offices hand in: Excel workbooks, OpenDocument spreadsheets
+//! (.ods, as LibreOffice saves them), CSV written by any spreadsheet program (UTF-8,
 //! with or without BOM, or GBK/GB18030), and Parquet — one reader per format, all
 //! producing the same [`RawTable`] of text cells with the row numbers a clerk sees.
 //!
@@ -62,7 +63,7 @@ pub struct RawTable {
     pub cells: Vec<TextColumn>,
     /// Rows that were entirely blank.
     pub blank_rows: usize,
-    /// "CSV（UTF-8）", "CSV（GBK）", "Excel", "Parquet": shown in the data-quality report.
+    /// "CSV（UTF-8）", "CSV（GBK）", "Excel", "ODS", "Parquet": shown in the data-quality report.
     pub format: String,
     /// What was read on the clerk's behalf (merged cells filled down), for the report.
     pub notes: Vec<String>,
@@ -149,11 +150,11 @@ pub fn read_table_or_header(path: &Path, display: &str) -> Result<RawTable, Inpu
     let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
     let read = match ext.as_str() {
         "csv" | "txt" => read_csv,
-        "xlsx" | "xlsm" | "xls" => read_excel,
+        "xlsx" | "xlsm" | "xls" | "ods" => read_excel,
         "parquet" => read_parquet,
         _ => {
             return Err(InputProblem::file(display, format!("不支持的文件类型“.{ext}”"))
-                .hint("请提供 .xlsx、.xls、.csv、.txt 或 .parquet 文件（.ods 请另存为 .xlsx）"))
+                .hint("请提供 .xlsx、.xls、.ods、.csv、.txt 或 .parquet 文件"))
         }
     };
     let table = contained(display, &ext, || read(path, display))?;
@@ -219,7 +220,12 @@ pub fn quiet_hook() {
 }
 
 fn is_contained(info: &std::panic::PanicHookInfo<'_>) -> bool {
-    let ours = info.location().is_some_and(|l| Path::new(l.file()).is_relative());
+    contained_at(info.location().map(|l| l.file()))
+}
+
+/// Whether a panic raised in the source file `file` is a contained reader's.
+fn contained_at(file: Option<&str>) -> bool {
+    let ours = file.is_some_and(|f| Path::new(f).is_relative());
     if ours {
         return false;
     }
@@ -359,6 +365,11 @@ fn workbook_problem(path: &Path, display: &str, detail: &str) -> InputProblem {
             "这是旧版 .xls 工作簿或设置了打开密码的工作簿，扩展名却是 .xlsx".to_string(),
             "如有密码，请在 Excel 中取消密码后保存；否则把扩展名改为 .xls，或在 Excel 中另存为 .xlsx".to_string(),
         )
+    } else if head.starts_with(b"PK\x03\x04") && ext == "ods" {
+        (
+            "ODS 表格文件已损坏，或不是 ODS 表格，无法打开".to_string(),
+            "在表格软件中打开并“另存为”一个新的 .ods 或 .xlsx 文件；打不开时请对方重新发送".to_string(),
+        )
     } else if head.starts_with(b"PK\x03\x04") {
         (
             "Excel 工作簿已损坏，无法打开".to_string(),
@@ -372,7 +383,8 @@ fn workbook_problem(path: &Path, display: &str, detail: &str) -> InputProblem {
             "把扩展名改回 .csv；或在 Excel 中打开后“另存为”Excel 工作簿（.xlsx）".to_string(),
         )
     } else {
-        ("不是 Excel 工作簿，或文件已损坏".to_string(), "请确认文件类型，重新导出或另存为 .xlsx".to_string())
+        let what = if ext == "ods" { "ODS 表格" } else { "Excel 工作簿" };
+        (format!("不是 {what}，或文件已损坏"), "请确认文件类型，重新导出或另存为 .xlsx".to_string())
     };
     InputProblem::file(display, message).hint(format!("{hint}\n  程序信息：{detail}"))
 }
@@ -434,7 +446,8 @@ fn read_excel(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
                     continue;
                 }
                 header_row = first_row + i as u32;
-                table = Some(RawTable::with_headers(display, "Excel", cells.iter().map(|c| c.to_string()).collect()));
+                let headers = cells.iter().map(|c| c.to_string()).collect();
+                table = Some(RawTable::with_headers(display, workbook_format(path), headers));
             }
             Some(t) => t.push_row(line, &cells)?,
         }
@@ -452,6 +465,14 @@ fn read_excel(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     }
     table.sheets = sheets;
     Ok(table)
+}
+
+/// The name a workbook format has in the data-quality report.
+fn workbook_format(path: &Path) -> &'static str {
+    match path.extension().map(|e| e.to_string_lossy().to_lowercase()).as_deref() {
+        Some("ods") => "ODS",
+        _ => "Excel",
+    }
 }
 
 /// Cells of the sheet whose number format is a percentage (xlsx only: the other
@@ -624,4 +645,35 @@ pub fn inside(dir: &Path, path: &Path, shown: &str, file: &str) -> Result<(), In
     }
     Err(InputProblem::file(file, format!("{shown} 是一个链接（快捷方式），指向项目文件夹之外，未读取"))
         .hint("把文件本身复制到项目文件夹内，不要用链接"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_dependencys_panic_during_a_read_is_silent() {
+        let polars = "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/polars-parquet-0.55.2/src/lib.rs";
+        let std = "/rustc/0123456789abcdef/library/alloc/src/raw_vec/mod.rs";
+        // No read in progress: every panic is shown.
+        assert!(!contained_at(Some(polars)));
+        let inside = contained("x.parquet", "parquet", || {
+            // During a read: a dependency's or the standard library's panic is the file's problem ...
+            let silent = contained_at(Some(polars)) && contained_at(Some(std));
+            // ... kaohe's own is a bug, and shown.
+            let shown = !contained_at(Some("src/validate.rs"));
+            Err(InputProblem::file("x.parquet", format!("{silent} {shown}")))
+        });
+        assert_eq!(inside.unwrap_err().message, "true true");
+        assert!(!contained_at(Some(polars)));
+        // A panic inside the read becomes the file's message.
+        let p = contained("x.parquet", "parquet", || {
+            Vec::<u64>::with_capacity(usize::MAX)
+                .pop()
+                .map(|_| RawTable::default())
+                .ok_or_else(|| InputProblem::file("x", "y"))
+        })
+        .unwrap_err();
+        assert_eq!(p.to_string(), "x.parquet：文件已损坏，无法读取\n  提示：请从原系统重新导出该文件后再放入");
+    }
 }
