@@ -665,6 +665,47 @@ fn formula_cells_are_neutralised_in_csv_and_stay_strings_in_xlsx() {
     assert_eq!(kaohe::redact::csv_text("=1+1"), "'=1+1");
 }
 
+/// An `.ods` roster (LibreOffice's own format): read like a workbook — number, date and
+/// text cells, a repeated cell, a trailing empty row — and named as ODS in the report.
+#[test]
+fn an_ods_roster_as_libreoffice_saves_it_is_read() {
+    micro_case(
+        "ods",
+        |dir| {
+            let mut rows = jia();
+            rows[29][5] = "2016-02-01".into(); // late
+            rows[3][4] = "二十".into(); // set aside
+            write_roster(&dir.join(roster(Format::Ods)), Format::Ods, Some(&HEADER), &rows);
+        },
+        |r| {
+            r.ok("ods");
+            assert_eq!(r.insured("甲镇"), (28, 1));
+            let q = r.quality_rows();
+            let jia: Vec<_> = q.iter().filter(|row| row[1].ends_with("01-甲镇.ods")).collect();
+            assert_eq!(jia.len(), 1, "{q:?}");
+            assert_eq!(jia[0][2..5], ["5", "保费", "保费不是数字（“二十”）"]);
+            let files = r.csv("mini-2015", "roster-files.csv");
+            let row = files.iter().find(|f| f[0].ends_with("01-甲镇.ods")).unwrap();
+            // The empty row LibreOffice leaves under the table is not read at all.
+            assert_eq!(row[1..], ["ODS", "30", "0", "29", "1"]);
+        },
+    );
+    // A damaged .ods is named as one, not as an Excel workbook.
+    micro_case(
+        "damaged ods",
+        |dir| {
+            let bytes = ods_bytes(Some(&HEADER), &jia());
+            std::fs::write(dir.join("01-甲镇.ods"), &bytes[..bytes.len() / 2]).unwrap();
+        },
+        |r| {
+            r.refused(
+                "damaged ods",
+                &["01-甲镇.ods：ODS 表格文件已损坏，或不是 ODS 表格，无法打开", "另存为", "程序信息："],
+            )
+        },
+    );
+}
+
 // ---------------------------------------------------------------- class 8: messages a clerk can act on
 
 #[test]

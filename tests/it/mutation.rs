@@ -1,5 +1,5 @@
 //! A corrupted file never crashes kaohe. Small valid rosters in every format kaohe reads
-//! (CSV in UTF-8 and GBK, xlsx, Parquet) are corrupted in hundreds of seeded,
+//! (CSV in UTF-8 and GBK, xlsx, Parquet, ods) are corrupted in thousands of seeded,
 //! deterministic ways each — bits flipped, chunks cut, duplicated or overwritten, the
 //! file truncated — and each copy is read by `ingest::read_table`: the read returns
 //! (a table, or a problem whose first line is Chinese), never panics out, never shows
@@ -239,6 +239,12 @@ fn corrupted_xlsx_never_crashes_the_reader() {
 }
 
 #[test]
+fn corrupted_ods_never_crashes_the_reader() {
+    let t = corrupt_format(Format::Ods, "01-甲镇.ods");
+    assert!(t.refused > 0, "{t:?}");
+}
+
+#[test]
 fn corrupted_parquet_never_crashes_the_reader() {
     let t = corrupt_format(Format::Parquet, "01-甲镇.parquet");
     assert!(t.refused > 0, "{t:?}");
@@ -300,9 +306,12 @@ fn a_roster_that_makes_a_decoder_panic_is_refused_by_name() {
 #[test]
 fn corrupted_rosters_in_every_format_stop_the_run_with_a_message() {
     let dir = tempfile::tempdir().unwrap();
-    for (format, name) in
-        [(Format::Gbk, "01-甲镇.csv"), (Format::Xlsx, "01-甲镇.xlsx"), (Format::Parquet, "01-甲镇.parquet")]
-    {
+    for (format, name) in [
+        (Format::Gbk, "01-甲镇.csv"),
+        (Format::Xlsx, "01-甲镇.xlsx"),
+        (Format::Parquet, "01-甲镇.parquet"),
+        (Format::Ods, "01-甲镇.ods"),
+    ] {
         let base = valid(format, dir.path());
         let (seed, bytes) = refused_copy(&base, name, false);
         run_with(name, &bytes, seed, &[name, "提示："]);
