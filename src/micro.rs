@@ -179,6 +179,7 @@ pub fn compute(dir: &ProgrammeDir, programme: Programme, progress: &ProgressBar)
     let lookup = validate::RosterLookup::new(
         &population,
         programme.deadline,
+        programme.config.programme.year,
         programme.config.enrollment.max_set_aside.0,
         fields,
     );

@@ -474,6 +474,8 @@ pub struct RosterLookup<'a> {
     villages: HashMap<(&'a str, &'a str), (u32, u32)>,
     /// A birth after the premium deadline cannot be real.
     deadline: NaiveDate,
+    /// The programme's year: a date written “16年1月30日” is read within a year of it.
+    year: i32,
     /// Share (ppm) of a file's rows failing one column's check that makes it a broken
     /// column rather than a few bad rows.
     max_set_aside_ppm: u64,
@@ -485,6 +487,7 @@ impl<'a> RosterLookup<'a> {
     pub fn new(
         population: &'a Population,
         deadline: NaiveDate,
+        year: i32,
         max_set_aside_ppm: u64,
         fields: Vec<Field<'a>>,
     ) -> RosterLookup<'a> {
@@ -504,6 +507,7 @@ impl<'a> RosterLookup<'a> {
             town_names: population.town_names().collect(),
             villages,
             deadline,
+            year,
             max_set_aside_ppm,
             fields,
         }
@@ -528,15 +532,49 @@ pub struct FileCheck {
 /// Check every row of one roster file.
 pub fn check_file(table: &RawTable, lookup: &RosterLookup) -> FileCheck {
     let id_col = match_headers(table, &lookup.fields).map(|c| table.headers[c[0]].clone()).unwrap_or_default();
+    let mut notes = table.notes.clone();
+    let result = check_rows(table, lookup, &mut notes);
     FileCheck {
         file: table.file.clone(),
         format: table.format.clone(),
         records: table.len(),
         blank_rows: table.blank_rows,
         id_col,
-        notes: table.notes.clone(),
+        notes,
         max_set_aside_ppm: lookup.max_set_aside_ppm,
-        result: check_rows(table, lookup),
+        result,
+    }
+}
+
+/// The dates of one column written with a two-digit year, by the year they were read as.
+#[derive(Default)]
+struct TwoDigitYears {
+    /// Year read → (the two digits, how many dates).
+    years: BTreeMap<i32, (u32, usize)>,
+    /// The first such date: row and cell.
+    example: Option<(usize, String)>,
+}
+
+impl TwoDigitYears {
+    fn add(&mut self, read: &crate::cell::DateRead, row: usize, cell: &str) {
+        if let Some(yy) = read.two_digit_year {
+            self.years.entry(read.date.year()).or_insert((yy, 0)).1 += 1;
+            self.example.get_or_insert_with(|| (row, cell.to_string()));
+        }
+    }
+
+    /// The data-quality note: how many, an example, and as which year(s) they were read.
+    fn note(&self, column: &str) -> Option<String> {
+        let (row, cell) = self.example.as_ref()?;
+        let n: usize = self.years.values().map(|(_, n)| n).sum();
+        let read_as = match self.years.iter().collect::<Vec<_>>().as_slice() {
+            [(year, _)] => format!("按{year}年读取"),
+            many => {
+                many.iter().map(|(year, (yy, _))| format!("“{yy:02}年”按{year}年")).collect::<Vec<_>>().join("、")
+                    + "读取"
+            }
+        };
+        Some(format!("“{column}”列有{n}个日期只写了两位年份（如第{row}行“{cell}”），{read_as}"))
     }
 }
 
@@ -582,8 +620,9 @@ const COLUMN_HINTS: [&str; 6] = [
 /// whole file's worth of rows disappear: that is a broken column, not data dirt.
 const MIN_BROKEN_ROWS: usize = 10;
 
-fn check_rows(table: &RawTable, lookup: &RosterLookup) -> FileResult {
-    let RosterLookup { population, town_names, villages, deadline, max_set_aside_ppm, fields } = lookup;
+/// `notes`: what was read on the clerk's behalf (two-digit years) is added for the report.
+fn check_rows(table: &RawTable, lookup: &RosterLookup, notes: &mut Vec<String>) -> FileResult {
+    let RosterLookup { population, town_names, villages, deadline, year, max_set_aside_ppm, fields } = lookup;
     let deadline = *deadline;
 
     let cols = match_headers(table, fields)?;
@@ -592,6 +631,7 @@ fn check_rows(table: &RawTable, lookup: &RosterLookup) -> FileResult {
     let mut towns_seen: Vec<u32> = Vec::new();
     let mut failures: BTreeMap<usize, ColumnFailures> = BTreeMap::new();
     let mut ambiguous = ColumnFailures::default();
+    let mut two_digit = TwoDigitYears::default();
     let mut totals = 0usize;
     let mut candidates = Vec::with_capacity(table.len());
     let mut issues = Vec::new();
@@ -644,8 +684,11 @@ fn check_rows(table: &RawTable, lookup: &RosterLookup) -> FileResult {
                 continue;
             }
         };
-        let date = match parse_date(cell(5)) {
-            Ok(d) => d,
+        let date = match crate::cell::parse_date_near(cell(5), *year) {
+            Ok(d) => {
+                two_digit.add(&d, row, cell(5));
+                d.date
+            }
             Err(p) => {
                 if p == crate::cell::DateProblem::Ambiguous {
                     ambiguous.add("月日顺序不明", row, cell(5));
@@ -654,6 +697,7 @@ fn check_rows(table: &RawTable, lookup: &RosterLookup) -> FileResult {
                     crate::cell::DateProblem::Empty => "缴费日期为空",
                     crate::cell::DateProblem::Ambiguous => "月日顺序不明",
                     crate::cell::DateProblem::Unreadable => "缴费日期无法识别",
+                    crate::cell::DateProblem::FarYear { .. } => "两位年份不在本项目的年份内",
                 };
                 set_aside(Some(ti), 5, reason, format!("缴费{}", p.message(cell(5))));
                 continue;
@@ -756,6 +800,7 @@ fn check_rows(table: &RawTable, lookup: &RosterLookup) -> FileResult {
     if !problems.is_empty() {
         return Err(problems);
     }
+    notes.extend(two_digit.note(&header(5)));
     Ok((candidates, issues, towns_seen))
 }
 
@@ -765,8 +810,9 @@ pub fn rosters(
     tables: &[RawTable],
     population: &Population,
     deadline: NaiveDate,
+    year: i32,
 ) -> Result<Enrollment, Vec<InputProblem>> {
-    let lookup = RosterLookup::new(population, deadline, 200_000, ROSTER_FIELDS.to_vec());
+    let lookup = RosterLookup::new(population, deadline, year, 200_000, ROSTER_FIELDS.to_vec());
     merge(tables.par_iter().map(|t| check_file(t, &lookup)).collect(), population)
 }
 

@@ -706,6 +706,190 @@ fn an_ods_roster_as_libreoffice_saves_it_is_read() {
     );
 }
 
+/// A roster as a Chinese-locale LibreOffice (or WPS, or Excel) re-saves it as GBK CSV: LF
+/// line ends, no BOM, and the dates as the cells showed them, “16年1月30日”.
+fn libreoffice_gbk(rows: &Rows) -> Vec<u8> {
+    let text = csv_text(Some(&HEADER), rows).replace("\r\n", "\n");
+    let (bytes, _, bad) = encoding_rs::GBK.encode(&text);
+    assert!(!bad);
+    bytes.into_owned()
+}
+
+#[test]
+fn two_digit_years_are_read_within_the_programmes_years_and_said_so() {
+    micro_case(
+        "two-digit years",
+        |dir| {
+            let mut rows = jia();
+            for (i, r) in rows.iter_mut().enumerate() {
+                r[5] = match i {
+                    0..=19 => format!("15年12月{}日", i + 1),
+                    20..=25 => "16年1月30日".into(), // the deadline: on time
+                    26..=27 => "16年2月1日".into(),  // late
+                    28 => "13年5月1日".into(),       // no year of this programme: set aside
+                    _ => "2016年1月5日".into(),      // four digits: as before, not in the note
+                };
+            }
+            std::fs::write(dir.join("01-甲镇.csv"), libreoffice_gbk(&rows)).unwrap();
+        },
+        |r| {
+            r.ok("two-digit years");
+            // 20 in 2015 + 6 on the deadline + the four-digit one on time; 2 late; 1 set aside.
+            assert_eq!(r.insured("甲镇"), (27, 2));
+            let q = r.quality_rows();
+            let jia: Vec<_> = q.iter().filter(|row| row[1].ends_with("01-甲镇.csv")).collect();
+            assert_eq!(jia.len(), 1, "{q:?}");
+            assert_eq!(
+                jia[0][2..5],
+                [
+                    "30",
+                    "缴费日期",
+                    "缴费日期“13年5月1日”只写了两位年份，“13年”不在本项目的年份（2014年至2016年）之内，无法确定是哪一年"
+                ]
+            );
+            let files = r.csv("mini-2015", "roster-files.csv");
+            let row = files.iter().find(|f| f[0].ends_with("01-甲镇.csv")).unwrap();
+            assert_eq!(row[1..], ["CSV（GBK）", "30", "0", "29", "1"]);
+            let pdf = crate::common::pdf_text(&r.out.join("mini-2015/data-quality.pdf"));
+            let note = "01-甲镇.csv：“缴费日期”列有28个日期只写了两位年份（如第2行“15年12月1日”），“15年”按2015年、“16年”按2016年读取。";
+            assert!(pdf.contains(note), "{pdf}");
+        },
+    );
+    // One year only: the note says it once.
+    micro_case(
+        "two-digit years, one year",
+        |dir| {
+            let mut rows = jia();
+            rows.iter_mut().for_each(|r| r[5] = "16年1月30日".into());
+            std::fs::write(dir.join("01-甲镇.csv"), libreoffice_gbk(&rows)).unwrap();
+        },
+        |r| {
+            r.ok("one year");
+            assert_eq!(r.insured("甲镇"), (30, 0));
+            let pdf = crate::common::pdf_text(&r.out.join("mini-2015/data-quality.pdf"));
+            let note = "01-甲镇.csv：“缴费日期”列有30个日期只写了两位年份（如第2行“16年1月30日”），按2016年读取。";
+            assert!(pdf.contains(note), "{pdf}");
+        },
+    );
+    // A whole column of years the programme does not have is a broken column, not dirt.
+    micro_case(
+        "two-digit years, all far",
+        |dir| {
+            let mut rows = jia();
+            rows.iter_mut().for_each(|r| r[5] = "12年12月1日".into());
+            std::fs::write(dir.join("01-甲镇.csv"), libreoffice_gbk(&rows)).unwrap();
+        },
+        |r| {
+            r.refused(
+                "far years",
+                &[
+                    "01-甲镇.csv 第2行 “缴费日期”列：30行中有30行因这一列未能读取（30行为：两位年份不在本项目的年份内）",
+                    "例如第2行“12年12月1日”",
+                    "提示：日期写作",
+                ],
+            )
+        },
+    );
+}
+
+/// 汉滨's sixteen CSV rosters re-saved by a Chinese-locale LibreOffice — GBK, LF, every
+/// date “15年12月3日” — give the bundled tables to the person, and the report says how
+/// each file's dates were read.
+#[test]
+fn the_bundled_csv_rosters_resaved_with_two_digit_years_give_the_same_tables() {
+    use chrono::Datelike;
+    let dir = tempfile::tempdir().unwrap();
+    let (prog, _) = crate::common::bundled_copy(dir.path(), "hanbin-2015-micro");
+    let mut resaved = 0;
+    for f in all_files(&prog.join("rosters")) {
+        if f.extension().is_none_or(|e| e != "csv") {
+            continue;
+        }
+        let bytes = std::fs::read(&f).unwrap();
+        let (text, _) = kaohe::ingest::decode_text(&bytes, "").unwrap();
+        let mut out = String::new();
+        for (i, line) in text.lines().enumerate() {
+            let mut cells: Vec<String> = line.split(',').map(str::to_string).collect();
+            let four_digits =
+                cells.get(5).is_some_and(|c| c.len() > 4 && c.as_bytes()[..4].iter().all(u8::is_ascii_digit));
+            if i > 0 && four_digits {
+                if let Ok(d) = kaohe::cell::parse_date(&cells[5]) {
+                    cells[5] = format!("{:02}年{}月{}日", d.year() % 100, d.month(), d.day());
+                }
+            }
+            out += &cells.join(",");
+            out += "\n";
+        }
+        let (gbk, _, bad) = encoding_rs::GBK.encode(&out);
+        assert!(!bad);
+        std::fs::write(&f, gbk).unwrap();
+        resaved += 1;
+    }
+    assert_eq!(resaved, 16);
+    let out = dir.path().join("out");
+    let o = crate::common::kaohe(&["run", "--input", "input", "--output", out.to_str().unwrap()], dir.path());
+    assert!(o.status.success(), "{}", crate::common::text(&o));
+    let bundled = crate::common::bundled().join("hanbin-2015-micro/csv");
+    let ours = out.join("hanbin-2015-micro/csv");
+    for table in ["participation-ranking.csv", "village-detail.csv", "quota-table.csv"] {
+        assert_eq!(std::fs::read(ours.join(table)).unwrap(), std::fs::read(bundled.join(table)).unwrap(), "{table}");
+    }
+    // The same rows set aside (their dates are quoted as written, so only the count is compared).
+    let rows = |d: &Path| crate::common::read_csv(&d.join("data-quality.csv")).len();
+    assert_eq!(rows(&ours), rows(&bundled));
+    let pdf = crate::common::pdf_text(&out.join("hanbin-2015-micro/data-quality.pdf"));
+    assert_eq!(pdf.matches("只写了两位年份").count(), 16, "{pdf}");
+    let note = "21-流水镇.csv：“缴费日期”列有6071个日期只写了两位年份（如第2行“16年1月30日”），“15年”按2015年、“16年”按2016年读取。";
+    assert!(pdf.contains(note), "{pdf}");
+}
+
+/// A declared dataset's date cells read a two-digit year the same way, with the
+/// programme's year (岚皋 2016: 2015 to 2017).
+#[test]
+fn a_declared_ledgers_two_digit_years_are_read_with_the_programmes_year() {
+    use chrono::Datelike;
+    let resave = |prog: &Path, far: bool| {
+        let ledger = prog.join("data/理赔台账/中华联合.csv");
+        let (text, format) = kaohe::ingest::decode_text(&std::fs::read(&ledger).unwrap(), "").unwrap();
+        assert_eq!(format, "CSV（GBK）");
+        let mut out = String::new();
+        for (i, line) in text.lines().enumerate() {
+            let mut cells: Vec<String> = line.split(',').map(str::to_string).collect();
+            for c in cells.iter_mut().skip(2).take(2).filter(|_| i > 0) {
+                if let Ok(d) = kaohe::cell::parse_date(c) {
+                    *c = format!("{:02}年{}月{}日", d.year() % 100, d.month(), d.day());
+                }
+            }
+            if far && i == 3 {
+                cells[2] = "13年5月1日".into();
+            }
+            out += &cells.join(",");
+            out += "\n";
+        }
+        std::fs::write(&ledger, encoding_rs::GBK.encode(&out).0).unwrap();
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (prog, _) = crate::common::bundled_copy(dir.path(), "langao-2016-towns");
+    resave(&prog, false);
+    let out = dir.path().join("out");
+    let o = crate::common::kaohe(&["run", "--input", "input", "--output", out.to_str().unwrap()], dir.path());
+    assert!(o.status.success(), "{}", crate::common::text(&o));
+    let bundled = crate::common::bundled().join("langao-2016-towns/csv");
+    for table in ["metrics.csv", "ranking.csv", "item-scores.csv"] {
+        let ours = std::fs::read(out.join("langao-2016-towns/csv").join(table)).unwrap();
+        assert_eq!(ours, std::fs::read(bundled.join(table)).unwrap(), "{table}");
+    }
+    // A year outside 2015–2017 is refused at its cell.
+    let dir = tempfile::tempdir().unwrap();
+    let (prog, _) = crate::common::bundled_copy(dir.path(), "langao-2016-towns");
+    resave(&prog, true);
+    let r = run(dir.path(), &dir.path().join("input"));
+    r.refused(
+        "far year in a ledger",
+        &["理赔台账/中华联合.csv 第4行 “报案日期”列：日期“13年5月1日”只写了两位年份，“13年”不在本项目的年份（2015年至2017年）之内，无法确定是哪一年"],
+    );
+}
+
 // ---------------------------------------------------------------- class 8: messages a clerk can act on
 
 #[test]

@@ -166,8 +166,13 @@ fn corrupt_and_read(base: &[u8], name: &str, dir: &Path, seed: u64, copies: u64)
     let mut tally = Tally::default();
     let population = mini_population();
     let deadline = chrono::NaiveDate::from_ymd_opt(2016, 1, 30).unwrap();
-    let lookup =
-        kaohe::validate::RosterLookup::new(&population, deadline, 200_000, kaohe::validate::ROSTER_FIELDS.to_vec());
+    let lookup = kaohe::validate::RosterLookup::new(
+        &population,
+        deadline,
+        2015,
+        200_000,
+        kaohe::validate::ROSTER_FIELDS.to_vec(),
+    );
     let ext = Path::new(name).extension().unwrap().to_str().unwrap();
     for s in seed..seed + copies {
         let bytes = mutate(base, &mut Rng(s));
