@@ -266,7 +266,7 @@ pub fn decode_text(bytes: &[u8], display: &str) -> Result<(String, &'static str)
 
 fn unknown_encoding(display: &str) -> InputProblem {
     InputProblem::file(display, "无法识别文件编码（既不是 UTF-8，也不是 GBK/GB18030）")
-        .hint("在 Excel 中打开后“另存为”CSV UTF-8（逗号分隔）或 Excel 工作簿")
+        .hint("在表格软件中打开后“另存为”CSV UTF-8（逗号分隔）或 Excel 工作簿（.xlsx）")
 }
 
 fn read_csv(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
@@ -278,7 +278,7 @@ fn read_csv(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     check_line_lengths(&bytes, display)?;
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"\xD0\xCF\x11\xE0") {
         return Err(InputProblem::file(display, "扩展名是 .csv，但内容是 Excel 工作簿")
-            .hint("把扩展名改为 .xlsx（或 .xls），或在 Excel 中“另存为”CSV UTF-8（逗号分隔）"));
+            .hint("把扩展名改为 .xlsx（或 .xls），或在表格软件中“另存为”CSV UTF-8（逗号分隔）"));
     }
     let (text, format) = decode_text(&bytes, display)?;
     // Excel's "Unicode 文本" is tab-separated, and some locales use ';': take the separator
@@ -363,7 +363,7 @@ fn workbook_problem(path: &Path, display: &str, detail: &str) -> InputProblem {
     } else if head.starts_with(b"\xD0\xCF\x11\xE0") && ext == "xlsx" {
         (
             "这是旧版 .xls 工作簿或设置了打开密码的工作簿，扩展名却是 .xlsx".to_string(),
-            "如有密码，请在 Excel 中取消密码后保存；否则把扩展名改为 .xls，或在 Excel 中另存为 .xlsx".to_string(),
+            "如有密码，请在表格软件中取消密码后保存；否则把扩展名改为 .xls，或在表格软件中另存为 .xlsx".to_string(),
         )
     } else if head.starts_with(b"PK\x03\x04") && ext == "ods" {
         (
@@ -373,14 +373,14 @@ fn workbook_problem(path: &Path, display: &str, detail: &str) -> InputProblem {
     } else if head.starts_with(b"PK\x03\x04") {
         (
             "Excel 工作簿已损坏，无法打开".to_string(),
-            "在 Excel 中打开并“另存为”一个新的 .xlsx 文件；打不开时请对方重新发送".to_string(),
+            "在表格软件中打开并“另存为”一个新的 .xlsx 文件；打不开时请对方重新发送".to_string(),
         )
     } else if std::str::from_utf8(&head[..head.len().saturating_sub(4)]).is_ok()
         || !encoding_rs::GB18030.decode_without_bom_handling(&head).1
     {
         (
             format!("扩展名是 .{ext}，但文件内容是文本（可能是把 CSV 文件改了扩展名）"),
-            "把扩展名改回 .csv；或在 Excel 中打开后“另存为”Excel 工作簿（.xlsx）".to_string(),
+            "把扩展名改回 .csv；或在表格软件中打开后“另存为”Excel 工作簿（.xlsx）".to_string(),
         )
     } else {
         let what = if ext == "ods" { "ODS 表格" } else { "Excel 工作簿" };

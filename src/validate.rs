@@ -329,7 +329,7 @@ impl IdProblem {
     pub fn message(&self) -> String {
         match self {
             IdProblem::Empty => "身份证号为空".into(),
-            IdProblem::ExcelNumber => "身份证号被 Excel 存成了数字，末几位已丢失".into(),
+            IdProblem::ExcelNumber => "身份证号被表格软件存成了数字，末几位已丢失".into(),
             IdProblem::Length(n) => format!("身份证号应为18位，实为{n}位"),
             IdProblem::BadChar => "身份证号含非法字符（只能是数字，末位可为X）".into(),
             IdProblem::BirthDate => "身份证号中的出生日期无效".into(),
@@ -608,9 +608,9 @@ impl ColumnFailures {
 
 /// What to do when a whole column of a roster fails, by field (ROSTER_FIELDS order).
 const COLUMN_HINTS: [&str; 6] = [
-    "在 Excel 中把身份证号列设为“文本”格式后重新录入，或从原始系统重新导出",
+    "在表格软件（Excel、WPS 或 LibreOffice）中把身份证号列设为“文本”格式后重新录入，或从原始系统重新导出",
     "每行都要有姓名",
-    "每行都要写明镇办。若在 Excel 中合并了单元格，请取消合并并把镇名填到每一行（.xlsx 中的合并单元格 kaohe 会自动填充）",
+    "每行都要写明镇办。若在表格软件中合并了单元格，请取消合并并把镇名填到每一行（.xlsx 中的合并单元格 kaohe 会自动填充）",
     "村名须与人口数据一致；检查该列是否整体错位（向左或向右移了一格）",
     "保费写金额数字，如 20 或 20.00（可带“元”）；不要把身份证号等其他内容放在这一列",
     crate::cell::DATE_HINT,
@@ -768,7 +768,7 @@ fn check_rows(table: &RawTable, lookup: &RosterLookup, notes: &mut Vec<String>) 
                 ),
             )
             .hint(format!(
-                "kaohe 不猜测日期。在 Excel 中把该列设为“yyyy-mm-dd”日期格式后另存；{}",
+                "kaohe 不猜测日期。在表格软件中把该列设为“yyyy-mm-dd”日期格式后另存；{}",
                 crate::cell::DATE_HINT
             )),
         );

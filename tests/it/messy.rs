@@ -506,7 +506,16 @@ fn a_whole_column_that_fails_is_fatal_not_data_dirt() {
                 rows.iter_mut().for_each(|r| r[0] = "6.10902E+17".into());
                 write_roster(&dir.join(roster(f)), f, Some(&HEADER), &rows);
             },
-            |r| r.refused("E+ ids", &["“身份证号”列", "被 Excel 存成了数字", "设为“文本”格式"]),
+            |r| {
+                r.refused(
+                    "E+ ids",
+                    &[
+                        "“身份证号”列",
+                        "被表格软件存成了数字",
+                        "在表格软件（Excel、WPS 或 LibreOffice）中把身份证号列设为“文本”格式",
+                    ],
+                )
+            },
         );
     }
     // Villages shifted by one column in every row.
