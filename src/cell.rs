@@ -106,6 +106,13 @@ pub enum DateProblem {
     /// Day and month could be either way round (11/5/2015).
     Ambiguous,
     Unreadable,
+    /// A two-digit year before 年 (“13年5月1日”) that is none of the programme's years
+    /// `from`..=`to`: which century, or which year, is not certain.
+    FarYear {
+        yy: u32,
+        from: i32,
+        to: i32,
+    },
 }
 
 impl DateProblem {
@@ -114,8 +121,20 @@ impl DateProblem {
             DateProblem::Empty => "日期为空".into(),
             DateProblem::Ambiguous => format!("日期“{raw}”的月和日无法区分（是几月几日？）"),
             DateProblem::Unreadable => format!("日期“{raw}”无法识别"),
+            DateProblem::FarYear { yy, from, to } => format!(
+                "日期“{raw}”只写了两位年份，“{yy:02}年”不在本项目的年份（{from}年至{to}年）之内，无法确定是哪一年"
+            ),
         }
     }
+}
+
+/// A date as read, and whether its year was written with two digits (“16年1月30日”),
+/// so that the data-quality report can say how it was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateRead {
+    pub date: NaiveDate,
+    /// The two digits written before 年, when the year was written so.
+    pub two_digit_year: Option<u32>,
 }
 
 /// How to write a date so that kaohe reads it.
@@ -124,8 +143,23 @@ pub const DATE_HINT: &str = "日期写作 2015-11-05、2015/11/5 或 2015年11�
 /// The date forms clerks type: 2015-11-03, 2015/11/3, 2015.11.3, 2015年11月3日,
 /// 20151103, an Excel serial number, full-width digits, with or without a time.
 /// Year-last forms are read only when the day is certain (25/11/2015 is 25 November);
-/// 11/5/2015 is refused as [`DateProblem::Ambiguous`].
+/// 11/5/2015 is refused as [`DateProblem::Ambiguous`]. A two-digit year is refused: see
+/// [`parse_date_near`] for a programme's own dates.
 pub fn parse_date(raw: &str) -> Result<NaiveDate, DateProblem> {
+    parse(raw, None).map(|d| d.date)
+}
+
+/// As [`parse_date`], and a two-digit year written before 年 — what a spreadsheet program
+/// in a Chinese locale writes when it re-saves a date column as text (LibreOffice:
+/// “16年1月30日”) — is read as the one of the programme's years `year`−1 ..= `year`+1 that
+/// ends in those two digits; any other two-digit year is refused as
+/// [`DateProblem::FarYear`]. “16-1-30” (no 年) stays refused: it could be read three ways.
+pub fn parse_date_near(raw: &str, year: i32) -> Result<DateRead, DateProblem> {
+    parse(raw, Some(year))
+}
+
+fn parse(raw: &str, year: Option<i32>) -> Result<DateRead, DateProblem> {
+    let date = |date| DateRead { date, two_digit_year: None };
     let folded = fold_width(raw.trim());
     let t = folded.trim();
     if t.is_empty() {
@@ -133,11 +167,11 @@ pub fn parse_date(raw: &str) -> Result<NaiveDate, DateProblem> {
     }
     let t = t.split([' ', 'T']).next().unwrap_or(t);
     if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
-        return NaiveDate::parse_from_str(t, "%Y%m%d").map_err(|_| DateProblem::Unreadable);
+        return NaiveDate::parse_from_str(t, "%Y%m%d").map(date).map_err(|_| DateProblem::Unreadable);
     }
     if let Ok(serial) = t.parse::<f64>() {
         return if (20000.0..80000.0).contains(&serial) {
-            crate::ingest::excel_serial_date(serial).ok_or(DateProblem::Unreadable)
+            crate::ingest::excel_serial_date(serial).map(date).ok_or(DateProblem::Unreadable)
         } else {
             Err(DateProblem::Unreadable)
         };
@@ -147,9 +181,27 @@ pub fn parse_date(raw: &str) -> Result<NaiveDate, DateProblem> {
         return Err(DateProblem::Unreadable);
     }
     let n: Vec<u32> = parts.iter().map(|p| p.parse().unwrap_or(0)).collect();
-    let ymd = |y: u32, m: u32, d: u32| NaiveDate::from_ymd_opt(y as i32, m, d).ok_or(DateProblem::Unreadable);
+    let ymd = |y: u32, m: u32, d: u32| NaiveDate::from_ymd_opt(y as i32, m, d).map(date).ok_or(DateProblem::Unreadable);
     if parts[0].len() == 4 {
         return ymd(n[0], n[1], n[2]);
+    }
+    // “16年1月30日”: two digits, then 年.
+    if let (Some(year), 2) = (year, parts[0].len()) {
+        if t.starts_with(parts[0]) && t[2..].starts_with('年') {
+            let yy = n[0];
+            // The year ending in those digits nearest the programme's.
+            let century = year - year.rem_euclid(100);
+            let full = [century - 100, century, century + 100]
+                .map(|c| c + yy as i32)
+                .into_iter()
+                .min_by_key(|y| (y - year).abs())
+                .unwrap_or(year);
+            if (full - year).abs() > 1 {
+                return Err(DateProblem::FarYear { yy, from: year - 1, to: year + 1 });
+            }
+            let d = ymd(full as u32, n[1], n[2])?;
+            return Ok(DateRead { two_digit_year: Some(yy), ..d });
+        }
     }
     if parts[2].len() == 4 {
         let (a, b, y) = (n[0], n[1], n[2]);
@@ -218,5 +270,34 @@ mod tests {
         assert_eq!(parse_date("2016-02-30"), Err(DateProblem::Unreadable));
         assert_eq!(parse_date("明天"), Err(DateProblem::Unreadable));
         assert_eq!(parse_date(""), Err(DateProblem::Empty));
+    }
+
+    #[test]
+    fn two_digit_years_before_nian_are_read_within_the_programmes_years() {
+        let read = |t: &str, year: i32| parse_date_near(t, year).map(|d| (d.date, d.two_digit_year));
+        // A 2015 programme: premiums paid in 2015 and up to the deadline in 2016.
+        assert_eq!(read("16年1月30日", 2015), Ok((day(2016, 1, 30), Some(16))));
+        assert_eq!(read("15年12月1日", 2015), Ok((day(2015, 12, 1), Some(15))));
+        assert_eq!(read("16年01月30日", 2015), Ok((day(2016, 1, 30), Some(16))));
+        assert_eq!(read("１６年１月３０日", 2015), Ok((day(2016, 1, 30), Some(16))));
+        assert_eq!(read("14年12月31日", 2015), Ok((day(2014, 12, 31), Some(14))));
+        // Across a century: a 1999 programme reads “00年” as 2000.
+        assert_eq!(read("00年1月5日", 1999), Ok((day(2000, 1, 5), Some(0))));
+        // Four-digit years are read as written, whatever the programme's year.
+        assert_eq!(read("2016年1月30日", 2015), Ok((day(2016, 1, 30), None)));
+        assert_eq!(read("2010-01-30", 2015), Ok((day(2010, 1, 30), None)));
+        // Outside year−1 ..= year+1: refused, saying which years would have been read.
+        let far = parse_date_near("13年5月1日", 2015).unwrap_err();
+        assert_eq!(far, DateProblem::FarYear { yy: 13, from: 2014, to: 2016 });
+        assert_eq!(
+            far.message("13年5月1日"),
+            "日期“13年5月1日”只写了两位年份，“13年”不在本项目的年份（2014年至2016年）之内，无法确定是哪一年"
+        );
+        assert_eq!(parse_date_near("16年2月30日", 2015), Err(DateProblem::Unreadable));
+        // Without 年 a two-digit year is one of three readings: refused as before.
+        assert_eq!(parse_date_near("16-1-30", 2015), Err(DateProblem::Unreadable));
+        assert_eq!(parse_date_near("30/1/16", 2015), Err(DateProblem::Unreadable));
+        // Without a programme year, nothing changes.
+        assert_eq!(parse_date("16年1月30日"), Err(DateProblem::Unreadable));
     }
 }

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use crate::cell::{parse_date, parse_flag, parse_number, DATE_HINT};
+use crate::cell::{parse_date_near, parse_flag, parse_number, DATE_HINT};
 use crate::ingest;
 use crate::problem::{nearest, InputProblem};
 use crate::validate::{fold_header, match_headers, Field};
@@ -210,7 +210,7 @@ fn files_of(
     Ok(out)
 }
 
-fn check_cell(kind: ColumnType, raw: &str, as_of: NaiveDate) -> Result<Value, String> {
+fn check_cell(kind: ColumnType, raw: &str, as_of: NaiveDate, year: i32) -> Result<Value, String> {
     Ok(match kind {
         ColumnType::Text => Value::Text(Some(raw.to_string())),
         ColumnType::Integer => {
@@ -222,7 +222,7 @@ fn check_cell(kind: ColumnType, raw: &str, as_of: NaiveDate) -> Result<Value, St
         }
         ColumnType::Number => Value::Num(Some(parse_number(raw, false).map_err(|p| p.message(raw))?)),
         ColumnType::Percent => Value::Num(Some(parse_number(raw, true).map_err(|p| p.message(raw))?)),
-        ColumnType::Date => Value::Day(Some(day_number(parse_date(raw).map_err(|p| p.message(raw))?))),
+        ColumnType::Date => Value::Day(Some(day_number(parse_date_near(raw, year).map_err(|p| p.message(raw))?.date))),
         ColumnType::YesNo => Value::Flag(Some(parse_flag(raw).ok_or_else(|| format!("应填“是”或“否”，不是“{raw}”"))?)),
         ColumnType::Id => {
             let id = crate::validate::check_id(raw, as_of).map_err(|p| p.message())?;
@@ -265,7 +265,8 @@ pub struct UnitsOf<'a> {
 }
 
 /// Read every file of a declared dataset and check every cell. `units` are the units a
-/// row may name; `as_of` is the latest birth date an ID may carry.
+/// row may name; `as_of` is the latest birth date an ID may carry; `year` is the programme's
+/// (a date written “16年1月30日” is read within a year of it).
 pub fn read(
     dir: &Path,
     display: &str,
@@ -273,6 +274,7 @@ pub fn read(
     spec: &DatasetSpec,
     units: UnitsOf<'_>,
     as_of: NaiveDate,
+    year: i32,
 ) -> Result<Dataset, Vec<InputProblem>> {
     let toml_file = format!("{display}/programme.toml");
     let unit_columns = spec.unit.names();
@@ -540,7 +542,7 @@ pub fn read(
                     }
                     seen[c].insert(raw, (shown, row));
                 }
-                match check_cell(column.kind, raw, as_of) {
+                match check_cell(column.kind, raw, as_of, year) {
                     Ok(Value::Num(Some(x))) if column.kind == ColumnType::Percent => {
                         let first = percent_max[c].get_or_insert((x, row, raw.to_string()));
                         first.0 = first.0.max(x);

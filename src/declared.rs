@@ -410,7 +410,7 @@ pub fn load(
         let read = level_of(name, spec, levels, &file).map_err(|p| vec![p]).and_then(|level| {
             let defines = level.from.as_ref() == Some(name);
             let units = dataset::UnitsOf { level: &level.name, keys: &level.units, defines, named_in: &level.named_in };
-            dataset::read(dir, display, name, spec, units, as_of)
+            dataset::read(dir, display, name, spec, units, as_of, config.programme.year)
         });
         (name.clone(), read)
     };

@@ -1,4 +1,5 @@
-//! Reading the tables offices hand in: Excel workbooks, CSV written by Excel (UTF-8,
+//! Reading the tables offices hand in: Excel workbooks, OpenDocument spreadsheets
+//! (.ods, as LibreOffice saves them), CSV written by any spreadsheet program (UTF-8,
 //! with or without BOM, or GBK/GB18030), and Parquet — one reader per format, all
 //! producing the same [`RawTable`] of text cells with the row numbers a clerk sees.
 //!
@@ -62,7 +63,7 @@ pub struct RawTable {
     pub cells: Vec<TextColumn>,
     /// Rows that were entirely blank.
     pub blank_rows: usize,
-    /// "CSV（UTF-8）", "CSV（GBK）", "Excel", "Parquet": shown in the data-quality report.
+    /// "CSV（UTF-8）", "CSV（GBK）", "Excel", "ODS", "Parquet": shown in the data-quality report.
     pub format: String,
     /// What was read on the clerk's behalf (merged cells filled down), for the report.
     pub notes: Vec<String>,
@@ -120,6 +121,11 @@ impl RawTable {
     }
 }
 
+/// What to do with a file that holds nothing.
+const EMPTY_HINT: &str = "重新保存或重新导出该文件";
+/// What to do when the system will not let kaohe read a file.
+const IO_HINT: &str = "确认文件没有被其他程序占用、有读取权限后重新运行";
+
 /// The largest cell kaohe reads: Excel's own limit is 32,767 characters (×3 bytes in UTF-8).
 pub const MAX_CELL_BYTES: usize = 32_767 * 3;
 /// The longest line of a CSV file: a real record is a few hundred bytes; a 200 MB line
@@ -132,7 +138,8 @@ pub const HEAD_ROWS: usize = 10;
 pub fn read_table(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     let table = read_table_or_header(path, display)?;
     if table.is_empty() {
-        return Err(InputProblem::file(display, "文件只有表头，没有数据行"));
+        return Err(InputProblem::file(display, "文件只有表头，没有数据行")
+            .hint("检查导出或另存时是否漏了数据行，重新导出该文件"));
     }
     Ok(table)
 }
@@ -141,19 +148,97 @@ pub fn read_table(path: &Path, display: &str) -> Result<RawTable, InputProblem> 
 /// ledger of a year with no cases), for a caller that declares this may happen.
 pub fn read_table_or_header(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
-    let table = match ext.as_str() {
-        "csv" | "txt" => read_csv(path, display)?,
-        "xlsx" | "xlsm" | "xls" => read_excel(path, display)?,
-        "parquet" => read_parquet(path, display)?,
+    let read = match ext.as_str() {
+        "csv" | "txt" => read_csv,
+        "xlsx" | "xlsm" | "xls" | "ods" => read_excel,
+        "parquet" => read_parquet,
         _ => {
             return Err(InputProblem::file(display, format!("不支持的文件类型“.{ext}”"))
-                .hint("请提供 .xlsx、.xls、.csv、.txt 或 .parquet 文件（.ods 请另存为 .xlsx）"))
+                .hint("请提供 .xlsx、.xls、.ods、.csv、.txt 或 .parquet 文件"))
         }
     };
+    let table = contained(display, &ext, || read(path, display))?;
     if table.headers.iter().all(|h| h.is_empty()) {
         return Err(InputProblem::file(display, "文件是空的（没有表头）").hint("第1行应为列名，如“身份证号”"));
     }
     Ok(table)
+}
+
+/// Run one file's reader so that a panic inside a third-party decoder (polars on a
+/// damaged Parquet page, calamine or zip on a damaged workbook) becomes that file's
+/// problem instead of ending kaohe with exit 101 and an English backtrace. The panic
+/// hook prints nothing for such a panic (see [`quiet_hook`]); kaohe's own panics are
+/// not caught here and still print.
+fn contained(
+    display: &str,
+    ext: &str,
+    read: impl FnOnce() -> Result<RawTable, InputProblem>,
+) -> Result<RawTable, InputProblem> {
+    quiet_hook();
+    READING.with(|n| n.set(n.get() + 1));
+    IN_FLIGHT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    IN_FLIGHT.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    READING.with(|n| n.set(n.get() - 1));
+    result.unwrap_or_else(|_| Err(damaged(display, ext)))
+}
+
+/// The message for a file whose reader gave up in the middle (a panic contained).
+fn damaged(display: &str, ext: &str) -> InputProblem {
+    let hint = match ext {
+        "parquet" => "请从原系统重新导出该文件后再放入",
+        "csv" | "txt" => "请在表格软件中打开后重新“另存为”CSV，或另存为 .xlsx 后再放入；打不开时请对方重新发送",
+        _ => "请在表格软件中打开后重新导出或另存为 .xlsx 后再放入；打不开时请对方重新发送",
+    };
+    InputProblem::file(display, "文件已损坏，无法读取").hint(hint)
+}
+
+thread_local! {
+    /// How many contained reads this thread is in (a rayon worker can nest them).
+    static READING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+/// Contained reads in progress on any thread: polars decodes a Parquet file on its own
+/// worker threads, where [`READING`] is not set.
+static IN_FLIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Install, once, a panic hook that stays silent for a panic inside a third-party reader
+/// during a contained read — on the reading thread, or on a polars worker while a read is
+/// in progress — and hands every other panic to the previous hook. A panic raised in
+/// kaohe's own source (a relative path such as `src/validate.rs`, while the dependencies'
+/// sources are absolute paths) always prints: a stolen rayon job may run kaohe's code on
+/// a thread that is in the middle of a read.
+pub fn quiet_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !is_contained(info) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+fn is_contained(info: &std::panic::PanicHookInfo<'_>) -> bool {
+    contained_at(info.location().map(|l| l.file()))
+}
+
+/// Whether a panic raised in the source file `file` is a contained reader's.
+fn contained_at(file: Option<&str>) -> bool {
+    let ours = file.is_some_and(|f| Path::new(f).is_relative());
+    if ours {
+        return false;
+    }
+    if READING.with(|n| n.get() > 0) {
+        return true;
+    }
+    let prefix = std::env::var("POLARS_THREAD_NAME").unwrap_or_else(|_| "polars".to_string());
+    let polars_worker = std::thread::current().name().is_some_and(|n| {
+        n.strip_prefix(prefix.as_str())
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|i| i.parse::<usize>().is_ok())
+    });
+    polars_worker && IN_FLIGHT.load(std::sync::atomic::Ordering::SeqCst) > 0
 }
 
 /// Decode CSV bytes: a UTF-8 BOM or valid UTF-8 is UTF-8; otherwise GB18030 (a superset
@@ -181,19 +266,19 @@ pub fn decode_text(bytes: &[u8], display: &str) -> Result<(String, &'static str)
 
 fn unknown_encoding(display: &str) -> InputProblem {
     InputProblem::file(display, "无法识别文件编码（既不是 UTF-8，也不是 GBK/GB18030）")
-        .hint("在 Excel 中打开后“另存为”CSV UTF-8（逗号分隔）或 Excel 工作簿")
+        .hint("在表格软件中打开后“另存为”CSV UTF-8（逗号分隔）或 Excel 工作簿（.xlsx）")
 }
 
 fn read_csv(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     let bytes = std::fs::read(path)
-        .map_err(|e| InputProblem::file(display, format!("无法读取：{}", crate::problem::io_text(&e))))?;
+        .map_err(|e| InputProblem::file(display, format!("无法读取：{}", crate::problem::io_text(&e))).hint(IO_HINT))?;
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(InputProblem::file(display, "文件是空的"));
+        return Err(InputProblem::file(display, "文件是空的").hint(EMPTY_HINT));
     }
     check_line_lengths(&bytes, display)?;
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"\xD0\xCF\x11\xE0") {
         return Err(InputProblem::file(display, "扩展名是 .csv，但内容是 Excel 工作簿")
-            .hint("把扩展名改为 .xlsx（或 .xls），或在 Excel 中“另存为”CSV UTF-8（逗号分隔）"));
+            .hint("把扩展名改为 .xlsx（或 .xls），或在表格软件中“另存为”CSV UTF-8（逗号分隔）"));
     }
     let (text, format) = decode_text(&bytes, display)?;
     // Excel's "Unicode 文本" is tab-separated, and some locales use ';': take the separator
@@ -223,7 +308,8 @@ fn read_csv(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
-            InputProblem::at(display, line, None, format!("CSV 格式错误：{e}"))
+            InputProblem::at(display, line, None, "CSV 格式错误，无法读取这一行")
+                .hint(format!("在表格软件中打开后重新“另存为”CSV UTF-8（逗号分隔）\n  程序信息：{e}"))
         })?;
         let line = record.position().map(|p| line_at(p.byte() as usize)).unwrap_or(0);
         let cells: Vec<&str> = record.iter().map(str::trim).collect();
@@ -237,7 +323,7 @@ fn read_csv(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
             Some(t) => t.push_row(line, &cells)?,
         }
     }
-    table.ok_or_else(|| InputProblem::file(display, "文件是空的"))
+    table.ok_or_else(|| InputProblem::file(display, "文件是空的").hint(EMPTY_HINT))
 }
 
 /// Refuse a file with a line longer than [`MAX_LINE_BYTES`] before decoding it (the
@@ -277,22 +363,28 @@ fn workbook_problem(path: &Path, display: &str, detail: &str) -> InputProblem {
     } else if head.starts_with(b"\xD0\xCF\x11\xE0") && ext == "xlsx" {
         (
             "这是旧版 .xls 工作簿或设置了打开密码的工作簿，扩展名却是 .xlsx".to_string(),
-            "如有密码，请在 Excel 中取消密码后保存；否则把扩展名改为 .xls，或在 Excel 中另存为 .xlsx".to_string(),
+            "如有密码，请在表格软件中取消密码后保存；否则把扩展名改为 .xls，或在表格软件中另存为 .xlsx".to_string(),
+        )
+    } else if head.starts_with(b"PK\x03\x04") && ext == "ods" {
+        (
+            "ODS 表格文件已损坏，或不是 ODS 表格，无法打开".to_string(),
+            "在表格软件中打开并“另存为”一个新的 .ods 或 .xlsx 文件；打不开时请对方重新发送".to_string(),
         )
     } else if head.starts_with(b"PK\x03\x04") {
         (
             "Excel 工作簿已损坏，无法打开".to_string(),
-            "在 Excel 中打开并“另存为”一个新的 .xlsx 文件；打不开时请对方重新发送".to_string(),
+            "在表格软件中打开并“另存为”一个新的 .xlsx 文件；打不开时请对方重新发送".to_string(),
         )
     } else if std::str::from_utf8(&head[..head.len().saturating_sub(4)]).is_ok()
         || !encoding_rs::GB18030.decode_without_bom_handling(&head).1
     {
         (
             format!("扩展名是 .{ext}，但文件内容是文本（可能是把 CSV 文件改了扩展名）"),
-            "把扩展名改回 .csv；或在 Excel 中打开后“另存为”Excel 工作簿（.xlsx）".to_string(),
+            "把扩展名改回 .csv；或在表格软件中打开后“另存为”Excel 工作簿（.xlsx）".to_string(),
         )
     } else {
-        ("不是 Excel 工作簿，或文件已损坏".to_string(), "请确认文件类型，重新导出或另存为 .xlsx".to_string())
+        let what = if ext == "ods" { "ODS 表格" } else { "Excel 工作簿" };
+        (format!("不是 {what}，或文件已损坏"), "请确认文件类型，重新导出或另存为 .xlsx".to_string())
     };
     InputProblem::file(display, message).hint(format!("{hint}\n  程序信息：{detail}"))
 }
@@ -303,7 +395,11 @@ fn read_excel(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     let mut range = match book.worksheet_range_at(0) {
         Some(Ok(r)) => r,
         Some(Err(e)) => return Err(workbook_problem(path, display, &e.to_string())),
-        None => return Err(InputProblem::file(display, "工作簿中没有工作表")),
+        None => {
+            return Err(
+                InputProblem::file(display, "工作簿中没有工作表").hint("在表格软件中打开检查后，重新保存为 .xlsx")
+            )
+        }
     };
     let Some((first_row, first_col)) = range.start() else {
         return Err(InputProblem::file(display, "第一个工作表是空的").hint(format!(
@@ -350,12 +446,13 @@ fn read_excel(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
                     continue;
                 }
                 header_row = first_row + i as u32;
-                table = Some(RawTable::with_headers(display, "Excel", cells.iter().map(|c| c.to_string()).collect()));
+                let headers = cells.iter().map(|c| c.to_string()).collect();
+                table = Some(RawTable::with_headers(display, workbook_format(path), headers));
             }
             Some(t) => t.push_row(line, &cells)?,
         }
     }
-    let mut table = table.ok_or_else(|| InputProblem::file(display, "文件是空的"))?;
+    let mut table = table.ok_or_else(|| InputProblem::file(display, "文件是空的").hint(EMPTY_HINT))?;
     for m in merges.iter().filter(|m| m.start.0 > header_row) {
         let c = (m.start.1 - first_col) as usize;
         let column = table.headers.get(c).cloned().unwrap_or_default();
@@ -368,6 +465,14 @@ fn read_excel(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     }
     table.sheets = sheets;
     Ok(table)
+}
+
+/// The name a workbook format has in the data-quality report.
+fn workbook_format(path: &Path) -> &'static str {
+    match path.extension().map(|e| e.to_string_lossy().to_lowercase()).as_deref() {
+        Some("ods") => "ODS",
+        _ => "Excel",
+    }
 }
 
 /// Cells of the sheet whose number format is a percentage (xlsx only: the other
@@ -485,7 +590,7 @@ pub fn excel_serial_date(serial: f64) -> Option<NaiveDate> {
 
 fn read_parquet(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     let file = std::fs::File::open(path)
-        .map_err(|e| InputProblem::file(display, format!("无法读取：{}", crate::problem::io_text(&e))))?;
+        .map_err(|e| InputProblem::file(display, format!("无法读取：{}", crate::problem::io_text(&e))).hint(IO_HINT))?;
     let df = ParquetReader::new(file).finish().map_err(|e| {
         InputProblem::file(display, "Parquet 文件已损坏或不完整，无法读取")
             .hint(format!("请从原系统重新导出该文件\n  程序信息：{e}"))
@@ -494,9 +599,10 @@ fn read_parquet(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     let mut table = RawTable::with_headers(display, "Parquet", headers);
     let mut columns = Vec::with_capacity(df.width());
     for col in df.columns() {
-        let s = col
-            .cast(&DataType::String)
-            .map_err(|e| InputProblem::file(display, format!("列“{}”无法转为文本：{e}", col.name())))?;
+        let s = col.cast(&DataType::String).map_err(|e| {
+            InputProblem::file(display, format!("列“{}”无法转为文本", col.name()))
+                .hint(format!("请从原系统重新导出该文件\n  程序信息：{e}"))
+        })?;
         columns.push(s);
     }
     let cols: Vec<&StringChunked> = columns.iter().map(|c| c.str().expect("cast to String")).collect();
@@ -539,4 +645,35 @@ pub fn inside(dir: &Path, path: &Path, shown: &str, file: &str) -> Result<(), In
     }
     Err(InputProblem::file(file, format!("{shown} 是一个链接（快捷方式），指向项目文件夹之外，未读取"))
         .hint("把文件本身复制到项目文件夹内，不要用链接"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_dependencys_panic_during_a_read_is_silent() {
+        let polars = "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/polars-parquet-0.55.2/src/lib.rs";
+        let std = "/rustc/0123456789abcdef/library/alloc/src/raw_vec/mod.rs";
+        // No read in progress: every panic is shown.
+        assert!(!contained_at(Some(polars)));
+        let inside = contained("x.parquet", "parquet", || {
+            // During a read: a dependency's or the standard library's panic is the file's problem ...
+            let silent = contained_at(Some(polars)) && contained_at(Some(std));
+            // ... kaohe's own is a bug, and shown.
+            let shown = !contained_at(Some("src/validate.rs"));
+            Err(InputProblem::file("x.parquet", format!("{silent} {shown}")))
+        });
+        assert_eq!(inside.unwrap_err().message, "true true");
+        assert!(!contained_at(Some(polars)));
+        // A panic inside the read becomes the file's message.
+        let p = contained("x.parquet", "parquet", || {
+            Vec::<u64>::with_capacity(usize::MAX)
+                .pop()
+                .map(|_| RawTable::default())
+                .ok_or_else(|| InputProblem::file("x", "y"))
+        })
+        .unwrap_err();
+        assert_eq!(p.to_string(), "x.parquet：文件已损坏，无法读取\n  提示：请从原系统重新导出该文件后再放入");
+    }
 }

@@ -143,7 +143,7 @@ fn roster_files(dir: &Path, display: &str) -> Result<Vec<(PathBuf, String)>, Inp
     files.sort();
     if files.is_empty() {
         return Err(
-            InputProblem::file(display, "名册目录是空的").hint("每个镇办一个名册文件（.xlsx、.csv 或 .parquet）")
+            InputProblem::file(display, "名册目录是空的").hint("每个镇办一个名册文件（.xlsx、.ods、.csv 或 .parquet）")
         );
     }
     Ok(files
@@ -179,6 +179,7 @@ pub fn compute(dir: &ProgrammeDir, programme: Programme, progress: &ProgressBar)
     let lookup = validate::RosterLookup::new(
         &population,
         programme.deadline,
+        programme.config.programme.year,
         programme.config.enrollment.max_set_aside.0,
         fields,
     );

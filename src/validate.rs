@@ -327,7 +327,7 @@ impl IdProblem {
     pub fn message(&self) -> String {
         match self {
             IdProblem::Empty => "身份证号为空".into(),
-            IdProblem::ExcelNumber => "身份证号被 Excel 存成了数字，末几位已丢失".into(),
+            IdProblem::ExcelNumber => "身份证号被表格软件存成了数字，末几位已丢失".into(),
             IdProblem::Length(n) => format!("身份证号应为18位，实为{n}位"),
             IdProblem::BadChar => "身份证号含非法字符（只能是数字，末位可为X）".into(),
             IdProblem::BirthDate => "身份证号中的出生日期无效".into(),
@@ -472,6 +472,8 @@ pub struct RosterLookup<'a> {
     villages: HashMap<(&'a str, &'a str), (u32, u32)>,
     /// A birth after the premium deadline cannot be real.
     deadline: NaiveDate,
+    /// The programme's year: a date written “16年1月30日” is read within a year of it.
+    year: i32,
     /// Share (ppm) of a file's rows failing one column's check that makes it a broken
     /// column rather than a few bad rows.
     max_set_aside_ppm: u64,
@@ -483,6 +485,7 @@ impl<'a> RosterLookup<'a> {
     pub fn new(
         population: &'a Population,
         deadline: NaiveDate,
+        year: i32,
         max_set_aside_ppm: u64,
         fields: Vec<Field<'a>>,
     ) -> RosterLookup<'a> {
@@ -502,6 +505,7 @@ impl<'a> RosterLookup<'a> {
             town_names: population.town_names().collect(),
             villages,
             deadline,
+            year,
             max_set_aside_ppm,
             fields,
         }
@@ -526,15 +530,49 @@ pub struct FileCheck {
 /// Check every row of one roster file.
 pub fn check_file(table: &RawTable, lookup: &RosterLookup) -> FileCheck {
     let id_col = match_headers(table, &lookup.fields).map(|c| table.headers[c[0]].clone()).unwrap_or_default();
+    let mut notes = table.notes.clone();
+    let result = check_rows(table, lookup, &mut notes);
     FileCheck {
         file: table.file.clone(),
         format: table.format.clone(),
         records: table.len(),
         blank_rows: table.blank_rows,
         id_col,
-        notes: table.notes.clone(),
+        notes,
         max_set_aside_ppm: lookup.max_set_aside_ppm,
-        result: check_rows(table, lookup),
+        result,
+    }
+}
+
+/// The dates of one column written with a two-digit year, by the year they were read as.
+#[derive(Default)]
+struct TwoDigitYears {
+    /// Year read → (the two digits, how many dates).
+    years: BTreeMap<i32, (u32, usize)>,
+    /// The first such date: row and cell.
+    example: Option<(usize, String)>,
+}
+
+impl TwoDigitYears {
+    fn add(&mut self, read: &crate::cell::DateRead, row: usize, cell: &str) {
+        if let Some(yy) = read.two_digit_year {
+            self.years.entry(read.date.year()).or_insert((yy, 0)).1 += 1;
+            self.example.get_or_insert_with(|| (row, cell.to_string()));
+        }
+    }
+
+    /// The data-quality note: how many, an example, and as which year(s) they were read.
+    fn note(&self, column: &str) -> Option<String> {
+        let (row, cell) = self.example.as_ref()?;
+        let n: usize = self.years.values().map(|(_, n)| n).sum();
+        let read_as = match self.years.iter().collect::<Vec<_>>().as_slice() {
+            [(year, _)] => format!("按{year}年读取"),
+            many => {
+                many.iter().map(|(year, (yy, _))| format!("“{yy:02}年”按{year}年")).collect::<Vec<_>>().join("、")
+                    + "读取"
+            }
+        };
+        Some(format!("“{column}”列有{n}个日期只写了两位年份（如第{row}行“{cell}”），{read_as}"))
     }
 }
 
@@ -568,9 +606,9 @@ impl ColumnFailures {
 
 /// What to do when a whole column of a roster fails, by field (ROSTER_FIELDS order).
 const COLUMN_HINTS: [&str; 6] = [
-    "在 Excel 中把身份证号列设为“文本”格式后重新录入，或从原始系统重新导出",
+    "在表格软件（Excel、WPS 或 LibreOffice）中把身份证号列设为“文本”格式后重新录入，或从原始系统重新导出",
     "每行都要有姓名",
-    "每行都要写明镇办。若在 Excel 中合并了单元格，请取消合并并把镇名填到每一行（.xlsx 中的合并单元格 kaohe 会自动填充）",
+    "每行都要写明镇办。若在表格软件中合并了单元格，请取消合并并把镇名填到每一行（.xlsx 中的合并单元格 kaohe 会自动填充）",
     "村名须与人口数据一致；检查该列是否整体错位（向左或向右移了一格）",
     "保费写金额数字，如 20 或 20.00（可带“元”）；不要把身份证号等其他内容放在这一列",
     crate::cell::DATE_HINT,
@@ -580,8 +618,9 @@ const COLUMN_HINTS: [&str; 6] = [
 /// whole file's worth of rows disappear: that is a broken column, not data dirt.
 const MIN_BROKEN_ROWS: usize = 10;
 
-fn check_rows(table: &RawTable, lookup: &RosterLookup) -> FileResult {
-    let RosterLookup { population, town_names, villages, deadline, max_set_aside_ppm, fields } = lookup;
+/// `notes`: what was read on the clerk's behalf (two-digit years) is added for the report.
+fn check_rows(table: &RawTable, lookup: &RosterLookup, notes: &mut Vec<String>) -> FileResult {
+    let RosterLookup { population, town_names, villages, deadline, year, max_set_aside_ppm, fields } = lookup;
     let deadline = *deadline;
 
     let cols = match_headers(table, fields)?;
@@ -590,6 +629,7 @@ fn check_rows(table: &RawTable, lookup: &RosterLookup) -> FileResult {
     let mut towns_seen: Vec<u32> = Vec::new();
     let mut failures: BTreeMap<usize, ColumnFailures> = BTreeMap::new();
     let mut ambiguous = ColumnFailures::default();
+    let mut two_digit = TwoDigitYears::default();
     let mut totals = 0usize;
     let mut candidates = Vec::with_capacity(table.len());
     let mut issues = Vec::new();
@@ -642,8 +682,11 @@ fn check_rows(table: &RawTable, lookup: &RosterLookup) -> FileResult {
                 continue;
             }
         };
-        let date = match parse_date(cell(5)) {
-            Ok(d) => d,
+        let date = match crate::cell::parse_date_near(cell(5), *year) {
+            Ok(d) => {
+                two_digit.add(&d, row, cell(5));
+                d.date
+            }
             Err(p) => {
                 if p == crate::cell::DateProblem::Ambiguous {
                     ambiguous.add("月日顺序不明", row, cell(5));
@@ -652,6 +695,7 @@ fn check_rows(table: &RawTable, lookup: &RosterLookup) -> FileResult {
                     crate::cell::DateProblem::Empty => "缴费日期为空",
                     crate::cell::DateProblem::Ambiguous => "月日顺序不明",
                     crate::cell::DateProblem::Unreadable => "缴费日期无法识别",
+                    crate::cell::DateProblem::FarYear { .. } => "两位年份不在本项目的年份内",
                 };
                 set_aside(Some(ti), 5, reason, format!("缴费{}", p.message(cell(5))));
                 continue;
@@ -722,7 +766,7 @@ fn check_rows(table: &RawTable, lookup: &RosterLookup) -> FileResult {
                 ),
             )
             .hint(format!(
-                "kaohe 不猜测日期。在 Excel 中把该列设为“yyyy-mm-dd”日期格式后另存；{}",
+                "kaohe 不猜测日期。在表格软件中把该列设为“yyyy-mm-dd”日期格式后另存；{}",
                 crate::cell::DATE_HINT
             )),
         );
@@ -754,6 +798,7 @@ fn check_rows(table: &RawTable, lookup: &RosterLookup) -> FileResult {
     if !problems.is_empty() {
         return Err(problems);
     }
+    notes.extend(two_digit.note(&header(5)));
     Ok((candidates, issues, towns_seen))
 }
 
@@ -763,8 +808,9 @@ pub fn rosters(
     tables: &[RawTable],
     population: &Population,
     deadline: NaiveDate,
+    year: i32,
 ) -> Result<Enrollment, Vec<InputProblem>> {
-    let lookup = RosterLookup::new(population, deadline, 200_000, ROSTER_FIELDS.to_vec());
+    let lookup = RosterLookup::new(population, deadline, year, 200_000, ROSTER_FIELDS.to_vec());
     merge(tables.par_iter().map(|t| check_file(t, &lookup)).collect(), population)
 }
 

@@ -695,7 +695,7 @@ fn an_id_column_excel_turned_into_numbers_refuses_the_file() {
             let t: String = t.lines().enumerate().map(|(i, l)| if i == 0 { format!("{l}\n") } else { format!("6.10902E+17{}\n", &l[18..]) }).collect();
             std::fs::write(path, t).unwrap();
         },
-        &["04-丁镇.csv 第2行 “身份证号”列：16行中有16行因这一列未能读取（16行为：身份证号被 Excel 存成了数字，末几位已丢失），整列可能有格式问题，例如第2行“6.10902E+17”", "文本"],
+        &["04-丁镇.csv 第2行 “身份证号”列：16行中有16行因这一列未能读取（16行为：身份证号被表格软件存成了数字，末几位已丢失），整列可能有格式问题，例如第2行“6.10902E+17”", "文本"],
     );
 }
 

@@ -14,6 +14,8 @@ mod golden;
 mod members;
 /// The bad-input corpus: files as clerks send them, read / refused / set aside as asserted.
 mod messy;
+/// Seeded corruptions of every input format: no panic, a Chinese message, no full ID.
+mod mutation;
 /// `[[pdf]]` and `[[table]]`: declared documents, checked declarations, defaults.
 mod outputs;
 /// The rubric files against the seed's wording; hand-computed scores for every rule kind.

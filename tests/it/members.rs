@@ -117,7 +117,7 @@ fn pingli_rows_set_aside_say_why_with_the_id_masked() {
     assert_eq!(rows[0], ["数据", "文件", "行", "列", "问题", "身份证号"]);
     let reasons: Vec<&str> = rows[1..].iter().map(|r| r[4].as_str()).collect();
     assert_eq!(reasons.iter().filter(|r| r.starts_with("身份证号校验码错误")).count(), 3);
-    assert_eq!(reasons.iter().filter(|r| **r == "身份证号被 Excel 存成了数字，末几位已丢失").count(), 1);
+    assert_eq!(reasons.iter().filter(|r| **r == "身份证号被表格软件存成了数字，末几位已丢失").count(), 1);
     assert_eq!(reasons.iter().filter(|r| **r == "为空").count(), 2);
     assert_eq!(
         reasons.iter().filter(|r| r.starts_with("重复：与") && r.ends_with("的身份证号相同，不重复计数")).count(),

@@ -17,39 +17,43 @@ use kaohe::validate::id_check_char;
 
 // ---------------------------------------------------------------- files as clerks send them
 
-const HEADER: [&str; 6] = ["身份证号", "姓名", "镇", "村", "保费", "缴费日期"];
+pub(crate) const HEADER: [&str; 6] = ["身份证号", "姓名", "镇", "村", "保费", "缴费日期"];
 
-type Rows = Vec<[String; 6]>;
+pub(crate) type Rows = Vec<[String; 6]>;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Format {
+pub(crate) enum Format {
     Csv,
     Gbk,
     Xlsx,
     Parquet,
+    /// OpenDocument, as LibreOffice saves it (not in [`ALL`]: the corpus cases are the
+    /// formats the issue-8 corpus was built on; `.ods` has its own cases).
+    Ods,
 }
 
 const ALL: [Format; 4] = [Format::Csv, Format::Gbk, Format::Xlsx, Format::Parquet];
 
 impl Format {
-    fn ext(self) -> &'static str {
+    pub(crate) fn ext(self) -> &'static str {
         match self {
             Format::Csv | Format::Gbk => "csv",
             Format::Xlsx => "xlsx",
             Format::Parquet => "parquet",
+            Format::Ods => "ods",
         }
     }
 }
 
 /// A valid resident ID for person `n` (GB 11643 check digit computed).
-fn id(n: u32) -> String {
+pub(crate) fn id(n: u32) -> String {
     let birth = 19700101 + (n % 28) + 100 * (n / 28 % 12);
     let first17 = format!("610902{birth}{:03}", n % 1000);
     format!("{first17}{}", id_check_char(first17.as_bytes()))
 }
 
 /// `n` valid, on-time rows of a town, IDs from `first`.
-fn town_rows(town: &str, villages: &[&str], first: u32, n: u32) -> Rows {
+pub(crate) fn town_rows(town: &str, villages: &[&str], first: u32, n: u32) -> Rows {
     (0..n)
         .map(|i| {
             [
@@ -64,7 +68,7 @@ fn town_rows(town: &str, villages: &[&str], first: u32, n: u32) -> Rows {
         .collect()
 }
 
-fn csv_text(header: Option<&[&str]>, rows: &Rows) -> String {
+pub(crate) fn csv_text(header: Option<&[&str]>, rows: &Rows) -> String {
     let quote =
         |c: &str| if c.contains([',', '"', '\n']) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c.to_string() };
     let mut s = String::new();
@@ -80,7 +84,7 @@ fn csv_text(header: Option<&[&str]>, rows: &Rows) -> String {
 }
 
 /// Write a roster in `format`; `header` None = a headerless file.
-fn write_roster(path: &Path, format: Format, header: Option<&[&str]>, rows: &Rows) {
+pub(crate) fn write_roster(path: &Path, format: Format, header: Option<&[&str]>, rows: &Rows) {
     match format {
         Format::Csv => std::fs::write(path, format!("\u{feff}{}", csv_text(header, rows))).unwrap(),
         Format::Gbk => {
@@ -107,6 +111,7 @@ fn write_roster(path: &Path, format: Format, header: Option<&[&str]>, rows: &Row
             }
             book.save(path).unwrap();
         }
+        Format::Ods => std::fs::write(path, ods_bytes(header, rows)).unwrap(),
         Format::Parquet => {
             use polars::prelude::*;
             let names: Vec<String> = match header {
@@ -125,10 +130,80 @@ fn write_roster(path: &Path, format: Format, header: Option<&[&str]>, rows: &Row
     }
 }
 
+/// An OpenDocument spreadsheet as LibreOffice writes one: a zip whose first entry is the
+/// uncompressed `mimetype`, a manifest, and `content.xml` with one table. Cells that look
+/// like numbers are number cells (`office:value`), `yyyy-mm-dd` cells are date cells
+/// (`office:date-value`), the rest are text; a run of equal cells is written once with
+/// `table:number-columns-repeated`, and a trailing empty row as LibreOffice leaves it.
+pub(crate) fn ods_bytes(header: Option<&[&str]>, rows: &Rows) -> Vec<u8> {
+    use std::io::Write;
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let cell = |v: &str| -> String {
+        if v.is_empty() {
+            "<table:table-cell/>".to_string()
+        } else if v.len() < 15 && v.parse::<f64>().is_ok() {
+            format!(
+                r#"<table:table-cell office:value-type="float" office:value="{v}" calcext:value-type="float"><text:p>{v}</text:p></table:table-cell>"#
+            )
+        } else if v.len() == 10 && v.as_bytes()[4] == b'-' && v.as_bytes()[7] == b'-' {
+            format!(
+                r#"<table:table-cell table:style-name="ce1" office:value-type="date" office:date-value="{v}" calcext:value-type="date"><text:p>{v}</text:p></table:table-cell>"#
+            )
+        } else {
+            format!(
+                r#"<table:table-cell office:value-type="string" calcext:value-type="string"><text:p>{}</text:p></table:table-cell>"#,
+                esc(v)
+            )
+        }
+    };
+    let row = |cells: &[String]| -> String {
+        let mut s = String::from("<table:table-row table:style-name=\"ro1\">");
+        let mut i = 0;
+        while i < cells.len() {
+            let run = cells[i..].iter().take_while(|c| **c == cells[i]).count();
+            if run > 1 {
+                s += &cell(&cells[i]).replacen(
+                    "<table:table-cell",
+                    &format!("<table:table-cell table:number-columns-repeated=\"{run}\""),
+                    1,
+                );
+            } else {
+                s += &cell(&cells[i]);
+            }
+            i += run;
+        }
+        s + "</table:table-row>"
+    };
+    let mut body = String::new();
+    if let Some(h) = header {
+        body += &row(&h.iter().map(|c| c.to_string()).collect::<Vec<_>>());
+    }
+    for r in rows {
+        body += &row(r);
+    }
+    body += r#"<table:table-row table:style-name="ro1"><table:table-cell table:number-columns-repeated="6"/></table:table-row>"#;
+    let content = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:number="urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0" xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0" office:version="1.3"><office:body><office:spreadsheet><table:table table:name="名册"><table:table-column table:number-columns-repeated="6"/>{body}</table:table></office:spreadsheet></office:body></office:document-content>"#
+    );
+    let manifest = r#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3"><manifest:file-entry manifest:full-path="/" manifest:version="1.3" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let deflated = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("mimetype", stored).unwrap();
+    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet").unwrap();
+    zip.start_file("content.xml", deflated).unwrap();
+    zip.write_all(content.as_bytes()).unwrap();
+    zip.start_file("META-INF/manifest.xml", deflated).unwrap();
+    zip.write_all(manifest.as_bytes()).unwrap();
+    zip.finish().unwrap().into_inner()
+}
+
 /// The mini programme (fixtures/mini: 甲镇 东村/西村, 乙镇 南村, 丙办 北社区/中社区, 丁镇
 /// 上村/下村) with clean rosters for 乙, 丙, 丁; 甲镇's roster is the case's.
 /// Returns the input folder and the programme folder.
-fn mini(dir: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn mini(dir: &Path) -> (PathBuf, PathBuf) {
     let prog = dir.join("input").join("mini-2015");
     copy_dir(&repo().join("tests/fixtures/mini"), &prog);
     let rosters = prog.join("rosters");
@@ -150,14 +225,14 @@ fn mini(dir: &Path) -> (PathBuf, PathBuf) {
 }
 
 /// 甲镇's 30 clean rows.
-fn jia() -> Rows {
+pub(crate) fn jia() -> Rows {
     town_rows("甲镇", &["东村", "西村"], 1, 30)
 }
 
 // ---------------------------------------------------------------- what a run shows
 
 /// Runs of 15 or more digits (ASCII or full-width), optionally ending in X: full IDs.
-fn full_ids(text: &str) -> Vec<String> {
+pub(crate) fn full_ids(text: &str) -> Vec<String> {
     let mut found = Vec::new();
     let chars: Vec<char> = text.chars().collect();
     let digit = |c: char| c.is_ascii_digit() || ('\u{ff10}'..='\u{ff19}').contains(&c);
@@ -179,7 +254,7 @@ fn full_ids(text: &str) -> Vec<String> {
 }
 
 /// Everything a person can read from an output file, as text.
-fn readable(path: &Path) -> String {
+pub(crate) fn readable(path: &Path) -> String {
     let ext = path.extension().map(|e| e.to_string_lossy().to_string()).unwrap_or_default();
     match ext.as_str() {
         "pdf" => {
@@ -227,13 +302,13 @@ fn readable(path: &Path) -> String {
 }
 
 /// The outcome of one `kaohe run`.
-struct Run {
-    code: i32,
-    said: String,
-    out: PathBuf,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) said: String,
+    pub(crate) out: PathBuf,
 }
 
-fn run(dir: &Path, input: &Path) -> Run {
+pub(crate) fn run(dir: &Path, input: &Path) -> Run {
     let out = dir.join("out");
     let o = kaohe(&["run", "--input", input.to_str().unwrap(), "--output", out.to_str().unwrap()], dir);
     let run = Run { code: o.status.code().unwrap_or(-1), said: text(&o), out };
@@ -254,13 +329,13 @@ impl Run {
         }
     }
 
-    fn ok(&self, case: &str) -> &Self {
+    pub(crate) fn ok(&self, case: &str) -> &Self {
         assert_eq!(self.code, 0, "{case}: should succeed:\n{}", self.said);
         self
     }
 
     /// Refused with exit 1, every expected phrase in the message, nothing written.
-    fn refused(&self, case: &str, phrases: &[&str]) {
+    pub(crate) fn refused(&self, case: &str, phrases: &[&str]) {
         assert_eq!(self.code, 1, "{case}: should be refused with exit 1:\n{}", self.said);
         for p in phrases {
             assert!(self.said.contains(p), "{case}: message lacks “{p}”:\n{}", self.said);
@@ -274,21 +349,21 @@ impl Run {
         }
     }
 
-    fn csv(&self, programme: &str, name: &str) -> Vec<Vec<String>> {
+    pub(crate) fn csv(&self, programme: &str, name: &str) -> Vec<Vec<String>> {
         let bytes = std::fs::read(self.out.join(programme).join("csv").join(name)).unwrap();
         let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(&bytes[3..]);
         r.records().map(|rec| rec.unwrap().iter().map(str::to_string).collect()).collect()
     }
 
     /// 按时参保 and 逾期 of a town in the ranking.
-    fn insured(&self, town: &str) -> (u64, u64) {
+    pub(crate) fn insured(&self, town: &str) -> (u64, u64) {
         let rows = self.csv("mini-2015", "participation-ranking.csv");
         let col = |name: &str| rows[0].iter().position(|h| h == name).unwrap();
         let r = rows.iter().find(|r| r[1] == town).unwrap_or_else(|| panic!("no row {town}"));
         (r[col("按时参保")].parse().unwrap(), r[col("逾期缴费")].parse().unwrap())
     }
 
-    fn quality_rows(&self) -> Vec<Vec<String>> {
+    pub(crate) fn quality_rows(&self) -> Vec<Vec<String>> {
         self.csv("mini-2015", "data-quality.csv")
     }
 }
@@ -431,7 +506,16 @@ fn a_whole_column_that_fails_is_fatal_not_data_dirt() {
                 rows.iter_mut().for_each(|r| r[0] = "6.10902E+17".into());
                 write_roster(&dir.join(roster(f)), f, Some(&HEADER), &rows);
             },
-            |r| r.refused("E+ ids", &["“身份证号”列", "被 Excel 存成了数字", "设为“文本”格式"]),
+            |r| {
+                r.refused(
+                    "E+ ids",
+                    &[
+                        "“身份证号”列",
+                        "被表格软件存成了数字",
+                        "在表格软件（Excel、WPS 或 LibreOffice）中把身份证号列设为“文本”格式",
+                    ],
+                )
+            },
         );
     }
     // Villages shifted by one column in every row.
@@ -588,6 +672,231 @@ fn formula_cells_are_neutralised_in_csv_and_stay_strings_in_xlsx() {
     );
     // The unit test of the rule itself.
     assert_eq!(kaohe::redact::csv_text("=1+1"), "'=1+1");
+}
+
+/// An `.ods` roster (LibreOffice's own format): read like a workbook — number, date and
+/// text cells, a repeated cell, a trailing empty row — and named as ODS in the report.
+#[test]
+fn an_ods_roster_as_libreoffice_saves_it_is_read() {
+    micro_case(
+        "ods",
+        |dir| {
+            let mut rows = jia();
+            rows[29][5] = "2016-02-01".into(); // late
+            rows[3][4] = "二十".into(); // set aside
+            write_roster(&dir.join(roster(Format::Ods)), Format::Ods, Some(&HEADER), &rows);
+        },
+        |r| {
+            r.ok("ods");
+            assert_eq!(r.insured("甲镇"), (28, 1));
+            let q = r.quality_rows();
+            let jia: Vec<_> = q.iter().filter(|row| row[1].ends_with("01-甲镇.ods")).collect();
+            assert_eq!(jia.len(), 1, "{q:?}");
+            assert_eq!(jia[0][2..5], ["5", "保费", "保费不是数字（“二十”）"]);
+            let files = r.csv("mini-2015", "roster-files.csv");
+            let row = files.iter().find(|f| f[0].ends_with("01-甲镇.ods")).unwrap();
+            // The empty row LibreOffice leaves under the table is not read at all.
+            assert_eq!(row[1..], ["ODS", "30", "0", "29", "1"]);
+        },
+    );
+    // A damaged .ods is named as one, not as an Excel workbook.
+    micro_case(
+        "damaged ods",
+        |dir| {
+            let bytes = ods_bytes(Some(&HEADER), &jia());
+            std::fs::write(dir.join("01-甲镇.ods"), &bytes[..bytes.len() / 2]).unwrap();
+        },
+        |r| {
+            r.refused(
+                "damaged ods",
+                &["01-甲镇.ods：ODS 表格文件已损坏，或不是 ODS 表格，无法打开", "另存为", "程序信息："],
+            )
+        },
+    );
+}
+
+/// A roster as a Chinese-locale LibreOffice (or WPS, or Excel) re-saves it as GBK CSV: LF
+/// line ends, no BOM, and the dates as the cells showed them, “16年1月30日”.
+fn libreoffice_gbk(rows: &Rows) -> Vec<u8> {
+    let text = csv_text(Some(&HEADER), rows).replace("\r\n", "\n");
+    let (bytes, _, bad) = encoding_rs::GBK.encode(&text);
+    assert!(!bad);
+    bytes.into_owned()
+}
+
+#[test]
+fn two_digit_years_are_read_within_the_programmes_years_and_said_so() {
+    micro_case(
+        "two-digit years",
+        |dir| {
+            let mut rows = jia();
+            for (i, r) in rows.iter_mut().enumerate() {
+                r[5] = match i {
+                    0..=19 => format!("15年12月{}日", i + 1),
+                    20..=25 => "16年1月30日".into(), // the deadline: on time
+                    26..=27 => "16年2月1日".into(),  // late
+                    28 => "13年5月1日".into(),       // no year of this programme: set aside
+                    _ => "2016年1月5日".into(),      // four digits: as before, not in the note
+                };
+            }
+            std::fs::write(dir.join("01-甲镇.csv"), libreoffice_gbk(&rows)).unwrap();
+        },
+        |r| {
+            r.ok("two-digit years");
+            // 20 in 2015 + 6 on the deadline + the four-digit one on time; 2 late; 1 set aside.
+            assert_eq!(r.insured("甲镇"), (27, 2));
+            let q = r.quality_rows();
+            let jia: Vec<_> = q.iter().filter(|row| row[1].ends_with("01-甲镇.csv")).collect();
+            assert_eq!(jia.len(), 1, "{q:?}");
+            assert_eq!(
+                jia[0][2..5],
+                [
+                    "30",
+                    "缴费日期",
+                    "缴费日期“13年5月1日”只写了两位年份，“13年”不在本项目的年份（2014年至2016年）之内，无法确定是哪一年"
+                ]
+            );
+            let files = r.csv("mini-2015", "roster-files.csv");
+            let row = files.iter().find(|f| f[0].ends_with("01-甲镇.csv")).unwrap();
+            assert_eq!(row[1..], ["CSV（GBK）", "30", "0", "29", "1"]);
+            let pdf = crate::common::pdf_text(&r.out.join("mini-2015/data-quality.pdf"));
+            let note = "01-甲镇.csv：“缴费日期”列有28个日期只写了两位年份（如第2行“15年12月1日”），“15年”按2015年、“16年”按2016年读取。";
+            assert!(pdf.contains(note), "{pdf}");
+        },
+    );
+    // One year only: the note says it once.
+    micro_case(
+        "two-digit years, one year",
+        |dir| {
+            let mut rows = jia();
+            rows.iter_mut().for_each(|r| r[5] = "16年1月30日".into());
+            std::fs::write(dir.join("01-甲镇.csv"), libreoffice_gbk(&rows)).unwrap();
+        },
+        |r| {
+            r.ok("one year");
+            assert_eq!(r.insured("甲镇"), (30, 0));
+            let pdf = crate::common::pdf_text(&r.out.join("mini-2015/data-quality.pdf"));
+            let note = "01-甲镇.csv：“缴费日期”列有30个日期只写了两位年份（如第2行“16年1月30日”），按2016年读取。";
+            assert!(pdf.contains(note), "{pdf}");
+        },
+    );
+    // A whole column of years the programme does not have is a broken column, not dirt.
+    micro_case(
+        "two-digit years, all far",
+        |dir| {
+            let mut rows = jia();
+            rows.iter_mut().for_each(|r| r[5] = "12年12月1日".into());
+            std::fs::write(dir.join("01-甲镇.csv"), libreoffice_gbk(&rows)).unwrap();
+        },
+        |r| {
+            r.refused(
+                "far years",
+                &[
+                    "01-甲镇.csv 第2行 “缴费日期”列：30行中有30行因这一列未能读取（30行为：两位年份不在本项目的年份内）",
+                    "例如第2行“12年12月1日”",
+                    "提示：日期写作",
+                ],
+            )
+        },
+    );
+}
+
+/// 汉滨's sixteen CSV rosters re-saved by a Chinese-locale LibreOffice — GBK, LF, every
+/// date “15年12月3日” — give the bundled tables to the person, and the report says how
+/// each file's dates were read.
+#[test]
+fn the_bundled_csv_rosters_resaved_with_two_digit_years_give_the_same_tables() {
+    use chrono::Datelike;
+    let dir = tempfile::tempdir().unwrap();
+    let (prog, _) = crate::common::bundled_copy(dir.path(), "hanbin-2015-micro");
+    let mut resaved = 0;
+    for f in all_files(&prog.join("rosters")) {
+        if f.extension().is_none_or(|e| e != "csv") {
+            continue;
+        }
+        let bytes = std::fs::read(&f).unwrap();
+        let (text, _) = kaohe::ingest::decode_text(&bytes, "").unwrap();
+        let mut out = String::new();
+        for (i, line) in text.lines().enumerate() {
+            let mut cells: Vec<String> = line.split(',').map(str::to_string).collect();
+            let four_digits =
+                cells.get(5).is_some_and(|c| c.len() > 4 && c.as_bytes()[..4].iter().all(u8::is_ascii_digit));
+            if i > 0 && four_digits {
+                if let Ok(d) = kaohe::cell::parse_date(&cells[5]) {
+                    cells[5] = format!("{:02}年{}月{}日", d.year() % 100, d.month(), d.day());
+                }
+            }
+            out += &cells.join(",");
+            out += "\n";
+        }
+        let (gbk, _, bad) = encoding_rs::GBK.encode(&out);
+        assert!(!bad);
+        std::fs::write(&f, gbk).unwrap();
+        resaved += 1;
+    }
+    assert_eq!(resaved, 16);
+    let out = dir.path().join("out");
+    let o = crate::common::kaohe(&["run", "--input", "input", "--output", out.to_str().unwrap()], dir.path());
+    assert!(o.status.success(), "{}", crate::common::text(&o));
+    let bundled = crate::common::bundled().join("hanbin-2015-micro/csv");
+    let ours = out.join("hanbin-2015-micro/csv");
+    for table in ["participation-ranking.csv", "village-detail.csv", "quota-table.csv"] {
+        assert_eq!(std::fs::read(ours.join(table)).unwrap(), std::fs::read(bundled.join(table)).unwrap(), "{table}");
+    }
+    // The same rows set aside (their dates are quoted as written, so only the count is compared).
+    let rows = |d: &Path| crate::common::read_csv(&d.join("data-quality.csv")).len();
+    assert_eq!(rows(&ours), rows(&bundled));
+    let pdf = crate::common::pdf_text(&out.join("hanbin-2015-micro/data-quality.pdf"));
+    assert_eq!(pdf.matches("只写了两位年份").count(), 16, "{pdf}");
+    let note = "21-流水镇.csv：“缴费日期”列有6071个日期只写了两位年份（如第2行“16年1月30日”），“15年”按2015年、“16年”按2016年读取。";
+    assert!(pdf.contains(note), "{pdf}");
+}
+
+/// A declared dataset's date cells read a two-digit year the same way, with the
+/// programme's year (岚皋 2016: 2015 to 2017).
+#[test]
+fn a_declared_ledgers_two_digit_years_are_read_with_the_programmes_year() {
+    use chrono::Datelike;
+    let resave = |prog: &Path, far: bool| {
+        let ledger = prog.join("data/理赔台账/中华联合.csv");
+        let (text, format) = kaohe::ingest::decode_text(&std::fs::read(&ledger).unwrap(), "").unwrap();
+        assert_eq!(format, "CSV（GBK）");
+        let mut out = String::new();
+        for (i, line) in text.lines().enumerate() {
+            let mut cells: Vec<String> = line.split(',').map(str::to_string).collect();
+            for c in cells.iter_mut().skip(2).take(2).filter(|_| i > 0) {
+                if let Ok(d) = kaohe::cell::parse_date(c) {
+                    *c = format!("{:02}年{}月{}日", d.year() % 100, d.month(), d.day());
+                }
+            }
+            if far && i == 3 {
+                cells[2] = "13年5月1日".into();
+            }
+            out += &cells.join(",");
+            out += "\n";
+        }
+        std::fs::write(&ledger, encoding_rs::GBK.encode(&out).0).unwrap();
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (prog, _) = crate::common::bundled_copy(dir.path(), "langao-2016-towns");
+    resave(&prog, false);
+    let out = dir.path().join("out");
+    let o = crate::common::kaohe(&["run", "--input", "input", "--output", out.to_str().unwrap()], dir.path());
+    assert!(o.status.success(), "{}", crate::common::text(&o));
+    let bundled = crate::common::bundled().join("langao-2016-towns/csv");
+    for table in ["metrics.csv", "ranking.csv", "item-scores.csv"] {
+        let ours = std::fs::read(out.join("langao-2016-towns/csv").join(table)).unwrap();
+        assert_eq!(ours, std::fs::read(bundled.join(table)).unwrap(), "{table}");
+    }
+    // A year outside 2015–2017 is refused at its cell.
+    let dir = tempfile::tempdir().unwrap();
+    let (prog, _) = crate::common::bundled_copy(dir.path(), "langao-2016-towns");
+    resave(&prog, true);
+    let r = run(dir.path(), &dir.path().join("input"));
+    r.refused(
+        "far year in a ledger",
+        &["理赔台账/中华联合.csv 第4行 “报案日期”列：日期“13年5月1日”只写了两位年份，“13年”不在本项目的年份（2015年至2017年）之内，无法确定是哪一年"],
+    );
 }
 
 // ---------------------------------------------------------------- class 8: messages a clerk can act on
