@@ -752,6 +752,11 @@ pub fn publish(p: &DeclaredProgramme, loaded: &Loaded, views: &mut Views) -> Res
 }
 
 /// Per file of every checked dataset: rows read, blank, outside `only`, kept, set aside.
+/// A file's counts as the summary columns list them: read, blank, 范围外, 计入, 剔除.
+fn counts(f: &dataset::FileSummary) -> [Cell; 5] {
+    [f.records, f.blank_rows, f.outside, f.kept, f.set_aside].map(|n| Cell::Int(n as u64))
+}
+
 fn quality_files_table(checked: &[(&str, &dataset::Quality)]) -> Table {
     let mut table = Table::new(
         "数据汇总",
@@ -759,16 +764,9 @@ fn quality_files_table(checked: &[(&str, &dataset::Quality)]) -> Table {
     );
     for (title, q) in checked {
         for f in &q.files {
-            table.rows.push(vec![
-                Cell::Text(title.to_string()),
-                Cell::Text(f.file.clone()),
-                Cell::Text(f.format.clone()),
-                Cell::Int(f.records as u64),
-                Cell::Int(f.blank_rows as u64),
-                Cell::Int(f.outside as u64),
-                Cell::Int(f.kept as u64),
-                Cell::Int(f.set_aside as u64),
-            ]);
+            let mut row = vec![Cell::Text(title.to_string()), Cell::Text(f.file.clone()), Cell::Text(f.format.clone())];
+            row.extend(counts(f));
+            table.rows.push(row);
         }
     }
     table
@@ -805,15 +803,9 @@ fn quality_payload(checked: &[(&str, &dataset::Quality)], c: &ProgrammeFile) -> 
                 &[("文件", 5), ("格式", 4), ("记录数", 2), ("空行", 2), ("范围外", 2), ("计入", 2), ("剔除", 2)],
             );
             for f in &q.files {
-                files.rows.push(vec![
-                    Cell::Text(short(&f.file)),
-                    Cell::Text(f.format.clone()),
-                    Cell::Int(f.records as u64),
-                    Cell::Int(f.blank_rows as u64),
-                    Cell::Int(f.outside as u64),
-                    Cell::Int(f.kept as u64),
-                    Cell::Int(f.set_aside as u64),
-                ]);
+                let mut row = vec![Cell::Text(short(&f.file)), Cell::Text(f.format.clone())];
+                row.extend(counts(f));
+                files.rows.push(row);
             }
             let sum = |n: fn(&dataset::FileSummary) -> usize| Cell::Int(q.files.iter().map(n).sum::<usize>() as u64);
             files.total = Some(vec![

@@ -732,12 +732,14 @@ fn a_ledger_with_only_its_header_is_a_year_with_no_cases_when_declared() {
 /// population table declared as a dataset, its 34 towns the units,
 /// 50% of 农村户籍人口 (老城办 20% of 户籍总人口), largest remainder — the circular's annex
 /// to the person, as the micro-insurance kind computes it (tests/golden).
-#[test]
-fn apportionment_is_a_measure_and_reproduces_the_seed_quota_table() {
-    let dir = tempfile::tempdir().unwrap();
-    let prog = dir.path().join("input/quota");
+/// A programme `name` over 汉滨's population table (one row per village), its rubric
+/// scoring that towns have a quota: `units` is its units section, `unit` the dataset's
+/// unit column(s) as TOML, `rest` its measures and tables.
+fn hanbin_population(dir: &Path, name: &str, units: &str, unit: &str, rest: &str) {
+    let prog = dir.join("input").join(name);
     std::fs::create_dir_all(prog.join("rubrics")).unwrap();
     std::fs::copy(repo().join("input/hanbin-2015-micro/population.csv"), prog.join("population.csv")).unwrap();
+    let unit = if unit.starts_with('[') { unit.to_string() } else { format!("\"{unit}\"") };
     std::fs::write(
         prog.join("programme.toml"),
         format!(
@@ -749,29 +751,19 @@ name = "小额人身保险"
 [document]
 issuer = "汉滨区人民政府办公室"
 date = 2015-09-15
-[units]
-level = "town"
-column = "镇办"
-from = "population"          # the towns are those of the population table, in its order
+{units}
 [assessment]
 as_of = 2015-12-31
 [datasets.population]
 file = "population.csv"
-unit = "镇办"
+unit = {unit}
 one_row_per = ["镇办", "村"]
 [datasets.population.columns]
 "镇办" = "text"
 "村" = "text"
 "户籍总人口" = "integer"
 "农村户籍人口" = "integer"
-[measures]
-rural = {{ sum = "population", column = "农村户籍人口" }}
-total = {{ sum = "population", column = "户籍总人口" }}
-quota = {{ apportion = "rural", rate = "50%", rounding = "largest-remainder", overrides = {{ "老城办" = {{ rate = "20%", base = "total" }} }} }}
-share = {{ ratio = ["quota", "total"], percent = true }}
-place = {{ rank = "share", ascending = true }}
-[[table]]
-view = "metrics"
+{rest}
 "#
         ),
     )
@@ -781,6 +773,28 @@ view = "metrics"
         "[rubric]\nid = \"r\"\nassesses = \"town\"\nlabel = \"附件\"\ntitle = \"任务\"\nunit = \"镇办\"\ntotal = 10\n[[category]]\nno = 1\nname = \"任务\"\n[[item]]\nid = \"1\"\ncategory = 1\nindicator = \"有任务\"\nbase = 10\nmethod = \"有任务得基本分\"\nrule = { kind = \"all-or-nothing\", metric = \"quota\", reason = \"无任务\" }\n",
     )
     .unwrap();
+}
+
+#[test]
+fn apportionment_is_a_measure_and_reproduces_the_seed_quota_table() {
+    let dir = tempfile::tempdir().unwrap();
+    hanbin_population(
+        dir.path(),
+        "quota",
+        r#"[units]
+level = "town"
+column = "镇办"
+from = "population"          # the towns are those of the population table, in its order"#,
+        "镇办",
+        r#"[measures]
+rural = { sum = "population", column = "农村户籍人口" }
+total = { sum = "population", column = "户籍总人口" }
+quota = { apportion = "rural", rate = "50%", rounding = "largest-remainder", overrides = { "老城办" = { rate = "20%", base = "total" } } }
+share = { ratio = ["quota", "total"], percent = true }
+place = { rank = "share", ascending = true }
+[[table]]
+view = "metrics""#,
+    );
     let o = kaohe(&["run", "--input", "input", "--output", "out"], dir.path());
     assert!(o.status.success(), "{}", text(&o));
     let m = read_csv(&dir.path().join("out/quota/csv/metrics.csv"));
@@ -988,39 +1002,19 @@ fn two_levels_from_one_table_split_each_towns_quota_over_its_villages() {
     // the towns as their first column. Each town's quota is split over its villages by
     // their base (老城办's on 户籍总人口, as its quota is): the circular's village sheets.
     let dir = tempfile::tempdir().unwrap();
-    let prog = dir.path().join("input/villages");
-    std::fs::create_dir_all(prog.join("rubrics")).unwrap();
-    std::fs::copy(repo().join("input/hanbin-2015-micro/population.csv"), prog.join("population.csv")).unwrap();
-    std::fs::write(
-        prog.join("programme.toml"),
-        r#"rubrics = ["rubrics/r.toml"]
-[programme]
-region = "汉滨区"
-year = 2015
-name = "小额人身保险"
-[document]
-issuer = "汉滨区人民政府办公室"
-date = 2015-09-15
-[[units]]
+    hanbin_population(
+        dir.path(),
+        "villages",
+        r#"[[units]]
 level = "town"
 column = "镇办"
 from = "population"
 [[units]]
 level = "village"
 columns = ["镇办", "村"]
-from = "population"
-[assessment]
-as_of = 2015-12-31
-[datasets.population]
-file = "population.csv"
-unit = ["镇办", "村"]
-one_row_per = ["镇办", "村"]
-[datasets.population.columns]
-"镇办" = "text"
-"村" = "text"
-"户籍总人口" = "integer"
-"农村户籍人口" = "integer"
-[measures]
+from = "population""#,
+        "[\"镇办\", \"村\"]",
+        r#"[measures]
 rural_v = { value = "population", column = "农村户籍人口" }
 total_v = { value = "population", column = "户籍总人口" }
 rural = { sum = "population", column = "农村户籍人口", level = "town" }
@@ -1030,15 +1024,8 @@ village_quota = { apportion = "rural_v", within = "quota", overrides = { "老城
 [[table]]
 view = "metrics-town"
 [[table]]
-view = "metrics-village"
-"#,
-    )
-    .unwrap();
-    std::fs::write(
-        prog.join("rubrics/r.toml"),
-        "[rubric]\nid = \"r\"\nassesses = \"town\"\nlabel = \"附件\"\ntitle = \"任务\"\nunit = \"镇办\"\ntotal = 10\n[[category]]\nno = 1\nname = \"任务\"\n[[item]]\nid = \"1\"\ncategory = 1\nindicator = \"有任务\"\nbase = 10\nmethod = \"有任务得基本分\"\nrule = { kind = \"all-or-nothing\", metric = \"quota\", reason = \"无任务\" }\n",
-    )
-    .unwrap();
+view = "metrics-village""#,
+    );
     let o = kaohe(&["run", "--input", "input", "--output", "out"], dir.path());
     assert!(o.status.success(), "{}", text(&o));
     let towns = read_csv(&dir.path().join("out/villages/csv/metrics-town.csv"));
