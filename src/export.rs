@@ -16,9 +16,11 @@ pub fn xlsx(tables: &[&Table], date: NaiveDate) -> Result<Vec<u8>, XlsxError> {
     let header = Format::new().set_bold().set_border(rust_xlsxwriter::FormatBorder::Thin);
     let pct = Format::new().set_num_format("0.00%");
     let bold = Format::new().set_bold();
+    let mut used: Vec<String> = Vec::new();
     for table in tables {
         let sheet = book.add_worksheet();
-        sheet.set_name(&table.name)?;
+        sheet.set_name(sheet_name(&table.name, &used))?;
+        used.push(sheet_name(&table.name, &used));
         for (c, name) in table.columns.iter().enumerate() {
             sheet.write_string_with_format(0, c as u16, name, &header)?;
             // Wide enough for the header and the longest of the first rows (a CJK character ≈ 2 units).
@@ -50,6 +52,22 @@ pub fn xlsx(tables: &[&Table], date: NaiveDate) -> Result<Vec<u8>, XlsxError> {
         sheet.set_freeze_panes(1, 0)?;
     }
     book.save_to_buffer()
+}
+
+/// A sheet name Excel takes: its characters `[]:*?/\\` replaced, at most 31 characters,
+/// and unique in the book — a table declared twice (two CSV files of one view) gets
+/// 考核指标（2）, rather than a writer error in English.
+fn sheet_name(name: &str, used: &[String]) -> String {
+    let clean: String = name.chars().map(|c| if "[]:*?/\\".contains(c) { '_' } else { c }).take(31).collect();
+    let clean = if clean.trim().is_empty() { "表".to_string() } else { clean };
+    let mut n = 1;
+    let mut out = clean.clone();
+    while used.iter().any(|u| u.to_lowercase() == out.to_lowercase()) {
+        n += 1;
+        let suffix = format!("（{n}）");
+        out = clean.chars().take(31 - suffix.chars().count()).collect::<String>() + &suffix;
+    }
+    out
 }
 
 /// A table as CSV: UTF-8 with BOM, CRLF, header row first, 合计 last; text cells masked

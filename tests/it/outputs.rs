@@ -165,3 +165,24 @@ fn the_former_view_and_template_names_are_still_accepted() {
     let manifest = std::fs::read_to_string(ours.join("manifest.json")).unwrap();
     assert!(manifest.contains("\"county-ranking\""), "{manifest}");
 }
+
+#[test]
+fn one_table_declared_twice_gets_two_sheets_not_a_writer_error() {
+    // Two CSV files of one view: results.xlsx names the second sheet 考核指标（2）; it used
+    // to stop the run with rust_xlsxwriter's English "Worksheet name … already used".
+    let dir = tempfile::tempdir().unwrap();
+    let (_, toml) = bundled_copy(dir.path(), "langao-2016-towns");
+    let text_before = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, text_before + "\n[[table]]\nview = \"metrics\"\nfile = \"metrics-again\"\n").unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let out = dir.path().join("out/langao-2016-towns");
+    assert_eq!(
+        std::fs::read(out.join("csv/metrics.csv")).unwrap(),
+        std::fs::read(out.join("csv/metrics-again.csv")).unwrap()
+    );
+    use calamine::Reader;
+    let book: calamine::Xlsx<_> = calamine::open_workbook(out.join("results.xlsx")).unwrap();
+    let names = book.sheet_names();
+    assert!(names.iter().any(|n| n == "考核指标") && names.iter().any(|n| n == "考核指标（2）"), "{names:?}");
+}
