@@ -432,6 +432,8 @@ pub fn read(
         let mut aside: Vec<SetAside> = Vec::new();
         let mut failures: BTreeMap<usize, Vec<(usize, String)>> = BTreeMap::new();
         let mut dups_of: BTreeMap<&str, usize> = BTreeMap::new();
+        // Dates written with a two-digit year (16年1月30日), per column: read, and said so.
+        let mut two_digit: Vec<crate::validate::TwoDigitYears> = cols.iter().map(|_| Default::default()).collect();
         let masked = |r: usize| id_at.map(|i| crate::validate::mask_id(&table.cells[found[i]][r])).unwrap_or_default();
         for r in 0..table.len() {
             let row = table.rows[r];
@@ -551,7 +553,14 @@ pub fn read(
                         }
                         cells.push(Value::Num(Some(x)));
                     }
-                    Ok(v) => cells.push(v),
+                    Ok(v) => {
+                        if column.kind == ColumnType::Date && raw.contains('年') {
+                            if let Ok(read) = parse_date_near(raw, year) {
+                                two_digit[c].add(&read, row, raw);
+                            }
+                        }
+                        cells.push(v)
+                    }
                     Err(message) => {
                         row_ok = false;
                         let hint = match column.kind {
@@ -707,7 +716,12 @@ pub fn read(
                 outside,
                 kept,
                 set_aside: aside.len(),
-                notes: table.notes.clone(),
+                notes: table
+                    .notes
+                    .iter()
+                    .cloned()
+                    .chain(cols.iter().zip(&two_digit).filter_map(|(c, t)| t.note(&c.name)))
+                    .collect(),
             });
             q.rows.extend(aside);
         }

@@ -546,7 +546,7 @@ pub fn check_file(table: &RawTable, lookup: &RosterLookup) -> FileCheck {
 
 /// The dates of one column written with a two-digit year, by the year they were read as.
 #[derive(Default)]
-struct TwoDigitYears {
+pub struct TwoDigitYears {
     /// Year read → (the two digits, how many dates).
     years: BTreeMap<i32, (u32, usize)>,
     /// The first such date: row and cell.
@@ -554,7 +554,7 @@ struct TwoDigitYears {
 }
 
 impl TwoDigitYears {
-    fn add(&mut self, read: &crate::cell::DateRead, row: usize, cell: &str) {
+    pub fn add(&mut self, read: &crate::cell::DateRead, row: usize, cell: &str) {
         if let Some(yy) = read.two_digit_year {
             self.years.entry(read.date.year()).or_insert((yy, 0)).1 += 1;
             self.example.get_or_insert_with(|| (row, cell.to_string()));
@@ -562,7 +562,7 @@ impl TwoDigitYears {
     }
 
     /// The data-quality note: how many, an example, and as which year(s) they were read.
-    fn note(&self, column: &str) -> Option<String> {
+    pub fn note(&self, column: &str) -> Option<String> {
         let (row, cell) = self.example.as_ref()?;
         let n: usize = self.years.values().map(|(_, n)| n).sum();
         let read_as = match self.years.iter().collect::<Vec<_>>().as_slice() {

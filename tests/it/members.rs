@@ -262,3 +262,30 @@ fn pingli_sample_is_rebuilt_byte_for_byte_by_its_script() {
         assert_eq!(std::fs::read(a).unwrap(), std::fs::read(b).unwrap(), "{}", b.display());
     }
 }
+
+#[test]
+fn a_roster_resaved_with_two_digit_years_counts_the_same_and_says_so() {
+    // 西河镇's roster as a Chinese-locale suite re-saves it: 2016-03-05 → 16年3月5日.
+    let dir = tempfile::tempdir().unwrap();
+    let (prog, _) = bundled_copy(dir.path(), PINGLI);
+    let file = prog.join("data/新农合参合名册/10-西河镇.csv");
+    let mut out = String::from("\u{feff}");
+    let mut changed = 0;
+    for (i, r) in roster(&file).into_iter().enumerate() {
+        let mut r = r.clone();
+        if let (true, Some(d)) = (i > 0, pay_date(&r[7])) {
+            r[7] = format!("{}年{}月{}日", d.format("%y"), d.format("%-m"), d.format("%-d"));
+            changed += 1;
+        }
+        out += &(r.join(",") + "\r\n");
+    }
+    std::fs::write(&file, out).unwrap();
+    let o = kaohe(&["run", "--input", "input", "--output", "out"], dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let ours = read_csv(&dir.path().join("out").join(PINGLI).join("csv/metrics.csv"));
+    let bundled = read_csv(&bundled().join(PINGLI).join("csv/metrics.csv"));
+    assert_eq!(ours, bundled, "the same counts");
+    let pdf = pdf_text(&dir.path().join("out").join(PINGLI).join("data-quality.pdf"));
+    let said = format!("“缴费日期”列有{changed}个日期只写了两位年份");
+    assert!(pdf.contains(&said) && pdf.contains("按2016年读取"), "{said} not in {pdf}");
+}
