@@ -56,6 +56,9 @@ pub struct ProgrammeFile {
     /// over the built-in [`crate::rubric::text::Wording`]; checked when the rubrics are read.
     #[serde(default)]
     pub rubric_text: toml::Table,
+    /// `[views.<name>]`: tables of units and their measures, declared ([`crate::views`]).
+    #[serde(default)]
+    pub views: BTreeMap<String, crate::programme::view::ViewSpec>,
     /// `[[pdf]]`: the documents published (default: every one the programme computes).
     #[serde(default)]
     pub pdf: Vec<crate::programme::PdfSpec>,
@@ -323,7 +326,7 @@ fn toml_date(file: &str, key: &str, v: &toml::value::Datetime) -> Result<NaiveDa
 }
 
 /// The sections of units, datasets and measures: known here, their keys checked when read.
-const DECLARED: [&str; 4] = ["units", "assessment", "datasets", "measures"];
+const DECLARED: [&str; 5] = ["units", "assessment", "datasets", "measures", "views"];
 
 /// Every key each section accepts, to report all misspelt keys at once (serde stops at the first).
 const SECTIONS: &[(&str, &[&str])] = &[

@@ -28,7 +28,7 @@ use crate::ingest;
 use crate::problem::{nearest, InputProblem};
 use crate::validate::{fold_header, match_headers, Field};
 
-pub use crate::programme::dataset::{ColumnSpec, ColumnType, DatasetSpec, Only, RowCheck, UnitColumns};
+pub use crate::programme::dataset::{ColumnSpec, ColumnType, DatasetSpec, EveryUnit, Only, RowCheck, UnitColumns};
 
 /// The name of the frame column holding each row's unit, and of its source row.
 pub const UNIT: &str = "__unit";
@@ -87,6 +87,8 @@ pub struct SetAside {
     pub problem: String,
     /// The row's ID (the dataset's first `id` column), masked; empty when it has none.
     pub masked_id: String,
+    /// The row's unit cells as written (a `set_aside` measure counts them per unit).
+    pub unit: Vec<String>,
 }
 
 /// What one file of a dataset contributed, for the data-quality report.
@@ -262,6 +264,8 @@ pub struct UnitsOf<'a> {
     pub defines: bool,
     /// Where the units are listed, as messages say it: "[units]", "数据集 population".
     pub named_in: &'a str,
+    /// Every level's units (`every_unit = "town"` reads a coarser level's).
+    pub levels: Vec<(&'a str, &'a [Vec<String>])>,
 }
 
 /// Read every file of a declared dataset and check every cell. `units` are the units a
@@ -287,6 +291,11 @@ pub fn read(
     }
     let known: std::collections::HashSet<String> = units.keys.iter().map(|k| unit_key(k)).collect();
     let shown_units: Vec<String> = units.keys.iter().map(|k| k.join(" ")).collect();
+    // With several key columns: each parent's children (a town's villages), by the parent's key.
+    let mut children: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for k in units.keys.iter().filter(|k| k.len() > 1) {
+        children.entry(unit_key(&k[..k.len() - 1])).or_default().push(k[k.len() - 1].clone());
+    }
     let files = files_of(dir, display, spec, name, &toml_file).map_err(|p| vec![p])?;
     let mut problems = Vec::new();
     let mut tables = Vec::new();
@@ -434,6 +443,7 @@ pub fn read(
         let mut dups_of: BTreeMap<&str, usize> = BTreeMap::new();
         // Dates written with a two-digit year (16年1月30日), per column: read, and said so.
         let mut two_digit: Vec<crate::validate::TwoDigitYears> = cols.iter().map(|_| Default::default()).collect();
+        let unit_cells = |r: usize| unit_index.iter().map(|&i| table.cells[found[i]][r].to_string()).collect();
         let masked = |r: usize| id_at.map(|i| crate::validate::mask_id(&table.cells[found[i]][r])).unwrap_or_default();
         for r in 0..table.len() {
             let row = table.rows[r];
@@ -490,6 +500,27 @@ pub fn read(
                     let key = unit_key(&keys);
                     if !units.defines && keys.iter().all(|k| !k.is_empty()) && !known.contains(&key) {
                         row_ok = false;
+                        // A roster's village its town does not have (a typo, a hamlet's own
+                        // name): that row is set aside; a town nobody knows stops the run.
+                        let parent = unit_key(&keys[..keys.len() - 1]);
+                        if let Some(siblings) = children.get(&parent).filter(|_| spec.set_aside && keys.len() > 1) {
+                            let name = keys.last().expect("a unit has a column");
+                            let guess = nearest(name, siblings.iter().map(String::as_str))
+                                .map(|n| format!("，是否为“{n}”？"))
+                                .unwrap_or_default();
+                            let p = InputProblem::at(
+                                shown,
+                                row,
+                                Some(col_name),
+                                format!(
+                                    "{}没有名为“{name}”的{col_name}，{}中无此{col_name}{guess}",
+                                    keys[..keys.len() - 1].join(" "),
+                                    units.named_in.trim()
+                                ),
+                            );
+                            bad_cell!(c, p);
+                            continue;
+                        }
                         let raw = keys.join(" ");
                         let p = InputProblem::at(
                             shown,
@@ -591,6 +622,7 @@ pub fn read(
                     column: cols[c].name.clone(),
                     problem: p.message,
                     masked_id: masked(r),
+                    unit: unit_cells(r),
                 });
                 continue;
             }
@@ -613,6 +645,7 @@ pub fn read(
                             column: cols[fc].name.clone(),
                             problem: format!("重复：与{place}第{at}行的{}相同，不重复计数", cols[fc].name),
                             masked_id: masked(r),
+                            unit: unit_cells(r),
                         });
                         continue;
                     }
@@ -729,16 +762,43 @@ pub fn read(
     if !problems.is_empty() {
         return Err(problems);
     }
-    if spec.every_unit {
-        let present: std::collections::HashSet<&String> = units_col.iter().collect();
+    // Every unit has rows: a town without any would be ranked last at 0%, not missing.
+    let every: Option<(&str, &[Vec<String>])> = match &spec.every_unit {
+        EveryUnit::No | EveryUnit::Own(false) => None,
+        EveryUnit::Own(true) => Some((units.level, units.keys)),
+        EveryUnit::Level(l) => match units.levels.iter().find(|(n, _)| n == l) {
+            Some((n, keys)) => Some((n, keys)),
+            None => {
+                let names: Vec<&str> = units.levels.iter().map(|(n, _)| *n).collect();
+                return Err(vec![InputProblem::file(
+                    &toml_file,
+                    format!("[datasets.{name}] every_unit = \"{l}\" 不是 [units] 中的层级"),
+                )
+                .hint(format!("层级有：{}", names.join("、")))]);
+            }
+        },
+    };
+    if let Some((level, keys)) = every {
+        let depth = keys.first().map_or(0, Vec::len);
+        let present: std::collections::HashSet<String> = units_col
+            .iter()
+            .map(|u| u.split(KEY_SEP).take(depth).collect::<Vec<_>>().join(&KEY_SEP.to_string()))
+            .collect();
         let what = if spec.title.is_empty() { name.to_string() } else { spec.title.clone() };
-        let shown = files.first().map(|(_, s)| s.clone()).unwrap_or_default();
-        for keys in units.keys {
-            if !present.contains(&unit_key(keys)) {
-                problems.push(
-                    InputProblem::file(&shown, format!("没有“{}”的{what}数据", keys.join(" ")))
-                        .hint("每个被考核单位都要有一行（every_unit = true）"),
-                );
+        let shown = if files.len() > 1 {
+            format!("{display}/{}", spec.file.trim_end_matches('/'))
+        } else {
+            files.first().map(|(_, s)| s.clone()).unwrap_or_default()
+        };
+        for keys in keys {
+            let unit = keys.join(" ");
+            if !present.contains(&unit_key(keys)) && !spec.may_lack.contains(&unit) {
+                let p = InputProblem::file(&shown, format!("没有“{unit}”的{what}数据（一行也没有）"));
+                problems.push(if level == units.level {
+                    p.hint(format!("每个单位都要有一行（every_unit）；今年确实没有的，在 [datasets.{name}] 中写 may_lack = [\"{unit}\"]"))
+                } else {
+                    p.hint(format!("检查是否漏放了它的文件；今年确实没有的，在 [datasets.{name}] 中写 may_lack = [\"{unit}\"]"))
+                });
             }
         }
         if !problems.is_empty() {

@@ -382,6 +382,12 @@ pub fn load(
         }
         None => {}
     }
+    // Units drawn from a dataset are named in messages by its title (人口数据（区统计局）).
+    for level in levels.iter_mut() {
+        if let Some(spec) = level.from.as_ref().and_then(|d| config.datasets.get(d)).filter(|s| !s.title.is_empty()) {
+            level.named_in = spec.title.clone();
+        }
+    }
     let mut problems = Vec::new();
     // Days named in conditions (`after = "缴费截止日"`) become their dates, once.
     let dates = config.assessment.as_ref().map(|a| a.dates.clone()).unwrap_or_default();
@@ -409,7 +415,14 @@ pub fn load(
     let read_one = |name: &String, spec: &DatasetSpec, levels: &[Level]| {
         let read = level_of(name, spec, levels, &file).map_err(|p| vec![p]).and_then(|level| {
             let defines = level.from.as_ref() == Some(name);
-            let units = dataset::UnitsOf { level: &level.name, keys: &level.units, defines, named_in: &level.named_in };
+            let all = levels.iter().map(|l| (l.name.as_str(), l.units.as_slice())).collect();
+            let units = dataset::UnitsOf {
+                level: &level.name,
+                keys: &level.units,
+                defines,
+                named_in: &level.named_in,
+                levels: all,
+            };
             dataset::read(dir, display, name, spec, units, as_of, config.programme.year)
         });
         (name.clone(), read)

@@ -31,3 +31,4 @@ pub mod report;
 pub mod rubric;
 pub mod timings;
 pub mod validate;
+pub mod views;

@@ -117,6 +117,7 @@ enum Kind<'a> {
     Latest(&'a str),
     All(&'a str),
     Any(&'a str),
+    SetAside(&'a str),
     Apportion,
     Rank,
     Ratio(&'a str, &'a str),
@@ -134,6 +135,7 @@ impl MeasureSpec {
             self.latest.as_deref().map(Kind::Latest),
             self.all.as_deref().map(Kind::All),
             self.any.as_deref().map(Kind::Any),
+            self.set_aside.as_deref().map(Kind::SetAside),
             self.apportion.as_deref().map(|_| Kind::Apportion),
             self.rank.as_deref().map(|_| Kind::Rank),
             self.ratio.as_ref().map(|[a, b]| Kind::Ratio(a, b)),
@@ -150,7 +152,7 @@ impl MeasureSpec {
 }
 
 /// The vocabulary, for hints.
-const KINDS: &str = "count、distinct、sum、mean、share、value、latest、all、any、ratio、apportion、rank";
+const KINDS: &str = "count、distinct、sum、mean、share、value、latest、all、any、set_aside、ratio、apportion、rank";
 
 /// Compute every measure for every unit. Problems (an unknown dataset or column, a column
 /// of the wrong type, a unit with two rows where one value is expected) name
@@ -200,6 +202,18 @@ pub fn compute(
         }
         if let Kind::Apportion | Kind::Rank = kind {
             apportioned.push((name, spec));
+            continue;
+        }
+        if let Kind::SetAside(d) = kind {
+            match set_aside_counts(d, spec, datasets, units, level_columns) {
+                Ok((level, values)) => {
+                    level_of.insert(name.clone(), level.clone());
+                    for (unit, m) in out.entry(level).or_default() {
+                        m.insert(name.clone(), values.get(unit).copied().unwrap_or(0) as f64);
+                    }
+                }
+                Err(m) => problems.push(bad(name, m)),
+            }
             continue;
         }
         if spec.evidence.wanted() {
@@ -265,7 +279,14 @@ pub fn compute(
         for side in [a, b] {
             let from_data = match specs.get(side) {
                 Some(spec) => spec.ratio.is_none() && spec.rank.is_none(),
-                None => given_names.contains(side),
+                // `quota.base`: the base each unit's quota was taken of.
+                None => {
+                    given_names.contains(side)
+                        || side
+                            .strip_suffix(BASE_SUFFIX)
+                            .and_then(|q| specs.get(q))
+                            .is_some_and(|s| s.apportion.is_some())
+                }
             };
             if !from_data {
                 let p = bad(name, format!("ratio 中的“{side}”不是按数据集计算的度量"));
@@ -308,6 +329,39 @@ pub fn compute(
     }
     Ok(Measured { metrics: out, level_of, evidence })
 }
+
+/// A `set_aside` measure: per unit of its level (the dataset's, or a coarser `level`),
+/// the rows set aside whose unit cells name it — a row whose town is blank or unknown is
+/// no town's.
+fn set_aside_counts(
+    dataset: &str,
+    spec: &MeasureSpec,
+    datasets: &BTreeMap<String, Dataset>,
+    units: &BTreeMap<String, Vec<String>>,
+    level_columns: &BTreeMap<String, Vec<String>>,
+) -> Result<(String, BTreeMap<String, u64>), String> {
+    let data = datasets.get(dataset).ok_or_else(|| format!("没有名为 {dataset} 的数据集"))?;
+    let quality =
+        data.quality.as_ref().ok_or_else(|| format!("数据集 {dataset} 不剔除行（没有 set_aside 或 keep_first）"))?;
+    let level = spec.level.clone().unwrap_or_else(|| data.level.clone());
+    let depth = level_columns.get(&level).map(Vec::len).ok_or_else(|| format!("没有名为 {level} 的层级"))?;
+    let known: BTreeSet<&String> = units.get(&level).into_iter().flatten().collect();
+    let mut counts = BTreeMap::new();
+    for row in &quality.rows {
+        if row.unit.len() < depth {
+            continue;
+        }
+        let key = crate::dataset::unit_key(&row.unit[..depth]);
+        if known.contains(&key) {
+            *counts.entry(key).or_insert(0) += 1;
+        }
+    }
+    Ok((level, counts))
+}
+
+/// An `apportion` measure `quota` also gives `quota.base`: the base each unit's quota was
+/// taken of (its override's, where it has one) — what its participation is a share of.
+pub const BASE_SUFFIX: &str = ".base";
 
 /// A `rank` measure: competition ranking of the units of `by`'s level (1, 2, 2, 4).
 fn rank(
@@ -381,9 +435,13 @@ fn apportion(
         bases.push(v as u64);
         rates.push(o.and_then(|o| o.rate).unwrap_or(rate));
     }
-    for (key, quota) in keys.iter().zip(crate::quota::whole_quotas(&bases, &rates, rounding)) {
-        metrics.entry(key.clone()).or_default().insert(name.to_string(), quota as f64);
+    let based = format!("{name}{BASE_SUFFIX}");
+    for ((key, quota), base) in keys.iter().zip(crate::quota::whole_quotas(&bases, &rates, rounding)).zip(&bases) {
+        let m = metrics.entry(key.clone()).or_default();
+        m.insert(name.to_string(), quota as f64);
+        m.insert(based.clone(), *base as f64);
     }
+    level_of.insert(based, level.clone());
     level_of.insert(name.to_string(), level);
     Ok(())
 }
@@ -431,7 +489,7 @@ fn split_within(
     if let Some(u) = spec.overrides.keys().find(|u| !shown.contains(u)) {
         return Err(format!("overrides 中的“{u}”不是 {parent} 级的单位"));
     }
-    let mut split: Vec<(String, f64)> = Vec::new();
+    let mut split: Vec<(String, f64, f64)> = Vec::new();
     for (p, shown) in parents.iter().zip(&shown) {
         let quota = whole(out.get(&parent).and_then(|m| m.get(p)).and_then(|m| m.get(within)).copied(), p, within)?;
         // A unit whose quota rests on another base (老城办: 户籍总人口) splits on that base.
@@ -447,14 +505,18 @@ fn split_within(
         if children.is_empty() && quota > 0 {
             return Err(format!("“{}”有任务 {quota}，但在 {level} 级没有下属单位", crate::dataset::shown_key(p)));
         }
-        for (k, q) in children.into_iter().zip(crate::quota::split_by_base(quota, &bases)) {
-            split.push((k.clone(), q as f64));
+        for ((k, q), b) in children.into_iter().zip(crate::quota::split_by_base(quota, &bases)).zip(&bases) {
+            split.push((k.clone(), q as f64, *b as f64));
         }
     }
     let metrics = out.entry(level.clone()).or_default();
-    for (k, q) in split {
-        metrics.entry(k).or_default().insert(name.to_string(), q);
+    let based = format!("{name}{BASE_SUFFIX}");
+    for (k, q, b) in split {
+        let m = metrics.entry(k).or_default();
+        m.insert(name.to_string(), q);
+        m.insert(based.clone(), b);
     }
+    level_of.insert(based, level.clone());
     level_of.insert(name.to_string(), level);
     Ok(())
 }
@@ -832,7 +894,9 @@ fn per_unit(
         | Kind::Latest(d)
         | Kind::All(d)
         | Kind::Any(d) => *d,
-        Kind::Ratio(..) | Kind::Apportion | Kind::Rank => unreachable!("computed from other measures"),
+        Kind::Ratio(..) | Kind::Apportion | Kind::Rank | Kind::SetAside(_) => {
+            unreachable!("computed from other measures or the rows set aside")
+        }
     };
     let Some(data) = datasets.get(dataset) else {
         let known: Vec<&str> = datasets.keys().map(String::as_str).collect();
@@ -886,7 +950,7 @@ fn per_unit(
                 .ok_or_else(|| Problem::Config("after 不是有效日期".into()))?;
             (col(c).max() - lit(day_number(after))).cast(DataType::Float64)
         }
-        Kind::Ratio(..) | Kind::Apportion | Kind::Rank => unreachable!(),
+        Kind::Ratio(..) | Kind::Apportion | Kind::Rank | Kind::SetAside(_) => unreachable!(),
     };
     let grouped = frame
         .group_by([col(UNIT)])

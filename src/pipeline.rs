@@ -69,13 +69,20 @@ pub struct Ready {
     pub set_aside: Vec<String>,
 }
 
-/// Whether a folder's programme.toml apportions quotas (has a `[quota]` section): the
-/// programmes `kaohe reconcile` can compare with a published quota table.
+/// Whether a folder's programme.toml apportions quotas at a rate (a `[measures]` entry
+/// with `apportion` and `rate`, or the workflow's `[quota]`): the programmes `kaohe
+/// reconcile` can compare with a published quota table.
 pub fn has_quotas(dir: &ProgrammeDir) -> bool {
-    std::fs::read_to_string(dir.path.join("programme.toml"))
-        .ok()
-        .and_then(|t| t.parse::<toml::Table>().ok())
-        .is_some_and(|t| t.contains_key("quota"))
+    let Some(t) =
+        std::fs::read_to_string(dir.path.join("programme.toml")).ok().and_then(|t| t.parse::<toml::Table>().ok())
+    else {
+        return false;
+    };
+    let apportions = t
+        .get("measures")
+        .and_then(|m| m.as_table())
+        .is_some_and(|m| m.values().any(|spec| spec.get("apportion").is_some() && spec.get("rate").is_some()));
+    apportions || t.contains_key("quota")
 }
 
 /// Read, check and compute one programme: each step its file writes, in order — the
@@ -101,8 +108,12 @@ pub fn prepare(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Ready, Inpu
         set_aside = step.set_aside;
     }
     declared::publish(&declared, &loaded, &mut views)?;
+    crate::views::build(&declared, &loaded, &mut views).map_err(InputErrors)?;
     check_lines.extend(declared::check_line(&declared, &dir.display));
     set_aside.extend(declared::set_aside_lines(&declared));
+    if let Some(line) = crate::views::summary(&declared, &loaded).map_err(InputErrors)? {
+        figures += &format!("；{line}");
+    }
     figures += &declared::set_aside_figures(&declared);
     let files = declared::files(&declared, &dir.path, &file.rubrics);
     let mut record = records(dir, files.iter().map(|(path, shown)| (path.as_path(), *shown)))?;

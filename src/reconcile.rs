@@ -5,7 +5,7 @@
 
 use crate::ingest::RawTable;
 use crate::problem::InputProblem;
-use crate::quota::{exact_text, QuotaTable, PPM};
+use crate::quota::{exact_text, PPM};
 use crate::validate::{match_headers, Field};
 
 const FIELDS: [Field; 2] = [
@@ -38,7 +38,19 @@ fn direction(value: u64, exact_ppm: u128) -> &'static str {
 
 /// Compare; returns the differing rows (units missing on either side included) and
 /// a line about the totals.
-pub fn compare(published: &RawTable, quotas: &QuotaTable) -> Result<(Vec<Difference>, String), Vec<InputProblem>> {
+/// One unit's quota as kaohe apportions it: its name, whole quota and exact share (ppm).
+#[derive(Debug, Clone)]
+pub struct Apportioned {
+    pub name: String,
+    pub quota: u64,
+    pub exact_ppm: u128,
+}
+
+pub fn compare(
+    published: &RawTable,
+    quotas: &[Apportioned],
+    source: &str,
+) -> Result<(Vec<Difference>, String), Vec<InputProblem>> {
     let cols = match_headers(published, &FIELDS)?;
     let mut problems = Vec::new();
     let mut rows: Vec<(String, u64)> = Vec::new();
@@ -65,7 +77,7 @@ pub fn compare(published: &RawTable, quotas: &QuotaTable) -> Result<(Vec<Differe
         return Err(problems);
     }
     let mut diffs = Vec::new();
-    for town in &quotas.towns {
+    for town in quotas {
         match rows.iter().find(|(u, _)| *u == town.name) {
             Some(&(_, p)) if p == town.quota => {}
             Some(&(_, p)) => {
@@ -94,16 +106,16 @@ pub fn compare(published: &RawTable, quotas: &QuotaTable) -> Result<(Vec<Differe
         }
     }
     for (unit, p) in &rows {
-        if !quotas.towns.iter().any(|t| &t.name == unit) {
-            let near = crate::problem::nearest(unit, quotas.towns.iter().map(|t| t.name.as_str()));
+        if !quotas.iter().any(|t| &t.name == unit) {
+            let near = crate::problem::nearest(unit, quotas.iter().map(|t| t.name.as_str()));
             let why = match near {
-                Some(n) => format!("人口数据中没有此单位，是否为“{n}”？"),
-                None => "人口数据中没有此单位".into(),
+                Some(n) => format!("{source}中没有此单位，是否为“{n}”？"),
+                None => format!("{source}中没有此单位"),
             };
             diffs.push(Difference { unit: unit.clone(), exact: None, published: Some(*p), kaohe: None, why });
         }
     }
-    let ours = quotas.total_quota();
+    let ours: u64 = quotas.iter().map(|q| q.quota).sum();
     let sum: u64 = rows.iter().map(|(_, p)| p).sum();
     let mut total = format!("合计：kaohe {ours}，公布表各行相加 {sum}");
     if let Some(t) = published_total {

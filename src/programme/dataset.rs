@@ -92,6 +92,18 @@ impl ColumnSpec {
     }
 }
 
+/// `every_unit = true`: every unit of the dataset's level has a row; `every_unit =
+/// "town"`: every unit of that coarser level has at least one (each town a roster row,
+/// though not every village).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(untagged)]
+pub enum EveryUnit {
+    #[default]
+    No,
+    Own(bool),
+    Level(String),
+}
+
 /// `unit = "镇"` or `unit = ["县区", "承办公司"]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
@@ -134,7 +146,11 @@ pub struct DatasetSpec {
     /// Every unit of the level must have a row (a survey line missing would otherwise
     /// score as “no data”).
     #[serde(default)]
-    pub every_unit: bool,
+    pub every_unit: EveryUnit,
+    /// Units known to have no rows this year (a town whose roster is not due): named,
+    /// they are not refused by `every_unit`.
+    #[serde(default)]
+    pub may_lack: Vec<String>,
     /// Columns no two rows may share all of (one subsidy line per county and 险种): a
     /// line entered twice would be counted twice.
     #[serde(default)]

@@ -92,6 +92,9 @@ pub struct MeasureSpec {
     pub all: Option<String>,
     /// 1 when some row of the unit matches `where`, else 0 (also with no rows).
     pub any: Option<String>,
+    /// The rows of a dataset set aside (`set_aside`, `keep_first`) that name the unit:
+    /// a roster's bad and repeated rows per town.
+    pub set_aside: Option<String>,
     /// List the rows behind the value in the evidence table (`all`, `any` and `count`
     /// with `where`): `true`, or the 事项 the rows are listed under (default: the label).
     #[serde(default)]

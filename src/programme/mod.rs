@@ -5,6 +5,7 @@
 
 pub mod dataset;
 pub mod measure;
+pub mod view;
 
 use std::collections::BTreeMap;
 
@@ -162,6 +163,10 @@ pub struct AssessmentSection {
     /// and check — a deadline moved next year is moved in one place.
     #[serde(default)]
     pub dates: BTreeMap<String, toml::value::Datetime>,
+    /// What `kaohe run` adds to its line: totals by measure name
+    /// (“任务数合计 {quota}，按时参保 {insured} 人”), the figures a clerk checks first.
+    #[serde(default)]
+    pub summary: Option<String>,
 }
 
 /// `last_year = { dataset = "last_year", column = "等级" }`: one row per unit.

@@ -319,7 +319,21 @@ fn no_full_id_in_any_output() {
 fn reconcile_against_the_seeds_own_annex() {
     // 14 towns have an odd population; the seed rounds seven up and seven down. kaohe gives
     // the seven tied .5 remainders to the largest populations, so six rows differ by one.
-    let out = must_fail(&["reconcile", "--published", "tests/fixtures/seed-annex-2015.csv"], &repo(), 1);
+    // Two bundled programmes apportion quotas (汉滨, 平利): which one is asked.
+    let out = must_fail(&["reconcile", "--published", "tests/fixtures/seed-annex-2015.csv"], &repo(), 2);
+    assert!(
+        out.contains(
+            "输入中有2个分解任务的项目（hanbin-2015-micro、pingli-2016-members），请用 --programme 指定其中一个"
+        ),
+        "{out}"
+    );
+    let hanbin = ["--programme", "hanbin-2015-micro"];
+    let out = must_fail(
+        &[&["reconcile", "--published", "tests/fixtures/seed-annex-2015.csv"][..], &hanbin].concat(),
+        &repo(),
+        1,
+    );
+    assert!(out.contains("对照 tests/fixtures/seed-annex-2015.csv 与 kaohe（最大余数法（保持全区总数））"), "{out}");
     assert!(out.contains("6 行不同"), "{out}");
     assert!(
         out.contains("关庙镇\t公布 21055\tkaohe 21056\t精确值21055.5，公布值向下取整，kaohe 的规则向上取整（差-1）"),
@@ -334,8 +348,8 @@ fn reconcile_against_the_seeds_own_annex() {
     let typed = dir.path().join("typed.csv");
     let seed = std::fs::read_to_string(repo().join("tests/fixtures/seed-annex-2015.csv")).unwrap();
     std::fs::write(&typed, seed.replace("中原镇,", "中原,")).unwrap();
-    let out = must_fail(&["reconcile", "--published", typed.to_str().unwrap()], &repo(), 1);
-    assert!(out.contains("中原\t公布 7826\tkaohe —\t人口数据中没有此单位，是否为“中原镇”？"), "{out}");
+    let out = must_fail(&[&["reconcile", "--published", typed.to_str().unwrap()][..], &hanbin].concat(), &repo(), 1);
+    assert!(out.contains("中原\t公布 7826\tkaohe —\t人口数据（区统计局）中没有此单位，是否为“中原镇”？"), "{out}");
     assert!(out.contains("中原镇\t公布 —\tkaohe 7826\t公布表中没有此单位"), "{out}");
 }
 
@@ -659,7 +673,7 @@ fn generator_rebuilds_the_bundled_sample_byte_for_byte() {
 fn results_xlsx_holds_numbers_as_numbers() {
     use calamine::{Data, Reader};
     let mut book = calamine::open_workbook_auto(sample().join("results.xlsx")).unwrap();
-    assert_eq!(book.sheet_names(), ["任务分解表", "参保排名", "村级明细", "数据校验", "名册汇总"]);
+    assert_eq!(book.sheet_names(), ["任务分解表", "参保排名", "村级明细", "剔除的行", "数据汇总"]);
     let quota = book.worksheet_range("任务分解表").unwrap();
     assert_eq!(quota.get_value((1, 0)), Some(&Data::String("老城办".into())));
     assert_eq!(quota.get_value((1, 2)), Some(&Data::Float(8024.0)));
@@ -900,34 +914,37 @@ fn a_rubric_scores_the_towns_on_their_quota_results() {
     .unwrap();
     let text_before = std::fs::read_to_string(&toml).unwrap();
     let declared = format!(
-        "rubrics = [\"rubrics/towns.toml\"]\n{}\n[[table]]\nview = \"metrics\"\n[[table]]\nview = \"county-ranking-towns\"\n[[pdf]]\nview = \"score-sheet-towns\"\ntemplate = \"score-sheet\"\nfile = \"score-sheet/{{n}}-{{unit}}.pdf\"\n",
+        "rubrics = [\"rubrics/towns.toml\"]\n{}\n[[table]]\nview = \"metrics-town\"\n[[table]]\nview = \"county-ranking-towns\"\n[[pdf]]\nview = \"score-sheet-towns\"\ntemplate = \"score-sheet\"\nfile = \"score-sheet/{{n}}-{{unit}}.pdf\"\n",
         text_before
     );
     std::fs::write(&toml, declared).unwrap();
     let o = kaohe(&["run", "--input", "input", "--output", "out"], dir.path());
     assert!(o.status.success(), "{}", text(&o));
     let out = dir.path().join("out/hanbin-2015-micro");
-    let metrics = read_csv(&out.join("csv/metrics.csv"));
+    let metrics = read_csv(&out.join("csv/metrics-town.csv"));
+    // The towns' sheet: every town-level measure of programme.toml, in its order (the
+    // village column, empty, as every level's sheet has the widest level's key columns).
     assert_eq!(
         metrics[0],
         [
             "镇办",
-            "基数人口",
+            "村",
+            "农村户籍人口",
+            "户籍总人口",
             "任务数",
-            "按时参保人数",
-            "逾期参保人数",
-            "参保率（%）",
-            "任务完成率（%）",
+            "按时参保",
+            "逾期缴费",
+            "参保率",
+            "任务完成率",
             "排名",
-            "剔除名册行数",
-            "剔除行占比（%）"
+            "剔除名册行数"
         ]
     );
     let row = |name: &str| metrics.iter().find(|r| r[0] == name).unwrap().clone();
     // As the published ranking says (tests/golden): 老城办 40120 / 8024 / 7598 / 212, 17th.
-    // Set aside: the 22 rows of 01-老城办.xlsx that roster-files.csv lists as 未计入
-    // (7832 read, 7810 counted); 22 / (7810 + 22) = 0.28%.
-    assert_eq!(row("老城办")[1..], ["40120", "8024", "7598", "212", "18.94", "94.69", "17", "22", "0.28"]);
+    // Set aside: the 22 rows of 01-老城办.xlsx that roster-files.csv lists as 剔除
+    // (7832 read, 7810 counted).
+    assert_eq!(row("老城办")[3..], ["40120", "8024", "7598", "212", "18.94", "94.69", "17", "22"]);
     // 老城办: 80 − 2 × (100 − 94.69) = 69.38; 20 − 212 × 0.01 = 17.88; 87.26.
     // 早阳镇: completion 107.5% loses nothing; 20 − 268 × 0.01 = 17.32; 97.32.
     let ranking = read_csv(&out.join("csv/county-ranking-towns.csv"));

@@ -846,9 +846,8 @@ fn roster_results_and_a_declared_ledger_score_the_same_towns() {
     )
     .unwrap();
     let text_before = std::fs::read_to_string(&toml).unwrap();
-    let added = r#"rubrics = ["rubrics/towns.toml"]
-[assessment]
-as_of = 2015-12-31
+    // The ledger is one more dataset of the level `town`; two more measures of it.
+    let ledger = r#"
 [datasets.inspection]
 file = "督查.csv"
 unit = "镇办"
@@ -859,29 +858,31 @@ may_be_empty = true
 "登记日期" = "date"
 "事由" = "text"
 "是否属实" = "yes-no"
-[measures]
-complaints = { count = "inspection", where = { column = "是否属实", is = true }, label = "属实投诉", evidence = true }
-again = { rank = "completion", label = "按完成率名次" }
 "#;
+    let measures = "\ncomplaints = { count = \"inspection\", where = { column = \"是否属实\", is = true }, label = \"属实投诉\", evidence = true }\nagain = { rank = \"completion\", label = \"按完成率名次\" }\n";
+    let text_before = text_before.replacen("\n[measures]\n", &format!("{ledger}\n[measures]\n"), 1);
+    let last = "set_aside = { set_aside = \"rosters\", level = \"town\", label = \"剔除名册行数\" }";
+    let text_before = text_before.replacen(last, &format!("{last}{measures}"), 1);
+    let added = "rubrics = [\"rubrics/towns.toml\"]\n";
     let tables =
-        "\n[[table]]\nview = \"metrics\"\n[[table]]\nview = \"county-ranking-towns\"\n[[table]]\nview = \"evidence\"\n[[table]]\nview = \"item-scores-towns\"\n[[pdf]]\nview = \"rubric-form-towns\"\ntemplate = \"rubric-form\"\nfile = \"form.pdf\"\n";
+        "\n[[table]]\nview = \"metrics-town\"\n[[table]]\nview = \"county-ranking-towns\"\n[[table]]\nview = \"evidence\"\n[[table]]\nview = \"item-scores-towns\"\n[[pdf]]\nview = \"rubric-form-towns\"\ntemplate = \"rubric-form\"\nfile = \"form.pdf\"\n";
     std::fs::write(&toml, format!("{added}{text_before}{tables}")).unwrap();
     let o = kaohe(&["run", "--input", "input", "--output", "out"], dir.path());
     assert!(o.status.success(), "{}", text(&o));
     let out = dir.path().join("out/hanbin-2015-micro");
-    // The quota annex is what it was: the workflow ran as before.
+    // The quota annex is what it was.
     let quota = read_csv(&out.join("csv/quota-table.csv"));
     assert_eq!(quota.last().unwrap()[0..1], ["合计"]);
     assert!(quota.last().unwrap().contains(&"407361".to_string()), "{quota:?}");
-    let metrics = read_csv(&out.join("csv/metrics.csv"));
+    let metrics = read_csv(&out.join("csv/metrics-town.csv"));
     assert_eq!(metrics[0][metrics[0].len() - 2..], ["属实投诉", "按完成率名次"]);
-    // A declared measure reads the workflow's: places by completion are the ranking's own.
+    // Two rank measures of one ratio: places by completion are the ranking's own.
     for row in &metrics[1..] {
         assert_eq!(cell(&metrics, &row[0], "按完成率名次"), cell(&metrics, &row[0], "排名"), "{}", row[0]);
     }
     assert_eq!(cell(&metrics, "老城办", "属实投诉"), "2");
     assert_eq!(cell(&metrics, "早阳镇", "属实投诉"), "0");
-    assert_eq!(cell(&metrics, "老城办", "任务完成率（%）"), "94.69");
+    assert_eq!(cell(&metrics, "老城办", "任务完成率"), "94.69");
     // 老城办: 90 − 2 × (100 − 94.69) = 79.38, and 10 − 2 × 2 = 6: 85.38.
     // 早阳镇: completion 107.5% loses nothing, its complaint was not upheld: 100.
     let ranking = read_csv(&out.join("csv/county-ranking-towns.csv"));
@@ -917,64 +918,48 @@ again = { rank = "completion", label = "按完成率名次" }
     std::fs::write(&ledger, l.replacen("老城办", "老城辨", 1)).unwrap();
     let o = kaohe(&["run", "--input", "input", "--output", "out2"], dir.path());
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("督查.csv 第2行 “镇办”列：“老城辨”不是人口数据中的单位"), "{}", text(&o));
+    assert!(text(&o).contains("督查.csv 第2行 “镇办”列：“老城辨”不是人口数据（区统计局）中的单位"), "{}", text(&o));
     assert!(text(&o).contains("是否应为“老城办”？"), "{}", text(&o));
     std::fs::write(&ledger, l).unwrap();
-    // A rubric result's wording under the workflow's [text] is pointed to [rubric_text].
+    // A measure of the ledger with the same name as one of the file's is refused.
     let t = std::fs::read_to_string(&toml).unwrap();
-    std::fs::write(&toml, t.replace("[text]\n", "[text]\nranking_label = \"附件3\"\n")).unwrap();
+    std::fs::write(&toml, t.replace("\ncomplaints = {", "\nlate = {")).unwrap();
     let o = kaohe(&["run", "--input", "input", "--output", "out2"], dir.path());
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("[text] 中未知的配置项“ranking_label”"), "{}", text(&o));
-    assert!(text(&o).contains("写在 [rubric_text] 中"), "{}", text(&o));
+    assert!(text(&o).contains("programme.toml") && text(&o).contains("late"), "{}", text(&o));
     std::fs::write(&toml, t).unwrap();
-
-    // [units] may not declare the workflow's level again.
-    let t = std::fs::read_to_string(&toml).unwrap();
-    std::fs::write(
-        &toml,
-        t.replace("[assessment]", "[units]\nlevel = \"town\"\ncolumn = \"镇\"\nnames = [\"老城办\"]\n[assessment]"),
-    )
-    .unwrap();
-    let o = kaohe(&["run", "--input", "input", "--output", "out2"], dir.path());
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("[units] 的层级“town”已由参保工作流程给出"), "{}", text(&o));
 }
 
-/// The workflow's towns and a declared village level, each with one key column: each
-/// level's sheet is headed by its own column, not by the other level's.
+/// 汉滨's towns and villages and one more level with one key column (the villages an
+/// inspection checked): each level's sheet is headed by its own columns.
 #[test]
 fn two_levels_of_one_column_each_keep_their_own_headers() {
     let dir = tempfile::tempdir().unwrap();
     let (prog, toml) = crate::common::bundled_copy(dir.path(), "hanbin-2015-micro");
     std::fs::write(prog.join("村级检查.csv"), "行政村,得分\n江滨社区,5\n东城社区,6\n").unwrap();
     let t = std::fs::read_to_string(&toml).unwrap();
-    let added = r#"[units]
-level = "village"
-column = "行政村"
-names = ["江滨社区", "东城社区"]
-[assessment]
-as_of = 2015-12-31
+    let dataset = r#"
 [datasets.village_findings]
 file = "村级检查.csv"
 unit = "行政村"
-level = "village"
+level = "spot"
 [datasets.village_findings.columns]
 "行政村" = "text"
 "得分" = "number"
-[measures]
-vscore = { value = "village_findings", column = "得分", label = "村级得分" }
 "#;
-    let tables = "\n[[table]]\nview = \"metrics-town\"\n[[table]]\nview = \"metrics-village\"\n";
-    std::fs::write(&toml, format!("{added}{t}{tables}")).unwrap();
+    let t = t.replacen("\n[measures]\n", &format!("{dataset}\n[measures]\nvscore = {{ value = \"village_findings\", column = \"得分\", label = \"村级得分\" }}\n"), 1);
+    let added = "[[units]]\nlevel = \"spot\"\ncolumn = \"行政村\"\nnames = [\"江滨社区\", \"东城社区\"]\n";
+    let tables = "\n[[table]]\nview = \"metrics-town\"\n[[table]]\nview = \"metrics-spot\"\n";
+    std::fs::write(&toml, format!("{t}{tables}\n{added}")).unwrap();
     let o = kaohe(&["run", "--input", "input", "--output", "out"], dir.path());
     assert!(o.status.success(), "{}", text(&o));
     let out = dir.path().join("out/hanbin-2015-micro/csv");
     let towns = read_csv(&out.join("metrics-town.csv"));
     assert_eq!(towns[0][0], "镇办");
     assert_eq!(cell(&towns, "老城办", "任务数"), "8024");
-    let villages = read_csv(&out.join("metrics-village.csv"));
-    assert_eq!(villages[0], ["行政村", "村级得分"]);
+    let villages = read_csv(&out.join("metrics-spot.csv"));
+    // Padded to the widest level's key columns (镇办, 村), as every metrics sheet is.
+    assert_eq!(villages[0], ["行政村", "村", "村级得分"]);
     assert_eq!(cell(&villages, "东城社区", "村级得分"), "6");
     // A rubric file that is not valid TOML is named at its line, not taken for another level.
     std::fs::create_dir_all(prog.join("rubrics")).unwrap();
