@@ -418,7 +418,19 @@ pub fn read(
         let found = match match_headers(table, &fields) {
             Ok(f) => f,
             Err(p) => {
-                problems.extend(p);
+                // A column not found may be one the office spells its own way: say where to declare it.
+                problems.extend(p.into_iter().map(|mut p| {
+                    if let Some(field) = p.message.strip_prefix("缺少“").and_then(|m| m.strip_suffix("”列")) {
+                        let own = format!(
+                            "若本办的列名另有写法，在 programme.toml 的 [datasets.{name}.columns] 中给“{field}”加上 aliases = [\"本办的列名\"]"
+                        );
+                        p.hint = Some(match p.hint.take() {
+                            Some(h) => format!("{h}；{own}"),
+                            None => own,
+                        });
+                    }
+                    p
+                }));
                 continue;
             }
         };
@@ -439,7 +451,8 @@ pub fn read(
         // (per column at fault: how many, the first few), duplicates (per earlier file).
         let (mut totals, mut outside, mut kept) = (0usize, 0usize, 0usize);
         let mut aside: Vec<SetAside> = Vec::new();
-        let mut failures: BTreeMap<usize, Vec<(usize, String)>> = BTreeMap::new();
+        // Per column at fault: (row, cell, reason) of each row it set aside.
+        let mut failures: BTreeMap<usize, Vec<(usize, String, String)>> = BTreeMap::new();
         let mut dups_of: BTreeMap<&str, usize> = BTreeMap::new();
         // Dates written with a two-digit year (16年1月30日), per column: read, and said so.
         let mut two_digit: Vec<crate::validate::TwoDigitYears> = cols.iter().map(|_| Default::default()).collect();
@@ -448,8 +461,19 @@ pub fn read(
         for r in 0..table.len() {
             let row = table.rows[r];
             // A 合计/小计 line typed under the data is the clerk's sum, not a record.
-            if found.iter().any(|&at| is_total(&table.cells[at][r])) {
+            if let Some(c) = found.iter().position(|&at| is_total(&table.cells[at][r])) {
                 totals += 1;
+                // A roster accounts for every line: the sum line is listed, not counted.
+                if quality.is_some() {
+                    aside.push(SetAside {
+                        file: shown.to_string(),
+                        row,
+                        column: cols[c].name.clone(),
+                        problem: "合计行，不计入".into(),
+                        masked_id: String::new(),
+                        unit: Vec::new(),
+                    });
+                }
                 continue;
             }
             // With set_aside, a row's first bad cell sets it aside (the column, the problem).
@@ -615,7 +639,7 @@ pub fn read(
                 }
             }
             if let Some((c, p)) = fault {
-                failures.entry(c).or_default().push((row, table.cells[found[c]][r].to_string()));
+                failures.entry(c).or_default().push((row, table.cells[found[c]][r].to_string(), p.message.clone()));
                 aside.push(SetAside {
                     file: shown.to_string(),
                     row,
@@ -713,21 +737,36 @@ pub fn read(
             if !too_many(failed.len()) {
                 continue;
             }
-            let examples: Vec<String> = failed.iter().take(3).map(|(row, raw)| format!("第{row}行“{raw}”")).collect();
+            let examples: Vec<String> =
+                failed.iter().take(3).map(|(row, raw, _)| format!("第{row}行“{raw}”")).collect();
+            // The reason most rows share says what happened to the column; reasons quote
+            // their cell, so they are told apart without it (the first row's is shown).
+            let mut reasons: BTreeMap<String, (usize, &str)> = BTreeMap::new();
+            for (_, _, reason) in failed {
+                let kind: String =
+                    reason.split('“').map(|part| part.split_once('”').map_or(part, |(_, rest)| rest)).collect();
+                reasons.entry(kind).or_insert((0, reason)).0 += 1;
+            }
+            let (n, reason) = reasons.values().max_by_key(|(n, _)| *n).copied().unwrap_or_default();
+            let what = match cols[c].kind {
+                ColumnType::Id => {
+                    "在表格软件（Excel、WPS 或 LibreOffice）中把这一列设为“文本”格式后重新录入，或从原始系统重新导出"
+                }
+                ColumnType::Date => "把这一列设为“yyyy-mm-dd”日期格式后另存，或从原始系统重新导出",
+                _ => "在表格软件中检查这一列的格式（是否整列错位、被改成了别的格式），改正后重新导出",
+            };
             problems.push(
                 InputProblem::at(
                     shown,
                     failed[0].0,
                     Some(&cols[c].name),
                     format!(
-                        "{rows}行中有{}行因这一列不合格而要剔除（如{}），整列可能有格式问题；照常计算就会缺少这些行",
+                        "{rows}行中有{}行因这一列不合格而要剔除（{n}行为：{reason}），如{}，整列可能有格式问题；照常计算就会缺少这些行",
                         failed.len(),
                         examples.join("、")
                     ),
                 )
-                .hint(format!(
-                    "在表格软件中检查这一列的格式，改正后重新导出；确属个别错误的，可调高 [datasets.{name}] 的 max_set_aside（现为{limit}）"
-                )),
+                .hint(format!("{what}；确属个别错误的，可调高 [datasets.{name}] 的 max_set_aside（现为{limit}）")),
             );
         }
         let dups: usize = dups_of.values().sum();
@@ -744,7 +783,8 @@ pub fn read(
             q.files.push(FileSummary {
                 file: shown.to_string(),
                 format: table.format.clone(),
-                records: table.len() - totals,
+                // A sum line is a record listed as set aside (读取 = 计入 + 剔除 + 范围外).
+                records: table.len(),
                 blank_rows: table.blank_rows,
                 outside,
                 kept,

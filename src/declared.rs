@@ -1,7 +1,6 @@
 //! The declared steps of a programme: the units at one or several levels, the datasets
 //! read for them with their columns, the measures computed from them, and the rubrics
-//! that score the measures of any level (those of the participation workflow's towns
-//! too). No Rust knows about any particular programme; `input/langao-2016-towns/` and
+//! that score the measures of any level. No Rust knows about any particular programme; `input/langao-2016-towns/` and
 //! `input/nantong-2012-agri/` are two.
 //!
 //! [`load`]: [`crate::dataset`] (ingest + validate, one task per dataset) →
@@ -24,17 +23,6 @@ use crate::report::{Cell, Table};
 use crate::rubric::{self, Rubric};
 
 pub use crate::programme::{AssessmentSection, LastYear};
-
-/// Units and their measures computed by another step (the participation workflow's
-/// towns): a level like any declared one, whose measures rubrics and datasets can use.
-#[derive(Debug, Clone)]
-pub struct Computed {
-    pub level: Level,
-    /// Each measure's name and its metrics-sheet header, in sheet order.
-    pub measures: Vec<(String, String)>,
-    /// Unit key ([`dataset::unit_key`]) → measure → value.
-    pub metrics: BTreeMap<String, rubric::score::Metrics>,
-}
 
 /// `[units]`: who is assessed, at one level; `[[units]]`, one table per level.
 #[derive(Debug, Clone, Deserialize)]
@@ -342,12 +330,7 @@ fn date_of(d: toml::value::Datetime, file: &str, key: &str) -> Result<NaiveDate,
 
 /// Read the programme file, every dataset and rubric, and compute every measure.
 /// All problems at once.
-pub fn load(
-    dir: &Path,
-    display: &str,
-    loaded: &Loaded,
-    given: Option<&Computed>,
-) -> Result<DeclaredProgramme, Vec<InputProblem>> {
+pub fn load(dir: &Path, display: &str, loaded: &Loaded) -> Result<DeclaredProgramme, Vec<InputProblem>> {
     let file = loaded.shown.clone();
     let config = &loaded.file;
     let text = &loaded.text;
@@ -360,28 +343,12 @@ pub fn load(
                 .hint(format!("加上：[assessment] 一节，写 as_of = {}-12-31 这样的日期", config.programme.year))])
         }
     };
-    // The levels: the participation workflow's towns (when it runs), then [units].
-    let mut levels: Vec<Level> = given.map(|g| g.level.clone()).into_iter().collect();
-    match &config.units {
-        Some(units) => {
-            for level in self::levels(units, &file, text)? {
-                if levels.iter().any(|l| l.name == level.name) {
-                    return Err(vec![InputProblem::file(
-                        &file,
-                        format!("[units] 的层级“{}”已由参保工作流程给出（人口数据中的镇办）", level.name),
-                    )
-                    .hint("数据集写 level = \"town\" 即可使用这些镇办；[units] 只写其他层级")]);
-                }
-                levels.push(level);
-            }
-        }
-        None if levels.is_empty() => {
-            return Err(vec![InputProblem::file(&file, "没有声明被考核的单位").hint(
-                "写 [units]（level、column、names 或 from），或写参保工作流程的 [inputs]（人口数据中的镇办即单位）",
-            )])
-        }
-        None => {}
-    }
+    let Some(units) = &config.units else {
+        return Err(vec![InputProblem::file(&file, "没有声明被考核的单位").hint(
+            "写 [units]（level、column、names 或 from；几个层级写 [[units]]），见 input/hanbin-2015-micro/programme.toml",
+        )]);
+    };
+    let mut levels: Vec<Level> = self::levels(units, &file, text)?;
     // Units drawn from a dataset are named in messages by its title (人口数据（区统计局）).
     for level in levels.iter_mut() {
         if let Some(spec) = level.from.as_ref().and_then(|d| config.datasets.get(d)).filter(|s| !s.title.is_empty()) {
@@ -471,6 +438,12 @@ pub fn load(
         }
         levels[i].units = units;
     }
+    // A table the units are drawn from that cannot be read leaves no units to check the
+    // other datasets' rows against: its problems alone, not one per row of every roster.
+    let failed: Vec<InputProblem> = read.iter().filter_map(|(_, r)| r.as_ref().err()).flatten().cloned().collect();
+    if !failed.is_empty() {
+        return Err(failed);
+    }
     // Then every other dataset, each in its own task.
     let rest: Vec<(String, Result<Dataset, Vec<InputProblem>>)> = crate::timings::timed("ingest+validate", || {
         config
@@ -507,39 +480,19 @@ pub fn load(
         levels.iter().map(|l| (l.name.clone(), l.units.iter().map(|k| dataset::unit_key(k)).collect())).collect();
     let level_columns: BTreeMap<String, Vec<String>> =
         levels.iter().map(|l| (l.name.clone(), l.columns.clone())).collect();
-    // The measures another step computed go in with the declared ones (a ratio or rank may
-    // read them) and come out with them.
-    let measure = |specs: &BTreeMap<String, MeasureSpec>, given: Option<&Computed>| {
-        let given = given.map(|g| (g.level.name.as_str(), &g.metrics));
-        measure::compute(specs, &datasets, &unit_keys, &level_columns, as_of, &file, given)
+    let measure = |specs: &BTreeMap<String, MeasureSpec>| {
+        measure::compute(specs, &datasets, &unit_keys, &level_columns, as_of, &file)
     };
     let measure::Measured { mut metrics, level_of, evidence } =
-        crate::timings::timed("metrics", || measure(&measures, given))?;
+        crate::timings::timed("metrics", || measure(&measures))?;
     let mut headers: BTreeMap<String, String> = config
         .measures
         .iter()
         .map(|(name, m)| (name.clone(), m.label.clone().unwrap_or_else(|| name.clone())))
         .collect();
-    // Each level's measures: those another step computed, [measures] in the order the file
-    // writes them, then each column of the level's findings tables — a measure of the
-    // same name, the unit's value.
+    // Each level's measures: [measures] in the order the file writes them, then each
+    // column of the level's findings tables — a measure of the same name, the unit's value.
     let mut columns: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    if let Some(g) = given {
-        for (name, header) in &g.measures {
-            if config.measures.contains_key(name) {
-                problems.push(
-                    InputProblem::file(&file, format!("[measures] 中的“{name}”与参保工作流程的结果同名")).hint(
-                        format!(
-                            "换一个名字；参保工作流程的结果（{}）可直接在评分表中使用",
-                            g.measures.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join("、")
-                        ),
-                    ),
-                );
-            }
-            headers.insert(name.clone(), header.clone());
-            columns.entry(g.level.name.clone()).or_default().push(name.clone());
-        }
-    }
     for name in measure_order(text, &config.measures) {
         if let Some(level) = level_of.get(&name) {
             columns.entry(level.clone()).or_default().push(name);
@@ -571,7 +524,7 @@ pub fn load(
                 MeasureSpec { value: Some(name.clone()), column: Some(column.clone()), ..MeasureSpec::default() },
             );
         }
-        match measure(&specs, None) {
+        match measure(&specs) {
             Ok(found) => {
                 for (level, units) in found.metrics {
                     for (unit, values) in units {
@@ -878,10 +831,12 @@ pub fn check_line(p: &DeclaredProgramme, display: &str) -> Option<String> {
     let items: usize = p.rubrics.iter().map(|(_, r)| r.items.len()).sum();
     let aside: usize = p.datasets.values().filter_map(|d| d.quality.as_ref()).map(|q| q.rows.len()).sum();
     let aside = if aside > 0 { format!("（另剔除 {aside} 行）") } else { String::new() };
+    let rubrics = match p.rubrics.len() {
+        0 => String::new(),
+        n => format!("；{n} 个评分表共 {items} 项，均可计分"),
+    };
     Some(format!(
-        "{display}: {} 个评分表共 {} 项；{} 个单位；{} 个数据集共 {} 行{aside}，{} 个度量；均可计分",
-        p.rubrics.len(),
-        items,
+        "{display}: {} 个单位；{} 个数据集共 {} 行{aside}，{} 个度量{rubrics}",
         p.levels.iter().map(|l| l.units.len()).sum::<usize>(),
         p.datasets.len(),
         rows,

@@ -16,8 +16,6 @@ pub mod error;
 pub mod export;
 pub mod ingest;
 pub mod measure;
-pub mod metrics;
-pub mod micro;
 pub mod outputs;
 pub mod pipeline;
 pub mod problem;

@@ -164,7 +164,6 @@ pub fn compute(
     level_columns: &BTreeMap<String, Vec<String>>,
     as_of: NaiveDate,
     toml_file: &str,
-    given: Option<(&str, &BTreeMap<String, Metrics>)>,
 ) -> Result<Measured, Vec<InputProblem>> {
     let mut problems = Vec::new();
     let mut evidence = Vec::new();
@@ -173,17 +172,6 @@ pub fn compute(
         .iter()
         .map(|(level, keys)| (level.clone(), keys.iter().map(|u| (u.clone(), Metrics::new())).collect()))
         .collect();
-    // Measures another step computed (the workflow's towns): a ratio or rank may read them.
-    let mut given_names = BTreeSet::new();
-    if let Some((level, metrics)) = given {
-        for (unit, values) in metrics {
-            out.entry(level.to_string()).or_default().entry(unit.clone()).or_default().extend(values.clone());
-            for name in values.keys() {
-                level_of.insert(name.clone(), level.to_string());
-                given_names.insert(name.clone());
-            }
-        }
-    }
     let bad = |name: &str, message: String| InputProblem::file(toml_file, format!("[measures] {name}：{message}"));
     // Dataset measures first, then ratios of them.
     let mut ratios = Vec::new();
@@ -281,11 +269,7 @@ pub fn compute(
                 Some(spec) => spec.ratio.is_none() && spec.rank.is_none(),
                 // `quota.base`: the base each unit's quota was taken of.
                 None => {
-                    given_names.contains(side)
-                        || side
-                            .strip_suffix(BASE_SUFFIX)
-                            .and_then(|q| specs.get(q))
-                            .is_some_and(|s| s.apportion.is_some())
+                    side.strip_suffix(BASE_SUFFIX).and_then(|q| specs.get(q)).is_some_and(|s| s.apportion.is_some())
                 }
             };
             if !from_data {
@@ -357,6 +341,15 @@ fn set_aside_counts(
         }
     }
     Ok((level, counts))
+}
+
+/// polars' engine for the measure queries: in memory, or streaming when
+/// `KAOHE_ENGINE=streaming` (the province benchmark compares them).
+fn engine() -> Engine {
+    match std::env::var("KAOHE_ENGINE").as_deref() {
+        Ok("streaming") => Engine::Streaming,
+        _ => Engine::InMemory,
+    }
 }
 
 /// An `apportion` measure `quota` also gives `quota.base`: the base each unit's quota was
@@ -960,7 +953,7 @@ fn per_unit(
             col(crate::dataset::ROW).alias("at"),
             col(crate::dataset::FILE).first().alias("file"),
         ])
-        .collect_with_engine(crate::metrics::engine())
+        .collect_with_engine(engine())
         .map_err(|e| Problem::Config(format!("计算失败：{e}")))?
         .unwrap_single();
     let units = grouped.column(UNIT).and_then(|c| c.str().cloned());

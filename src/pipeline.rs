@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::outputs::{self, PdfSpec, TableSpec, Views};
 use crate::problem::InputErrors;
 use crate::render::{RenderError, RenderedPdf, Renderer};
-use crate::{config, declared, micro};
+use crate::{config, declared};
 use rayon::prelude::*;
 
 /// Every folder under `input` holding a programme.toml (or `input` itself), sorted.
@@ -70,8 +70,8 @@ pub struct Ready {
 }
 
 /// Whether a folder's programme.toml apportions quotas at a rate (a `[measures]` entry
-/// with `apportion` and `rate`, or the workflow's `[quota]`): the programmes `kaohe
-/// reconcile` can compare with a published quota table.
+/// with `apportion` and `rate`): the programmes `kaohe reconcile` can compare with a
+/// published quota table.
 pub fn has_quotas(dir: &ProgrammeDir) -> bool {
     let Some(t) =
         std::fs::read_to_string(dir.path.join("programme.toml")).ok().and_then(|t| t.parse::<toml::Table>().ok())
@@ -82,45 +82,32 @@ pub fn has_quotas(dir: &ProgrammeDir) -> bool {
         .get("measures")
         .and_then(|m| m.as_table())
         .is_some_and(|m| m.values().any(|spec| spec.get("apportion").is_some() && spec.get("rate").is_some()));
-    apportions || t.contains_key("quota")
+    apportions
 }
 
-/// Read, check and compute one programme: each step its file writes, in order — the
-/// participation workflow (whose towns are a level the others may use), the declared
-/// units, datasets and measures, then the rubrics scoring them.
-pub fn prepare(dir: &ProgrammeDir, progress: &ProgressBar) -> Result<Ready, InputErrors> {
+/// Read, check and compute one programme: its units, datasets and measures, the rubrics
+/// scoring them and the views it declares.
+pub fn prepare(dir: &ProgrammeDir) -> Result<Ready, InputErrors> {
     let loaded = config::load(&dir.path, &dir.display).map_err(InputErrors)?;
-    let participation = match loaded.participation().map_err(InputErrors)? {
-        Some(programme) => Some(micro::step(dir, programme, progress)?),
-        None => None,
-    };
-    let towns = participation.as_ref().map(|s| &s.towns);
-    let declared = declared::load(&dir.path, &dir.display, &loaded, towns).map_err(InputErrors)?;
+    let declared = declared::load(&dir.path, &dir.display, &loaded).map_err(InputErrors)?;
     let file = &loaded.file;
     let mut views = Views::default();
-    let mut inputs = Vec::new();
     let (mut check_lines, mut figures, mut set_aside) = (Vec::new(), String::new(), Vec::new());
-    if let Some(step) = participation {
-        views = step.views;
-        inputs = step.inputs;
-        check_lines.push(step.check_line);
-        figures = step.figures;
-        set_aside = step.set_aside;
-    }
     declared::publish(&declared, &loaded, &mut views)?;
     crate::views::build(&declared, &loaded, &mut views).map_err(InputErrors)?;
-    check_lines.extend(declared::check_line(&declared, &dir.display));
+    let summary = crate::views::summary(&declared, &loaded).map_err(InputErrors)?;
+    let mut check_line = declared::check_line(&declared, &dir.display);
+    if let (Some(check), Some(line)) = (check_line.as_mut(), &summary) {
+        *check += &format!("；{line}");
+    }
+    check_lines.extend(check_line);
     set_aside.extend(declared::set_aside_lines(&declared));
-    if let Some(line) = crate::views::summary(&declared, &loaded).map_err(InputErrors)? {
+    if let Some(line) = summary {
         figures += &format!("；{line}");
     }
     figures += &declared::set_aside_figures(&declared);
     let files = declared::files(&declared, &dir.path, &file.rubrics);
-    let mut record = records(dir, files.iter().map(|(path, shown)| (path.as_path(), *shown)))?;
-    // programme.toml first, then the workflow's files, then rubrics and datasets.
-    let rest = record.split_off(1);
-    record.extend(inputs);
-    record.extend(rest);
+    let record = records(dir, files.iter().map(|(path, shown)| (path.as_path(), *shown)))?;
     Ok(Ready {
         id: loaded.id.clone(),
         date: loaded.date,
@@ -190,7 +177,7 @@ type Rendered = (Ready, Vec<Result<RenderedPdf, RenderError>>);
 
 /// Prepare one programme, match its declarations and render its PDFs in memory.
 fn prepare_and_render(dir: &ProgrammeDir, opts: &RunOptions, progress: &ProgressBar) -> Result<Rendered, InputErrors> {
-    let ready = prepare(dir, progress)?;
+    let ready = prepare(dir)?;
     let toml_file = format!("{}/programme.toml", dir.display);
     let plan = outputs::plan(&ready.views, &ready.pdf, &ready.table, &opts.renderer, &toml_file)?;
     let rendered = outputs::render(&plan, &opts.renderer, &ready.id, ready.date, progress);

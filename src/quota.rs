@@ -6,54 +6,13 @@
 //! town's whole quota → its villages. Ties between equal remainders go to the larger
 //! base population, then to the unit listed first in the population file — a rule
 //! that is documented, deterministic and stated in the report's note.
-//! Half-up, floor and ceil apply at a chosen level and are summed upward.
+//! Half-up, floor and ceil round each unit on its own.
 //! All arithmetic is on integers (rates in parts per million): no float drift.
 
-use crate::config::{Base, Level, Programme, Rate, Rounding};
-use crate::validate::Population;
+use crate::config::{Rate, Rounding};
 
 /// Denominator of an exact quota computed from a [`Rate`].
 pub const PPM: u128 = Rate::WHOLE as u128;
-
-/// One village's quota.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VillageQuota {
-    pub name: String,
-    pub base: u64,
-    pub quota: u64,
-}
-
-/// One town's quota and its villages'.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TownQuota {
-    pub name: String,
-    pub base_kind: Base,
-    pub rate: Rate,
-    pub base: u64,
-    /// base × rate in parts per million: the exact quota is `exact_ppm / PPM`.
-    pub exact_ppm: u128,
-    pub quota: u64,
-    pub villages: Vec<VillageQuota>,
-}
-
-/// The whole quota table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QuotaTable {
-    pub towns: Vec<TownQuota>,
-    pub rounding: Rounding,
-    pub level: Level,
-}
-
-impl QuotaTable {
-    /// Sum of base populations (838794 in the seed).
-    pub fn total_base(&self) -> u64 {
-        self.towns.iter().map(|t| t.base).sum()
-    }
-    /// Sum of quotas (407361 in the seed).
-    pub fn total_quota(&self) -> u64 {
-        self.towns.iter().map(|t| t.quota).sum()
-    }
-}
 
 /// An exact quota as decimal text: 21055.5
 pub fn exact_text(ppm: u128) -> String {
@@ -116,59 +75,6 @@ pub fn split_by_base(quota: u64, bases: &[u64]) -> Vec<u64> {
     }
     let nums: Vec<u128> = bases.iter().map(|&b| quota as u128 * b as u128).collect();
     largest_remainder(&nums, total as u128, bases, quota)
-}
-
-/// Compute every town's and village's quota under the programme's rule.
-pub fn apportion(programme: &Programme, population: &Population) -> QuotaTable {
-    let q = &programme.config.quota;
-    let rule_for = |town: &str| {
-        let o = q.overrides.iter().find(|o| o.unit == town);
-        (o.and_then(|o| o.base).unwrap_or(q.default_base), o.and_then(|o| o.rate).unwrap_or(q.default_rate))
-    };
-    let mut towns: Vec<TownQuota> = population
-        .towns
-        .iter()
-        .map(|t| {
-            let (base_kind, rate) = rule_for(&t.name);
-            let vbase = |v: &crate::validate::Village| if base_kind == Base::Total { v.total } else { v.rural };
-            let base: u64 = t.villages.iter().map(vbase).sum();
-            TownQuota {
-                name: t.name.clone(),
-                base_kind,
-                rate,
-                base,
-                exact_ppm: base as u128 * rate.0 as u128,
-                quota: 0,
-                villages: t
-                    .villages
-                    .iter()
-                    .map(|v| VillageQuota { name: v.name.clone(), base: vbase(v), quota: 0 })
-                    .collect(),
-            }
-        })
-        .collect();
-
-    let town_level = q.rounding == Rounding::LargestRemainder || q.level == Level::Town;
-    if town_level {
-        let bases: Vec<u64> = towns.iter().map(|t| t.base).collect();
-        let rates: Vec<Rate> = towns.iter().map(|t| t.rate).collect();
-        let quotas = whole_quotas(&bases, &rates, q.rounding);
-        for (t, quota) in towns.iter_mut().zip(quotas) {
-            t.quota = quota;
-            let bases: Vec<u64> = t.villages.iter().map(|v| v.base).collect();
-            for (v, vq) in t.villages.iter_mut().zip(split_by_base(quota, &bases)) {
-                v.quota = vq;
-            }
-        }
-    } else {
-        for t in &mut towns {
-            for v in &mut t.villages {
-                v.quota = round_rule(v.base as u128 * t.rate.0 as u128, PPM, q.rounding);
-            }
-            t.quota = t.villages.iter().map(|v| v.quota).sum();
-        }
-    }
-    QuotaTable { towns, rounding: q.rounding, level: q.level }
 }
 
 #[cfg(test)]

@@ -1,54 +1,7 @@
-//! The one ranking rule, for every ranking kaohe publishes — the participation
-//! workflow's (exact ratios), a rubric's (totals), a declared `rank` measure (values as
-//! published): competition ranks (1, 2, 2, 4), the bottom N flagged (for the bad-record
-//! list) and the top N noted, every unit tied at a cut included. [`standings`] takes any
-//! ordered key; [`rank`] is it on exact ratios.
-
-use std::cmp::Ordering;
-
-/// A ratio kept exact so that equal rates really tie (no float noise).
-#[derive(Debug, Clone, Copy)]
-pub struct Ratio {
-    pub num: u64,
-    pub den: u64,
-}
-
-impl Ratio {
-    /// As a fraction; a zero denominator counts as complete (nothing was asked).
-    pub fn value(self) -> f64 {
-        if self.den == 0 {
-            1.0
-        } else {
-            self.num as f64 / self.den as f64
-        }
-    }
-
-    fn cmp_exact(self, other: Ratio) -> Ordering {
-        let norm = |r: Ratio| if r.den == 0 { (1u128, 1u128) } else { (r.num as u128, r.den as u128) };
-        let (a, b) = (norm(self), norm(other));
-        (a.0 * b.1).cmp(&(b.0 * a.1))
-    }
-}
-
-impl PartialEq for Ratio {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp_exact(*other) == Ordering::Equal
-    }
-}
-
-impl Eq for Ratio {}
-
-impl PartialOrd for Ratio {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Ratio {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.cmp_exact(*other)
-    }
-}
+//! The one ranking rule, for every ranking kaohe publishes — a rubric's (totals), a
+//! declared `rank` measure (values as published) and a view's remarks (its places):
+//! competition ranks (1, 2, 2, 4), the bottom N flagged (for the bad-record list) and the
+//! top N noted, every unit tied at a cut included. [`standings`] takes any ordered key.
 
 /// Where a unit stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,11 +12,6 @@ pub struct Standing {
     pub bottom: bool,
     /// Among the top N (ties at the cut included).
     pub top: bool,
-}
-
-/// Rank exact ratios (higher is better). Returns one standing per key, in input order.
-pub fn rank(keys: &[Ratio], bottom_n: usize, top_n: usize) -> Vec<Standing> {
-    standings(keys, bottom_n, top_n)
 }
 
 /// Rank `keys` (higher is better; reverse them for lowest first): equal keys share a
@@ -88,20 +36,13 @@ pub fn standings<K: Ord>(keys: &[K], bottom_n: usize, top_n: usize) -> Vec<Stand
 mod tests {
     use super::*;
 
-    fn r(num: u64, den: u64) -> Ratio {
-        Ratio { num, den }
-    }
-
     #[test]
     fn ties_share_ranks_and_straddle_the_cut() {
-        // 90%, 80%, 80% (4/5 = 8/10, exactly equal), 70%, 60%
-        let keys = [r(9, 10), r(4, 5), r(8, 10), r(7, 10), r(6, 10)];
-        let s = rank(&keys, 3, 1);
-        let ranks: Vec<usize> = s.iter().map(|s| s.rank).collect();
-        assert_eq!(ranks, vec![1, 2, 2, 4, 5]);
-        // Bottom three is 60%, 70% and 80% — and 80% is tied, so both 80% units are flagged.
-        let bottom: Vec<bool> = s.iter().map(|s| s.bottom).collect();
-        assert_eq!(bottom, vec![false, true, true, true, true]);
+        // 90%, 80%, 80%, 70%, 60%: bottom three is 60%, 70% and 80% — and 80% is tied, so
+        // both 80% units are flagged.
+        let s = standings(&[9000i64, 8000, 8000, 7000, 6000], 3, 1);
+        assert_eq!(s.iter().map(|s| s.rank).collect::<Vec<_>>(), vec![1, 2, 2, 4, 5]);
+        assert_eq!(s.iter().map(|s| s.bottom).collect::<Vec<_>>(), vec![false, true, true, true, true]);
         assert!(s[0].top && !s[1].top);
     }
 

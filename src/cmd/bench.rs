@@ -46,7 +46,7 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode, Error> {
 fn document(renderer: &Renderer, input: &Path, view: &str, runs: usize) -> Result<(usize, f64, f64), Error> {
     use kaohe::outputs::Content;
     let dir = kaohe::pipeline::ProgrammeDir { path: input.to_path_buf(), display: input.display().to_string() };
-    let ready = kaohe::pipeline::prepare(&dir, &indicatif::ProgressBar::hidden())?;
+    let ready = kaohe::pipeline::prepare(&dir)?;
     let found = ready.views.documents.iter().find(|v| v.name == view).ok_or_else(|| {
         let names: Vec<&str> = ready.views.documents.iter().map(|v| v.name.as_str()).collect();
         Error::Usage(format!("没有名为 {view} 的视图；有：{}", names.join("、")))

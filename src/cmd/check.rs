@@ -9,11 +9,10 @@ use kaohe::pipeline;
 pub fn check(args: CheckArgs) -> Result<ExitCode, Error> {
     // The declared documents are checked too, with the templates and fonts run would use.
     let renderer = super::engine(&args.engine)?;
-    let progress = pipeline::progress_bar();
     let mut failed = false;
     let mut problems = Vec::new();
     for dir in pipeline::find_programmes(&args.input.input)? {
-        let ready = match pipeline::prepare(&dir, &progress) {
+        let ready = match pipeline::prepare(&dir) {
             Ok(r) => r,
             Err(e) => {
                 problems.extend(e.0);
@@ -38,7 +37,6 @@ pub fn check(args: CheckArgs) -> Result<ExitCode, Error> {
             out!("--strict：有 {} 行未计入，退出码为 1", ready.set_aside.len());
         }
     }
-    progress.finish_and_clear();
     if !problems.is_empty() {
         return Err(Error::Input(kaohe::problem::InputErrors(problems)));
     }

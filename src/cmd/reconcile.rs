@@ -31,21 +31,8 @@ pub fn reconcile(args: ReconcileArgs) -> Result<ExitCode, Error> {
         }
     };
     let loaded = kaohe::config::load(&dir.path, &dir.display).map_err(InputErrors)?;
-    let (quotas, rounding, source) = match loaded.participation().map_err(InputErrors)? {
-        Some(programme) => {
-            let (_, quotas, _) = kaohe::micro::plan(dir, &programme)?;
-            let units = quotas
-                .towns
-                .iter()
-                .map(|t| Apportioned { name: t.name.clone(), quota: t.quota, exact_ppm: t.exact_ppm })
-                .collect();
-            (units, quotas.rounding.label(), "人口数据".to_string())
-        }
-        None => {
-            let p = declared::load(&dir.path, &dir.display, &loaded, None).map_err(InputErrors)?;
-            declared_quotas(&p, &loaded)?
-        }
-    };
+    let p = declared::load(&dir.path, &dir.display, &loaded).map_err(InputErrors)?;
+    let (quotas, rounding, source) = declared_quotas(&p, &loaded)?;
     let shown = args.published.to_string_lossy().to_string();
     let table = ingest::read_table(Path::new(&args.published), &shown).map_err(|p| InputErrors(vec![p]))?;
     let (diffs, total) = reconcile::compare(&table, &quotas, &source).map_err(InputErrors)?;

@@ -66,38 +66,18 @@ impl<'de> Deserialize<'de> for Rate {
     }
 }
 
-/// Which population a unit's quota is based on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Base {
-    /// 农村户籍人口
-    Rural,
-    /// 户籍总人口
-    Total,
-}
-
-impl Base {
-    /// The Chinese name used in notes.
-    pub fn label(self) -> &'static str {
-        match self {
-            Base::Rural => "农村户籍人口",
-            Base::Total => "户籍总人口",
-        }
-    }
-}
-
 /// How exact quotas become whole persons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Rounding {
-    /// Floor each unit, hand the remaining persons to the largest remainders (Hamilton),
-    /// top-down; preserves the district total.
+    /// Floor each unit, hand the remaining persons to the largest remainders (Hamilton);
+    /// preserves the district total.
     LargestRemainder,
-    /// Round half up at the chosen level, sum upward.
+    /// Round each unit half up.
     HalfUp,
-    /// Round down at the chosen level, sum upward.
+    /// Round each unit down.
     Floor,
-    /// Round up at the chosen level, sum upward.
+    /// Round each unit up.
     Ceil,
 }
 
@@ -125,30 +105,6 @@ impl Rounding {
         }
     }
 }
-
-/// Where a per-row rounding rule is applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Level {
-    /// Round each town; villages split the town's quota by largest remainder.
-    Town,
-    /// Round each village; towns are the sums.
-    Village,
-}
-
-/// What the year-end ranking sorts by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RankKey {
-    /// 任务完成率 = insured / quota (default: comparable across units with different rates).
-    Completion,
-    /// 参保率 = insured / base population.
-    Participation,
-}
-
-/// Header spellings an office adds for its own files (`[inputs.columns]`): field label →
-/// spellings, e.g. "身份证号" = ["证件号"].
-pub type Spellings = BTreeMap<String, Vec<String>>;
 
 /// `[assessment]`.
 #[derive(Debug, Clone, Deserialize)]

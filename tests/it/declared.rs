@@ -440,7 +440,7 @@ fn declared_programme_mistakes_are_named_and_nothing_is_written() {
             INSPECTION,
             MEASURES.to_string(),
             "[text]\nranking_label = \"附件2\"",
-            vec!["[text] 是参保工作流程（[inputs] 人口与名册）的文字", "把 [text] 改为 [rubric_text]"],
+            vec!["[text] 是2015年参保工作流程的写法，现在的 kaohe 不再读取", "评分结果的文字写在 [rubric_text] 中"],
         ),
     ];
     for (what, rows, inspection, measures, extra, needles) in cases {

@@ -438,7 +438,13 @@ fn month_first_dates_are_refused_not_guessed() {
             |r| {
                 r.refused(
                     "month-first",
-                    &[&roster(f), "“缴费日期”列", "有30个缴费日期分不清月和日", "第2行“11/5/2015”", "kaohe 不猜测日期"],
+                    &[
+                        &format!(
+                            "{} 第2行 “缴费日期”列：30行中有30行因这一列不合格而要剔除（30行为：日期“11/5/2015”的月和日无法区分（是几月几日？）），如第2行“11/5/2015”",
+                            roster(f)
+                        ),
+                        "把这一列设为“yyyy-mm-dd”日期格式后另存",
+                    ],
                 )
             },
         );
@@ -483,7 +489,15 @@ fn a_whole_column_that_fails_is_fatal_not_data_dirt() {
                 rows.iter_mut().skip(1).for_each(|r| r[2] = String::new());
                 write_roster(&dir.join(roster(f)), f, Some(&HEADER), &rows);
             },
-            |r| r.refused("blank town", &["“镇”列", "30行中有29行因这一列未能读取", "镇办为空", "合并了单元格"]),
+            |r| {
+                r.refused(
+                    "blank town",
+                    &[&format!(
+                        "{} 第3行 “镇”列：30行中有29行因这一列不合格而要剔除（29行为：为空），如第3行“”、第4行“”、第5行“”",
+                        roster(f)
+                    )],
+                )
+            },
         );
     }
     // A premium column holding IDs; an ID column Excel turned into numbers.
@@ -495,7 +509,15 @@ fn a_whole_column_that_fails_is_fatal_not_data_dirt() {
                 rows.iter_mut().for_each(|r| r[4] = r[0].clone());
                 write_roster(&dir.join(roster(f)), f, Some(&HEADER), &rows);
             },
-            |r| r.refused("ids as premium", &["“保费”列", "30行中有30行", "身份证号等长数字", "610902*"]),
+            |r| {
+                r.refused(
+                    "ids as premium",
+                    &[
+                        &format!("{} 第2行 “保费”列：30行中有30行因这一列不合格而要剔除（", roster(f)),
+                        "如第2行“610902********001X”、第3行“610902********0023”、第4行“610902********0037”",
+                    ],
+                )
+            },
         );
     }
     for f in [Format::Csv, Format::Xlsx] {
@@ -510,9 +532,8 @@ fn a_whole_column_that_fails_is_fatal_not_data_dirt() {
                 r.refused(
                     "E+ ids",
                     &[
-                        "“身份证号”列",
-                        "被表格软件存成了数字",
-                        "在表格软件（Excel、WPS 或 LibreOffice）中把身份证号列设为“文本”格式",
+                        "“身份证号”列：30行中有30行因这一列不合格而要剔除（30行为：身份证号被表格软件存成了数字，末几位已丢失），如第2行“6.10902E+17”",
+                        "在表格软件（Excel、WPS 或 LibreOffice）中把这一列设为“文本”格式后重新录入",
                     ],
                 )
             },
@@ -526,7 +547,15 @@ fn a_whole_column_that_fails_is_fatal_not_data_dirt() {
             rows.iter_mut().for_each(|r| r[3] = "20".into());
             write_roster(&dir.join("01-甲镇.csv"), Format::Csv, Some(&HEADER), &rows);
         },
-        |r| r.refused("shifted", &["“村”列", "村名不在人口数据中", "整体错位"]),
+        |r| {
+            r.refused(
+                "shifted",
+                &[
+                    "“村”列：30行中有30行因这一列不合格而要剔除（30行为：甲镇没有名为“20”的村，人口数据中无此村）",
+                    "是否整列错位",
+                ],
+            )
+        },
     );
     // The same roster sent twice under two towns' names.
     micro_case(
@@ -534,7 +563,15 @@ fn a_whole_column_that_fails_is_fatal_not_data_dirt() {
         |dir| {
             write_roster(&dir.join("01-甲镇.csv"), Format::Csv, Some(&HEADER), &town_rows("甲镇", &["东村"], 100, 20));
         },
-        |r| r.refused("twice", &["01-甲镇.csv", "20行中有20行的人已出现在", "02-乙镇.csv", "提交了两次"]),
+        |r| {
+            r.refused(
+                "twice",
+                &[
+                    "02-乙镇.csv “身份证号”列：20行中有20行已出现在input/mini-2015/rosters/01-甲镇.csv中，不像是一份新的名单",
+                    "检查是否把同一份文件放了两次，或放错了单位的文件",
+                ],
+            )
+        },
     );
     // A few bad rows stay data dirt: set aside, listed, and the run goes on.
     micro_case(
@@ -549,26 +586,42 @@ fn a_whole_column_that_fails_is_fatal_not_data_dirt() {
             r.ok("few");
             assert_eq!(r.insured("甲镇"), (28, 0));
             let q = r.quality_rows();
-            assert!(q.iter().any(|row| row[2] == "5" && row[4] == "保费不是数字（“二十”）"), "{q:?}");
-            assert!(q.iter().any(|row| row[2] == "9" && row[4] == "缴费日期“2015-13-01”无法识别"), "{q:?}");
+            assert!(q.iter().any(|row| row[2] == "5" && row[3] == "保费" && row[4] == "不是数字（“二十”）"), "{q:?}");
+            assert!(
+                q.iter().any(|row| row[2] == "9" && row[3] == "缴费日期" && row[4] == "日期“2015-13-01”无法识别"),
+                "{q:?}"
+            );
         },
     );
-    // The share is a setting: at 5%, two bad rows of 30 refuse the file.
+    // The share is a setting: 10 bad rows of 100 are dirt at the default 20% ...
+    let tenth_bad = |dir: &Path| {
+        let mut rows = town_rows("甲镇", &["东村", "西村"], 1000, 100);
+        for r in rows.iter_mut().take(10) {
+            r[4] = "x".into();
+        }
+        write_roster(&dir.join("01-甲镇.csv"), Format::Csv, Some(&HEADER), &rows);
+    };
+    micro_case("threshold at the default", tenth_bad, |r| {
+        r.ok("default threshold");
+        assert_eq!(r.insured("甲镇"), (90, 0));
+    });
+    // ... and refuse the file at max_set_aside = "5%".
     micro_case(
         "threshold as a setting",
         |dir| {
             let toml = dir.parent().unwrap().join("programme.toml");
-            let text = std::fs::read_to_string(&toml)
-                .unwrap()
-                .replace("goal = \"50%\"", "goal = \"50%\"\nmax_set_aside = \"5%\"");
+            let text = std::fs::read_to_string(&toml).unwrap();
+            assert_eq!(text.matches("set_aside = true\n").count(), 1);
+            let text = text.replace("set_aside = true\n", "set_aside = true\nmax_set_aside = \"5%\"\n");
             std::fs::write(&toml, text).unwrap();
-            let mut rows = town_rows("甲镇", &["东村", "西村"], 1, 30);
-            for r in rows.iter_mut().take(10) {
-                r[4] = "x".into();
-            }
-            write_roster(&dir.join("01-甲镇.csv"), Format::Csv, Some(&HEADER), &rows);
+            tenth_bad(dir);
         },
-        |r| r.refused("threshold", &["30行中有10行因这一列未能读取"]),
+        |r| {
+            r.refused(
+                "threshold",
+                &["100行中有10行因这一列不合格而要剔除（10行为：不是数字（“x”））", "max_set_aside（现为5%）"],
+            )
+        },
     );
 }
 
@@ -640,11 +693,11 @@ fn formula_cells_are_neutralised_in_csv_and_stay_strings_in_xlsx() {
             // In the CSV the 村 column of data-quality reads '=1+1 inside the message, never a bare =.
             let rows = r.quality_rows();
             let row = rows.iter().find(|row| row[4].contains("=1+1")).expect("the row is listed");
-            assert_eq!(row[4], "甲镇没有名为“=1+1”的村（人口数据中无此村）");
+            assert_eq!(row[4], "甲镇没有名为“=1+1”的村，人口数据中无此村");
             // results.xlsx holds it as a string.
             use calamine::Reader;
             let mut book = calamine::open_workbook_auto(r.out.join("mini-2015/results.xlsx")).unwrap();
-            let range = book.worksheet_range("数据校验").unwrap();
+            let range = book.worksheet_range("剔除的行").unwrap();
             let cell = range.rows().find(|row| row.iter().any(|c| c.to_string().contains("=1+1"))).unwrap();
             assert!(cell.iter().any(|c| matches!(c, calamine::Data::String(s) if s.contains("=1+1"))));
         },
@@ -692,11 +745,11 @@ fn an_ods_roster_as_libreoffice_saves_it_is_read() {
             let q = r.quality_rows();
             let jia: Vec<_> = q.iter().filter(|row| row[1].ends_with("01-甲镇.ods")).collect();
             assert_eq!(jia.len(), 1, "{q:?}");
-            assert_eq!(jia[0][2..5], ["5", "保费", "保费不是数字（“二十”）"]);
+            assert_eq!(jia[0][2..5], ["5", "保费", "不是数字（“二十”）"]);
             let files = r.csv("mini-2015", "roster-files.csv");
-            let row = files.iter().find(|f| f[0].ends_with("01-甲镇.ods")).unwrap();
+            let row = files.iter().find(|f| f[1].ends_with("01-甲镇.ods")).unwrap();
             // The empty row LibreOffice leaves under the table is not read at all.
-            assert_eq!(row[1..], ["ODS", "30", "0", "29", "1"]);
+            assert_eq!(row[2..], ["ODS", "30", "0", "0", "29", "1"]);
         },
     );
     // A damaged .ods is named as one, not as an Excel workbook.
@@ -753,12 +806,12 @@ fn two_digit_years_are_read_within_the_programmes_years_and_said_so() {
                 [
                     "30",
                     "缴费日期",
-                    "缴费日期“13年5月1日”只写了两位年份，“13年”不在本项目的年份（2014年至2016年）之内，无法确定是哪一年"
+                    "日期“13年5月1日”只写了两位年份，“13年”不在本项目的年份（2014年至2016年）之内，无法确定是哪一年"
                 ]
             );
             let files = r.csv("mini-2015", "roster-files.csv");
-            let row = files.iter().find(|f| f[0].ends_with("01-甲镇.csv")).unwrap();
-            assert_eq!(row[1..], ["CSV（GBK）", "30", "0", "29", "1"]);
+            let row = files.iter().find(|f| f[1].ends_with("01-甲镇.csv")).unwrap();
+            assert_eq!(row[2..], ["CSV（GBK）", "30", "0", "0", "29", "1"]);
             let pdf = crate::common::pdf_text(&r.out.join("mini-2015/data-quality.pdf"));
             let note = "01-甲镇.csv：“缴费日期”列有28个日期只写了两位年份（如第2行“15年12月1日”），“15年”按2015年、“16年”按2016年读取。";
             assert!(pdf.contains(note), "{pdf}");
@@ -792,9 +845,8 @@ fn two_digit_years_are_read_within_the_programmes_years_and_said_so() {
             r.refused(
                 "far years",
                 &[
-                    "01-甲镇.csv 第2行 “缴费日期”列：30行中有30行因这一列未能读取（30行为：两位年份不在本项目的年份内）",
-                    "例如第2行“12年12月1日”",
-                    "提示：日期写作",
+                    "01-甲镇.csv 第2行 “缴费日期”列：30行中有30行因这一列不合格而要剔除（30行为：日期“12年12月1日”只写了两位年份，“12年”不在本项目的年份（2014年至2016年）之内，无法确定是哪一年），如第2行“12年12月1日”",
+                    "提示：把这一列设为“yyyy-mm-dd”日期格式后另存",
                 ],
             )
         },
@@ -1023,11 +1075,11 @@ fn inputs_outside_the_programme_folder_are_refused_unread() {
                 let toml = prog.join("programme.toml");
                 let text = std::fs::read_to_string(&toml)
                     .unwrap()
-                    .replace("rosters = \"rosters\"", &format!("rosters = \"{setting}\""));
+                    .replace("file = \"rosters\"", &format!("file = \"{setting}\""));
                 std::fs::write(&toml, text).unwrap();
             },
             |r| {
-                r.refused(label, &["inputs.rosters", "指向项目文件夹之外", "相对路径"]);
+                r.refused(label, &[&format!("datasets.rosters.file = “{setting}” 指向项目文件夹之外"), "相对路径"]);
                 assert!(!r.said.contains(secret));
             },
         );

@@ -43,53 +43,21 @@ pub struct ProvinceSummary {
     pub bytes: u64,
 }
 
+/// The bundled 汉滨 programme file, as one county of the province would write it: its
+/// name and issuer, no 老城办 (every town at 50% of 农村户籍人口), the same views.
 fn programme_toml(county: &str) -> String {
-    format!(
-        r#"# Benchmark workload: one county of the generated province.
-[programme]
-region = "{county}"
-year = 2015
-name = "小额人身保险"
-
-[document]
-issuer = "{county}人民政府办公室"
-code = "县政办发"
-serial = 1
-date = 2015-09-15
-
-[inputs]
-population = "population.csv"
-rosters = "rosters"
-
-[quota]
-default_rate = "50%"
-default_base = "rural"
-rounding = "largest-remainder"
-level = "town"
-
-[enrollment]
-deadline = 2016-01-30
-goal = "50%"
-
-[ranking]
-key = "completion"
-bottom_n = 3
-bottom_remark = "后三位：纳入不良记录管理"
-top_n = 3
-top_remark = "前三位"
-unfinished_remark = "未完成任务"
-
-[text]
-annex_label = "附件"
-quota_title = "{{region}}{{year}}年度{{name}}\n工作目标任务分解表"
-quota_note = "注：本年度任务目标按各镇{{default_base}}{{default_rate}}下达。各镇任务数按{{rounding}}取整。"
-override_note = "{{unit}}按{{base}}{{rate}}下达"
-ranking_title = "{{region}}{{year}}年度{{name}}\n工作参保情况排名表"
-ranking_note = "注：按任务完成率排名，并列者名次相同；后{{bottom_n}}位纳入不良记录管理。"
-detail_title = "{{unit}}{{year}}年度{{name}}\n分村参保情况"
-quality_title = "{{region}}{{year}}年度{{name}}\n名册数据校验报告"
-"#
-    )
+    const HANBIN: &str = include_str!("../../../input/hanbin-2015-micro/programme.toml");
+    let text = HANBIN
+        .replace("region = \"汉滨区\"", &format!("region = \"{county}\""))
+        .replace("issuer = \"安康市汉滨区人民政府办公室\"", &format!("issuer = \"{county}人民政府办公室\""))
+        .replace("code = \"汉政办发\"", "code = \"县政办发\"")
+        .replace("serial = 105", "serial = 1")
+        .replace(", overrides = { \"老城办\" = { rate = \"20%\", base = \"total\" } }", "")
+        .replace(", overrides = { \"老城办\" = { base = \"total_v\" } }", "")
+        .replace("老城办按户籍总人口20%下达，", "")
+        .replace("保持全区总数", "保持全县总数")
+        .replace("全区", "全县");
+    format!("# Benchmark workload: one county of the generated province.\n{text}")
 }
 
 /// A unique valid ID for person `p` of county `c`: the area code names the county, and
