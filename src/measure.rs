@@ -442,7 +442,7 @@ fn compute_exprs<'a>(
 }
 
 const EXPR_HINT: &str =
-    "expr 写同一层级的度量名、数和 + - * / ( )，如 expr = \"remitted - insured * 20\"；含运算符的度量名用 ` ` 括起来";
+    "expr 写同一层级的度量名、数和 + - * / ( )，如 expr = \"a - b * 20\"；含运算符的度量名用 ` ` 括起来";
 
 /// Depth first over the exprs an expr reads: `order` gets each after its own; a cycle is
 /// recorded as its path (a → b → a) and none of its exprs is ordered.
