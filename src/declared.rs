@@ -557,9 +557,48 @@ pub fn load(dir: &Path, display: &str, loaded: &Loaded) -> Result<DeclaredProgra
     // A rubric reads the measures of its own level.
     let available = |level: &str| -> BTreeSet<String> { columns.get(level).into_iter().flatten().cloned().collect() };
     let level_names: Vec<&str> = levels.iter().map(|l| l.name.as_str()).collect();
-    let rubrics = rubric::load_listed(dir, display, &config.rubrics, &level_names, available, &config.rubric_text)?;
+    let mut rubrics = rubric::load_listed(dir, display, &config.rubrics, &level_names, available, &config.rubric_text)?;
+    deadlines(&mut rubrics, &config.measures)?;
     let last_year = last_year_grades(config, &datasets, &rubrics, &levels, &file)?;
     Ok(DeclaredProgramme { rubrics, datasets, levels, metrics, last_year, evidence, sheet, headers, measures })
+}
+
+/// A `deadline` item's day is the `after` of the measure it reads (a `latest` or `earliest`):
+/// set here, where both files are known, so the day is written once; an item reading any
+/// other measure is refused at its rubric file.
+fn deadlines(
+    rubrics: &mut [(String, rubric::Rubric)],
+    measures: &BTreeMap<String, MeasureSpec>,
+) -> Result<(), Vec<InputProblem>> {
+    let mut problems = Vec::new();
+    for (file, r) in rubrics.iter_mut() {
+        for item in r.items.iter_mut() {
+            let rubric::Rule::Deadline { metric, date, .. } = &mut item.rule else { continue };
+            let day = measures
+                .get(metric.as_str())
+                .filter(|m| m.latest.is_some() || m.earliest.is_some())
+                .and_then(|m| m.after)
+                .and_then(|d| d.date)
+                .and_then(|d| NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32));
+            match day {
+                Some(d) => *date = Some(d),
+                None => problems.push(
+                    InputProblem::file(
+                        file.as_str(),
+                        format!("第{}项：deadline 读的“{metric}”不是写了 after 的 latest 或 earliest 度量", item.id),
+                    )
+                    .hint(format!(
+                        "在 programme.toml 的 [measures] 中写 {metric} = {{ earliest = \"数据集\", column = \"日期列\", after = 截止日期 }}"
+                    )),
+                ),
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 /// The units and their measures, as the scoring stage reads them.

@@ -7,12 +7,14 @@
 //! insured      = { sum = "enrolment", column = "实际参保人数" }
 //! eligible     = { sum = "enrolment", column = "应参保人数" }
 //! coverage     = { ratio = ["insured", "eligible"], percent = true }    # of two measures
+//! remit_gap    = { expr = "remitted - insured * 20" }                  # arithmetic over measures
 //! persons      = { distinct = "roster", column = "身份证号" }
 //! avg_payout   = { mean = "claims", column = "赔款" }
 //! closed_in_30 = { share = "claims", where = { days_between = ["报案日期", "结案日期"], at_most = 30 }, percent = true }
 //! verified     = { count = "complaints", where = { column = "是否属实", is = true } }
 //! archive      = { value = "inspection", column = "档案管理" }         # one row per unit
 //! last_report  = { latest = "reports", column = "报送日期", after = 2016-12-31 }  # days after
+//! first_meet   = { earliest = "meetings", column = "召开日期", after = 2016-10-31 } # ≤ 0: held by then
 //! all_on_time  = { all = "claims", where = { days_between = ["定损日期", "赔付日期"], at_most = 20 }, evidence = true }
 //!
 //! below_std    = { any = "subsidies", where = { sum_of = ["中央", "省级", "市县"], less_than = { by = "险种", values = { "水稻" = 70 }, other = 60 } } }
@@ -33,6 +35,11 @@
 //! A unit without rows counts 0 for count, distinct and sum; has no share, mean or ratio
 //! (“不适用”); and has no value or latest date — which a rubric item then reports as
 //! missing, naming the unit, rather than scoring it.
+//!
+//! An `expr` follows the ratio's rule: a division by 0 (or by 不适用) is 不适用, and a
+//! unit without one of the measures it reads has no value. It is computed after the ratios
+//! and before the ranks, each expr after the exprs it reads, and — unlike shares and ratios,
+//! rounded to two decimals as published — it is not rounded: a rubric reads 600, not 599.99.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -41,6 +48,7 @@ use polars::prelude::*;
 
 use crate::dataset::{day_number, ColumnType, Dataset, UNIT};
 use crate::problem::{nearest, InputProblem};
+use crate::programme::expr::{Formula, Op};
 use crate::rubric::score::Metrics;
 
 pub use crate::programme::measure::{Conditions, Day, EvidenceSpec, MeasureSpec, Override, Threshold, Where};
@@ -115,12 +123,14 @@ enum Kind<'a> {
     Share(&'a str),
     Value(&'a str),
     Latest(&'a str),
+    Earliest(&'a str),
     All(&'a str),
     Any(&'a str),
     SetAside(&'a str),
     Apportion,
     Rank,
     Ratio(&'a str, &'a str),
+    Expr(&'a str),
 }
 
 impl MeasureSpec {
@@ -133,12 +143,14 @@ impl MeasureSpec {
             self.share.as_deref().map(Kind::Share),
             self.value.as_deref().map(Kind::Value),
             self.latest.as_deref().map(Kind::Latest),
+            self.earliest.as_deref().map(Kind::Earliest),
             self.all.as_deref().map(Kind::All),
             self.any.as_deref().map(Kind::Any),
             self.set_aside.as_deref().map(Kind::SetAside),
             self.apportion.as_deref().map(|_| Kind::Apportion),
             self.rank.as_deref().map(|_| Kind::Rank),
             self.ratio.as_ref().map(|[a, b]| Kind::Ratio(a, b)),
+            self.expr.as_deref().map(Kind::Expr),
         ]
         .into_iter()
         .flatten()
@@ -152,7 +164,8 @@ impl MeasureSpec {
 }
 
 /// The vocabulary, for hints.
-const KINDS: &str = "count、distinct、sum、mean、share、value、latest、all、any、set_aside、ratio、apportion、rank";
+const KINDS: &str =
+    "count、distinct、sum、mean、share、value、latest、earliest、all、any、set_aside、ratio、expr、apportion、rank";
 
 /// Compute every measure for every unit. Problems (an unknown dataset or column, a column
 /// of the wrong type, a unit with two rows where one value is expected) name
@@ -175,6 +188,7 @@ pub fn compute(
     let bad = |name: &str, message: String| InputProblem::file(toml_file, format!("[measures] {name}：{message}"));
     // Dataset measures first, then ratios of them.
     let mut ratios = Vec::new();
+    let mut exprs = Vec::new();
     let mut apportioned = Vec::new();
     for (name, spec) in specs {
         let kind = match spec.kind() {
@@ -186,6 +200,10 @@ pub fn compute(
         };
         if let Kind::Ratio(a, b) = kind {
             ratios.push((name, a, b, spec.percent));
+            continue;
+        }
+        if let Kind::Expr(text) = kind {
+            exprs.push((name, text, spec.percent));
             continue;
         }
         if let Kind::Apportion | Kind::Rank = kind {
@@ -263,20 +281,24 @@ pub fn compute(
             problems.push(bad(name, m));
         }
     }
+    // The `.base` companions of the apportion measures: ratios and exprs may read them.
+    let based: BTreeSet<String> =
+        specs.iter().filter(|(_, s)| s.apportion.is_some()).map(|(name, _)| format!("{name}{BASE_SUFFIX}")).collect();
     for (name, a, b, percent) in ratios {
         for side in [a, b] {
             let from_data = match specs.get(side) {
-                Some(spec) => spec.ratio.is_none() && spec.rank.is_none(),
+                Some(spec) => spec.ratio.is_none() && spec.rank.is_none() && spec.expr.is_none(),
                 // `quota.base`: the base each unit's quota was taken of.
-                None => {
-                    side.strip_suffix(BASE_SUFFIX).and_then(|q| specs.get(q)).is_some_and(|s| s.apportion.is_some())
-                }
+                None => based.contains(side),
             };
             if !from_data {
                 let p = bad(name, format!("ratio 中的“{side}”不是按数据集计算的度量"));
                 problems.push(match nearest(side, specs.keys().map(String::as_str)) {
-                    Some(n) => p.hint(format!("是否应为“{n}”？")),
-                    None => p,
+                    Some(n) if n != side => p.hint(format!("是否应为“{n}”？")),
+                    _ if specs.get(side).is_some_and(|s| s.expr.is_some() || s.ratio.is_some()) => {
+                        p.hint(format!("把它写成 expr = \"{a} / {b}\"（expr 可以读其他 expr 和 ratio）"))
+                    }
+                    _ => p,
                 });
             }
         }
@@ -293,6 +315,14 @@ pub fn compute(
             m.insert(name.clone(), v);
         }
     }
+    // Arithmetic over measures, after the ratios it may read, each after the exprs it reads.
+    for (name, message, hint) in compute_exprs(&exprs, specs, &based, &mut level_of, &mut out) {
+        let p = bad(name, message);
+        problems.push(match hint {
+            Some(h) => p.hint(h),
+            None => p,
+        });
+    }
     // Places last: a rank may be taken of a ratio (a town's completion of its quota).
     for (name, spec) in apportioned.iter().filter(|(_, spec)| spec.rank.is_some()) {
         let by = spec.rank.as_deref().unwrap_or_default();
@@ -303,10 +333,12 @@ pub fn compute(
     if !problems.is_empty() {
         return Err(problems);
     }
-    // Shares and ratios are published to two decimals; score on what is published.
+    // Shares and ratios are published to two decimals; score on what is published. An expr
+    // is not rounded: its rubric reads the difference itself (600, not 599.99).
+    let unrounded: BTreeSet<&str> = exprs.iter().map(|(name, ..)| name.as_str()).collect();
     for m in out.values_mut().flat_map(|units| units.values_mut()) {
-        for v in m.values_mut() {
-            if !v.is_nan() {
+        for (name, v) in m.iter_mut() {
+            if !v.is_nan() && !unrounded.contains(name.as_str()) {
                 *v = (*v * 100.0).round() / 100.0;
             }
         }
@@ -355,6 +387,186 @@ fn engine() -> Engine {
 /// An `apportion` measure `quota` also gives `quota.base`: the base each unit's quota was
 /// taken of (its override's, where it has one) — what its participation is a share of.
 pub const BASE_SUFFIX: &str = ".base";
+
+/// A problem with an `expr`: the measure, the message and a hint.
+type ExprProblem<'a> = (&'a str, String, Option<String>);
+
+/// Every `expr` measure, each after the exprs it reads, as one polars expression over its
+/// level's frame of measure values (one row per unit, one column per measure read).
+/// Unknown names (with the nearest one), names of ranks, a cycle and measures of two levels
+/// are problems; an expr reading a measure that could not be computed is left out (that
+/// measure's problem is said).
+fn compute_exprs<'a>(
+    exprs: &[(&'a String, &'a str, bool)],
+    specs: &BTreeMap<String, MeasureSpec>,
+    given: &BTreeSet<String>,
+    level_of: &mut BTreeMap<String, String>,
+    out: &mut BTreeMap<String, BTreeMap<String, Metrics>>,
+) -> Vec<ExprProblem<'a>> {
+    let mut problems: Vec<ExprProblem<'a>> = Vec::new();
+    let known = || specs.keys().map(String::as_str).chain(given.iter().map(String::as_str));
+    let mut parsed: BTreeMap<&str, (Formula, bool)> = BTreeMap::new();
+    for &(name, text, percent) in exprs {
+        let name: &'a str = name.as_str();
+        let formula = match Formula::parse(text) {
+            Ok(f) => f,
+            Err(m) => {
+                problems.push((name, format!("expr = \"{text}\"：{m}"), Some(EXPR_HINT.into())));
+                continue;
+            }
+        };
+        let mut fine = true;
+        if formula.names().is_empty() {
+            problems.push((name, "expr 中没有度量，只有数".into(), Some(EXPR_HINT.into())));
+            fine = false;
+        }
+        for n in formula.names() {
+            match specs.get(n) {
+                Some(s) if s.rank.is_some() => {
+                    problems.push((name, format!("expr 中的“{n}”是名次（rank），不能参与计算"), None));
+                    fine = false;
+                }
+                Some(_) => {}
+                None if given.contains(n) => {}
+                None => {
+                    let hint = nearest(n, known().filter(|k| *k != name)).map(|k| format!("是否应为“{k}”？"));
+                    problems.push((name, format!("expr 中的“{n}”不是度量"), hint));
+                    fine = false;
+                }
+            }
+        }
+        if fine {
+            parsed.insert(name, (formula, percent));
+        }
+    }
+    // Dependency order: an expr after the exprs it reads; a cycle is said once, as a path.
+    let deps: BTreeMap<&str, Vec<&str>> = parsed
+        .iter()
+        .map(|(n, (f, _))| (*n, f.names().into_iter().filter(|d| parsed.contains_key(d)).collect()))
+        .collect();
+    let mut order = Vec::new();
+    let mut state = BTreeMap::new();
+    let mut cycles = Vec::new();
+    for n in deps.keys() {
+        visit(*n, &deps, &mut state, &mut Vec::new(), &mut order, &mut cycles);
+    }
+    for cycle in cycles {
+        let Some(&(first, ..)) = exprs.iter().find(|(n, ..)| n.as_str() == cycle[0]) else { continue };
+        problems.push((
+            first.as_str(),
+            format!("expr 循环引用：{}", cycle.join(" → ")),
+            Some("expr 不能直接或经由其他 expr 读到它自己".into()),
+        ));
+    }
+    for name in order {
+        let (formula, percent) = &parsed[name];
+        let Some(&(owner, ..)) = exprs.iter().find(|(n, ..)| n.as_str() == name) else { continue };
+        let owner: &'a str = owner.as_str();
+        let reads = formula.names();
+        // A measure that could not be computed has said so already.
+        let Some(levels) = reads.iter().map(|n| level_of.get(*n).cloned()).collect::<Option<Vec<String>>>() else {
+            continue;
+        };
+        if levels.iter().any(|l| *l != levels[0]) {
+            let said: Vec<String> = reads.iter().zip(&levels).map(|(n, l)| format!("{n}：{l}")).collect();
+            problems.push((owner, format!("expr 中的度量单位层级不同（{}）", said.join("，")), None));
+            continue;
+        }
+        let level = levels[0].clone();
+        let metrics = out.entry(level.clone()).or_default();
+        match evaluate(formula, &reads, metrics) {
+            Ok(values) => {
+                for (unit, v) in values {
+                    if let (Some(m), Some(v)) = (metrics.get_mut(&unit), v) {
+                        m.insert(name.to_string(), if *percent { v * 100.0 } else { v });
+                    }
+                }
+                level_of.insert(name.to_string(), level);
+            }
+            Err(e) => problems.push((owner, format!("计算失败：{e}"), None)),
+        }
+    }
+    problems
+}
+
+const EXPR_HINT: &str =
+    "expr 写同一层级的度量名、数和 + - * / ( )，如 expr = \"a - b * 20\"；含运算符的度量名用 ` ` 括起来";
+
+/// Depth first over the exprs an expr reads: `order` gets each after its own; a cycle is
+/// recorded as its path (a → b → a) and none of its exprs is ordered.
+fn visit<'a>(
+    n: &'a str,
+    deps: &BTreeMap<&'a str, Vec<&'a str>>,
+    state: &mut BTreeMap<&'a str, bool>,
+    path: &mut Vec<&'a str>,
+    order: &mut Vec<&'a str>,
+    cycles: &mut Vec<Vec<&'a str>>,
+) -> bool {
+    match state.get(n) {
+        // On the path: a cycle.
+        Some(false) => {
+            let from = path.iter().position(|p| *p == n).unwrap_or(0);
+            let mut cycle = path[from..].to_vec();
+            cycle.push(n);
+            cycles.push(cycle);
+            return false;
+        }
+        Some(true) => return order.contains(&n),
+        None => {}
+    }
+    state.insert(n, false);
+    path.push(n);
+    let mut fine = true;
+    for d in deps.get(n).into_iter().flatten() {
+        if !visit(*d, deps, state, path, order, cycles) {
+            fine = false;
+        }
+    }
+    path.pop();
+    state.insert(n, true);
+    if fine {
+        order.push(n);
+    }
+    fine
+}
+
+/// One expr for every unit of a level, by polars: the units' values of the measures it
+/// reads as columns (a unit without one: null, so no value), the formula as an expression.
+fn evaluate(
+    formula: &Formula,
+    reads: &[&str],
+    metrics: &BTreeMap<String, Metrics>,
+) -> PolarsResult<Vec<(String, Option<f64>)>> {
+    let units: Vec<&String> = metrics.keys().collect();
+    // Columns named by position: a measure's name may be anything a clerk writes.
+    let mut columns = Vec::new();
+    for (i, name) in reads.iter().enumerate() {
+        let values: Vec<Option<f64>> = units.iter().map(|u| metrics[*u].get(*name).copied()).collect();
+        columns.push(Column::new(format!("m{i}").into(), values));
+    }
+    let frame = DataFrame::new_infer_height(columns)?;
+    let value = frame.lazy().select([expression(formula, reads).alias("value")]).collect()?;
+    let value = value.column("value")?.f64()?.clone();
+    Ok(units.into_iter().enumerate().map(|(i, u)| (u.clone(), value.get(i))).collect())
+}
+
+/// The formula as a polars expression; a division by 0 is NaN (不适用), as a ratio's is.
+fn expression(f: &Formula, reads: &[&str]) -> Expr {
+    match f {
+        Formula::Number(n) => lit(*n),
+        Formula::Measure(n) => col(format!("m{}", reads.iter().position(|r| r == n).unwrap_or(0)).as_str()),
+        Formula::Negate(x) => lit(0.0) - expression(x, reads),
+        Formula::Binary(op, a, b) => {
+            let (a, b) = (expression(a, reads), expression(b, reads));
+            match op {
+                Op::Add => a + b,
+                Op::Subtract => a - b,
+                Op::Multiply => a * b,
+                Op::Divide => when(b.clone().eq(lit(0.0))).then(lit(f64::NAN)).otherwise(a / b),
+            }
+        }
+    }
+}
 
 /// A `rank` measure: competition ranking of the units of `by`'s level (1, 2, 2, 4).
 fn rank(
@@ -594,10 +806,11 @@ fn evidence_rows(
                 let date =
                     |c: &str| if c == AS_OF && !data.types.contains_key(c) { as_of.to_string() } else { text(c, i) };
                 let (from, to) = (date(a), date(b));
+                // A blank start has no days to count (not “相隔0天”): its dates are said as read.
                 let days = match (from.parse::<NaiveDate>(), to.parse::<NaiveDate>()) {
-                    (Ok(x), Ok(y)) => (y - x).num_days(),
-                    (Ok(x), Err(_)) => (as_of - x).num_days(),
-                    _ => 0,
+                    (Ok(x), Ok(y)) => format!("，相隔{}天", (y - x).num_days()),
+                    (Ok(x), Err(_)) => format!("，相隔{}天", (as_of - x).num_days()),
+                    _ => String::new(),
                 };
                 let to = if to == "空" { format!("未填（计至{as_of}）") } else { to };
                 // "as_of" in a rule is the assessment date: named so in words.
@@ -608,7 +821,7 @@ fn evidence_rows(
                         c.to_string()
                     }
                 };
-                parts.push(format!("{}{from}，{}{to}，相隔{days}天", name(a), name(b)));
+                parts.push(format!("{}{from}，{}{to}{days}", name(a), name(b)));
             } else if let Some(cols) = &c.sum_of {
                 let total: f64 = cols.iter().map(|x| number(x, i)).sum();
                 let mut part = format!("{}合计{}", cols.join("+"), crate::rubric::fmt_points(total));
@@ -885,9 +1098,10 @@ fn per_unit(
         | Kind::Share(d)
         | Kind::Value(d)
         | Kind::Latest(d)
+        | Kind::Earliest(d)
         | Kind::All(d)
         | Kind::Any(d) => *d,
-        Kind::Ratio(..) | Kind::Apportion | Kind::Rank | Kind::SetAside(_) => {
+        Kind::Ratio(..) | Kind::Expr(_) | Kind::Apportion | Kind::Rank | Kind::SetAside(_) => {
             unreachable!("computed from other measures or the rows set aside")
         }
     };
@@ -934,16 +1148,19 @@ fn per_unit(
             let c = need(data, dataset, column, &[Integer, Number, Percent, YesNo, NumberOrYesNo])?;
             col(c).first().cast(DataType::Float64)
         }
-        Kind::Latest(_) => {
+        Kind::Latest(_) | Kind::Earliest(_) => {
             let c = need(data, dataset, column, &[Date])?;
+            let what = if matches!(kind, Kind::Latest(_)) { "latest" } else { "earliest" };
             let Some(after) = spec.after.and_then(|d| d.date) else {
-                return Err(Problem::Config("latest 要写 after = 日期（结果是晚于它的天数）".into()));
+                return Err(Problem::Config(format!("{what} 要写 after = 日期（结果是晚于它的天数）")));
             };
             let after = NaiveDate::from_ymd_opt(after.year as i32, after.month as u32, after.day as u32)
                 .ok_or_else(|| Problem::Config("after 不是有效日期".into()))?;
-            (col(c).max() - lit(day_number(after))).cast(DataType::Float64)
+            // A blank date is no date: a unit whose dates are all blank has none.
+            let day = if matches!(kind, Kind::Latest(_)) { col(c).max() } else { col(c).min() };
+            (day - lit(day_number(after))).cast(DataType::Float64)
         }
-        Kind::Ratio(..) | Kind::Apportion | Kind::Rank | Kind::SetAside(_) => unreachable!(),
+        Kind::Ratio(..) | Kind::Expr(_) | Kind::Apportion | Kind::Rank | Kind::SetAside(_) => unreachable!(),
     };
     let grouped = frame
         .group_by([col(UNIT)])

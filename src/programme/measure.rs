@@ -88,6 +88,8 @@ pub struct MeasureSpec {
     pub share: Option<String>,
     pub value: Option<String>,
     pub latest: Option<String>,
+    /// The unit's first date, as days after `after` (≤ 0: done by that day; none: never).
+    pub earliest: Option<String>,
     /// 1 when every row of the unit matches `where`, else 0.
     pub all: Option<String>,
     /// 1 when some row of the unit matches `where`, else 0 (also with no rows).
@@ -104,6 +106,9 @@ pub struct MeasureSpec {
     pub level: Option<String>,
     /// Two other measures: the first divided by the second.
     pub ratio: Option<[String; 2]>,
+    /// Arithmetic over other measures of the same level (`"remitted - insured * 20"`; see
+    /// [`crate::programme::expr`]), evaluated by polars, not rounded before a rubric reads it.
+    pub expr: Option<String>,
     /// Quota apportionment: each unit's whole share of another measure (its base
     /// population) at `rate`, rounded by `rounding`; `overrides` give a unit its own rate
     /// or base measure (老城办: 20% of 户籍总人口).
@@ -122,16 +127,16 @@ pub struct MeasureSpec {
     pub rounding: Option<crate::programme::Rounding>,
     #[serde(default)]
     pub overrides: BTreeMap<String, Override>,
-    /// The column read by distinct, sum, mean, value and latest.
+    /// The column read by distinct, sum, mean, value, latest and earliest.
     pub column: Option<String>,
     #[serde(rename = "where")]
     pub filter: Option<Conditions>,
     /// The rows the measure reads at all (“of the paid claims, all via card”).
     pub rows: Option<Conditions>,
-    /// share and ratio: × 100 (the rubric reads percent).
+    /// share, ratio and expr: × 100 (the rubric reads percent).
     #[serde(default)]
     pub percent: bool,
-    /// latest: the date it is measured from (the result is days after it).
+    /// latest and earliest: the date it is measured from (the result is days after it).
     pub after: Option<toml::value::Datetime>,
     /// The column header in the metrics sheet (default: the measure's name).
     pub label: Option<String>,

@@ -4,6 +4,7 @@
 //! flows down from it. [`crate::config`] reads programme.toml into them.
 
 pub mod dataset;
+pub mod expr;
 pub mod measure;
 pub mod view;
 

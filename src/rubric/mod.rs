@@ -226,7 +226,17 @@ pub struct Measured {
     pub metric: String,
     /// As printed in reasons: 水稻承保面.
     pub label: String,
+    /// This metric's own reason instead of `below_target` / `above_ceiling`, with their
+    /// placeholders ([`SHORTFALL_PLACEHOLDERS`]): `"{label}少{gap}元，扣{points}分"`.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
+
+/// The placeholders of a shortfall's reason: `{gap}` is how far the value is below the
+/// target (or above the ceiling), in its unit — the 600 of “归集保费少600元”.
+pub const SHORTFALL_PLACEHOLDERS: [&str; 6] = ["label", "value", "unit", "target", "gap", "points"];
+/// With `ceiling`: `{ceiling}` instead of `{target}`.
+pub const CEILING_PLACEHOLDERS: [&str; 6] = ["label", "value", "unit", "ceiling", "gap", "points"];
 
 /// How a partial step counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -317,6 +327,17 @@ pub enum Rule {
     },
     /// The inspector's score, which must lie in [0, base].
     Judged { metric: String },
+    /// Done by a day → base points, else 0: the metric is a `latest` or `earliest` measure
+    /// (days after its `after`, the deadline); ≤ 0 is in time, above 0 late (“10月31日前未召开”),
+    /// no date at all never (“未召开”).
+    Deadline {
+        metric: String,
+        /// What was to be done, as printed in reasons: 召开.
+        action: String,
+        /// The deadline: the measure's `after`, set when the programme is read.
+        #[serde(skip)]
+        date: Option<chrono::NaiveDate>,
+    },
     /// No base points; a deduction from the total when the event happened.
     Penalty { conditions: Vec<Condition> },
     /// No base points; points per counted achievement.
@@ -330,7 +351,10 @@ impl Rule {
             c.iter().map(|c| c.metric.as_str()).collect()
         }
         match self {
-            Rule::AllOrNothing { metric, .. } | Rule::Tiered { metric, .. } | Rule::Judged { metric } => vec![metric],
+            Rule::AllOrNothing { metric, .. }
+            | Rule::Tiered { metric, .. }
+            | Rule::Judged { metric }
+            | Rule::Deadline { metric, .. } => vec![metric],
             Rule::PerIncident { counts } | Rule::Bonus { counts } => conds(counts),
             Rule::Penalty { conditions } => conds(conditions),
             Rule::Shortfall { metrics, conditions, sample, .. } => {
@@ -381,7 +405,7 @@ pub fn parse_with(
 ) -> Result<Rubric, Vec<InputProblem>> {
     let mut rubric: Rubric = toml::from_str(text).map_err(|e| {
         let kinds = e.message().starts_with("unknown variant").then_some(
-            "计分规则 kind 可用：all-or-nothing、per-incident、shortfall、deductions、tiered、judged、penalty、bonus",
+            "计分规则 kind 可用：all-or-nothing、per-incident、shortfall、deductions、tiered、judged、deadline、penalty、bonus",
         );
         vec![crate::problem::toml_problem(file, text, &e, "评分表", kinds)]
     })?;
@@ -436,6 +460,16 @@ pub fn parse_with(
             Some(cap) if cap.is_nan() || cap <= 0.0 => problems
                 .push(at(format!("cap = {} 应大于0", fmt_points(cap))).hint("写这一项最多加（扣）的分数，如 cap = 3")),
             _ => {}
+        }
+        if let Rule::Shortfall { metrics, ceiling, .. } = &item.rule {
+            let names = if ceiling.is_some() { CEILING_PLACEHOLDERS } else { SHORTFALL_PLACEHOLDERS };
+            let vars: Vec<(&str, String)> = names.iter().map(|p| (*p, String::new())).collect();
+            for m in metrics {
+                if let Some(Err(e)) = m.reason.as_ref().map(|r| crate::programme::fill_template("", "", r, &vars)) {
+                    // The engine's message names a section and key; here the item and metric are named.
+                    problems.push(at(format!("“{}”的 reason {}", m.metric, e.trim_start())));
+                }
+            }
         }
         if let Rule::PerIncident { counts } | Rule::Bonus { counts } = &item.rule {
             for c in counts.iter().filter(|c| c.each.is_none()) {

@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use chrono::Datelike;
+
 use super::text::{fill, Wording};
 use super::{fmt_points, Condition, Fraction, Grade, Item, Rubric, Rule};
 
@@ -200,9 +202,10 @@ pub fn score_item_in(w: &Wording, unit: &str, item: &Item, metrics: &Metrics) ->
                     ("value", fmt_points(v)),
                     ("unit", unit),
                     (side, fmt_points(limit)),
+                    ("gap", fmt_points(clean(gap))),
                     ("points", fmt_points(d)),
                 ];
-                reasons.push(fill(wording, &vars));
+                reasons.push(fill(m.reason.as_deref().unwrap_or(wording), &vars));
             }
             for c in conditions {
                 if let Some((p, why)) = cx.condition(c, false)? {
@@ -243,6 +246,35 @@ pub fn score_item_in(w: &Wording, unit: &str, item: &Item, metrics: &Metrics) ->
                 reasons.push(fill(&w.tier_reason, &vars));
             }
             p
+        }
+        Rule::Deadline { metric, action, date } => {
+            // No date at all (no row, or its date blank): never done.
+            match metrics.get(metric).copied().filter(|v| !v.is_nan()) {
+                Some(days) if days <= 0.0 => base,
+                Some(days) => {
+                    let (short, full) = match date {
+                        Some(d) => (
+                            format!("{}月{}日", d.month(), d.day()),
+                            format!("{}年{}月{}日", d.year(), d.month(), d.day()),
+                        ),
+                        None => (String::new(), String::new()),
+                    };
+                    let vars = [
+                        ("date", short),
+                        ("full_date", full),
+                        ("days", fmt_points(days)),
+                        ("action", action.clone()),
+                        ("points", fmt_points(base)),
+                    ];
+                    reasons.push(fill(&w.deadline_missed, &vars));
+                    0.0
+                }
+                None => {
+                    let vars = [("action", action.clone()), ("points", fmt_points(base))];
+                    reasons.push(fill(&w.deadline_blank, &vars));
+                    0.0
+                }
+            }
         }
         Rule::Judged { metric } => {
             let v = cx.get(metric)?;

@@ -29,13 +29,15 @@ pub const KEYS: &[(&str, &[&str])] = &[
     ("deducted_once", &["reason", "points"]),
     ("added_once", &["reason", "points"]),
     ("count_unit", &[]),
-    ("below_target", &["label", "value", "unit", "target", "points"]),
-    ("above_ceiling", &["label", "value", "unit", "ceiling", "points"]),
+    ("below_target", &["label", "value", "unit", "target", "points", "gap"]),
+    ("above_ceiling", &["label", "value", "unit", "ceiling", "points", "gap"]),
     ("shortfall_unit", &[]),
     ("zeroed", &["reason"]),
     ("tier_reason", &["label", "value", "unit", "points"]),
     ("tier_unit", &[]),
     ("judged_reason", &["score", "points"]),
+    ("deadline_missed", &["date", "full_date", "days", "action", "points"]),
+    ("deadline_blank", &["action", "points"]),
     ("floored", &[]),
     ("item_cap_added", &["cap"]),
     ("item_cap_deducted", &["cap"]),
@@ -95,6 +97,8 @@ pub struct Wording {
     pub tier_reason: String,
     pub tier_unit: String,
     pub judged_reason: String,
+    pub deadline_missed: String,
+    pub deadline_blank: String,
     pub floored: String,
     pub item_cap_added: String,
     pub item_cap_deducted: String,
@@ -221,7 +225,7 @@ mod tests {
         let bad: toml::Table = "below_target = \"{label}低于{goal}\"".parse().unwrap();
         assert_eq!(
             Wording::layered(&[("[rubric_text]", &bad)]).unwrap_err(),
-            "[rubric_text] below_target 中的占位符 {goal} 未知；可用：label、value、unit、target、points"
+            "[rubric_text] below_target 中的占位符 {goal} 未知；可用：label、value、unit、target、points、gap"
         );
         let short: toml::Table = "items_columns = [\"序号\"]".parse().unwrap();
         assert_eq!(

@@ -8,6 +8,8 @@ mod agri;
 mod cli;
 /// Programmes declared in their file: the bundled 岚皋 towns, every measure kind, the messages.
 mod declared;
+/// Reasons that print the real figure: an `expr` shortfall in 元, a missed or blank deadline.
+mod figures;
 /// Both bundled programmes, every published cell against the capture made before issue 9.
 mod golden;
 /// The bundled 平利 programme: 新农合 member rosters with only, set_aside, keep_first, a named deadline.
