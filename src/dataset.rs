@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::cell::{parse_date_near, parse_flag, parse_number, DATE_HINT};
 use crate::ingest;
@@ -299,8 +300,12 @@ pub fn read(
     let files = files_of(dir, display, spec, name, &toml_file).map_err(|p| vec![p])?;
     let mut problems = Vec::new();
     let mut tables = Vec::new();
-    for (path, shown) in &files {
-        match ingest::read_table_or_header(path, shown) {
+    // The files are read side by side (a district's 34 rosters), their rows checked in
+    // name order below.
+    let read: Vec<_> =
+        files.par_iter().map(|(path, shown)| (shown, ingest::read_table_or_header(path, shown))).collect();
+    for (shown, table) in read {
+        match table {
             // A header and no rows: a year with no cases only when the programme says so.
             Ok(t) if t.is_empty() && !spec.may_be_empty => {
                 problems.push(InputProblem::file(shown, "文件只有表头，没有数据行").hint(format!(
