@@ -754,10 +754,14 @@ pub fn read(
             }
             let (n, reason) = reasons.values().max_by_key(|(n, _)| *n).copied().unwrap_or_default();
             let what = match cols[c].kind {
+                // A unit column blank from the second row on: merged cells, lost when saved as CSV.
+                _ if unit_index.contains(&c) && reason == "为空" => {
+                    "每行都要写明这一列；若在表格软件中合并了单元格，请取消合并并填到每一行（.xlsx 中的合并单元格 kaohe 会自动填充）"
+                }
                 ColumnType::Id => {
                     "在表格软件（Excel、WPS 或 LibreOffice）中把这一列设为“文本”格式后重新录入，或从原始系统重新导出"
                 }
-                ColumnType::Date => "把这一列设为“yyyy-mm-dd”日期格式后另存，或从原始系统重新导出",
+                ColumnType::Date => "kaohe 不猜测日期：把这一列设为“yyyy-mm-dd”日期格式后另存，或从原始系统重新导出",
                 _ => "在表格软件中检查这一列的格式（是否整列错位、被改成了别的格式），改正后重新导出",
             };
             problems.push(

@@ -492,10 +492,13 @@ fn a_whole_column_that_fails_is_fatal_not_data_dirt() {
             |r| {
                 r.refused(
                     "blank town",
-                    &[&format!(
-                        "{} 第3行 “镇”列：30行中有29行因这一列不合格而要剔除（29行为：为空），如第3行“”、第4行“”、第5行“”",
-                        roster(f)
-                    )],
+                    &[
+                        &format!(
+                            "{} 第3行 “镇”列：30行中有29行因这一列不合格而要剔除（29行为：为空），如第3行“”、第4行“”、第5行“”",
+                            roster(f)
+                        ),
+                        "若在表格软件中合并了单元格，请取消合并并填到每一行",
+                    ],
                 )
             },
         );
@@ -513,7 +516,9 @@ fn a_whole_column_that_fails_is_fatal_not_data_dirt() {
                 r.refused(
                     "ids as premium",
                     &[
-                        &format!("{} 第2行 “保费”列：30行中有30行因这一列不合格而要剔除（", roster(f)),
+                        // 28 of the 30 are read as ID-shaped numbers; the two ending in X are not numbers.
+                        &format!("{} 第2行 “保费”列：30行中有30行因这一列不合格而要剔除（28行为：", roster(f)),
+                        "有15位以上数字，像身份证号或账号，不是金额或数量），如第2行",
                         "如第2行“610902********001X”、第3行“610902********0023”、第4行“610902********0037”",
                     ],
                 )
@@ -846,7 +851,7 @@ fn two_digit_years_are_read_within_the_programmes_years_and_said_so() {
                 "far years",
                 &[
                     "01-甲镇.csv 第2行 “缴费日期”列：30行中有30行因这一列不合格而要剔除（30行为：日期“12年12月1日”只写了两位年份，“12年”不在本项目的年份（2014年至2016年）之内，无法确定是哪一年），如第2行“12年12月1日”",
-                    "提示：把这一列设为“yyyy-mm-dd”日期格式后另存",
+                    "提示：kaohe 不猜测日期：把这一列设为“yyyy-mm-dd”日期格式后另存",
                 ],
             )
         },
