@@ -412,22 +412,24 @@ pub fn build(p: &DeclaredProgramme, loaded: &Loaded, views: &mut Views) -> Resul
         let keys: Vec<String> = units.iter().map(|k| unit_key(k)).collect();
         let flags = standings(spec, &level.name, &keys, &figures);
         let text = |key: &str, t: &str, vars: &[(String, String)]| fill(name, key, t, vars).map_err(bad);
-        let document = |units: &[Vec<String>], vars: &[(String, String)]| -> Result<Value, Vec<InputProblem>> {
-            let keys: Vec<String> = units.iter().map(|k| unit_key(k)).collect();
-            let mut table = table_of(name, spec, &[]);
-            table.rows = rows(spec, level, units, &figures, &flags);
-            if let Some(label) = &spec.total {
-                table.total = Some(total_row(spec, label, &level.name, &keys, &figures));
-            }
-            let mut data = json!({
-                "label": spec.label,
-                "title": text("title", &spec.title, vars)?,
-                "subtitle": text("subtitle", &spec.subtitle, vars)?,
-                "table": table.to_json(),
-                "note": text("note", &spec.note, vars)?,
-            });
-            if let Some(chart) = &spec.chart {
-                let items: Vec<Value> = keys
+        // One document's payload, and its table (the sheet of a view of one document).
+        let document =
+            |units: &[Vec<String>], vars: &[(String, String)]| -> Result<(Value, Table), Vec<InputProblem>> {
+                let keys: Vec<String> = units.iter().map(|k| unit_key(k)).collect();
+                let mut table = table_of(name, spec, &[]);
+                table.rows = rows(spec, level, units, &figures, &flags);
+                if let Some(label) = &spec.total {
+                    table.total = Some(total_row(spec, label, &level.name, &keys, &figures));
+                }
+                let mut data = json!({
+                    "label": spec.label,
+                    "title": text("title", &spec.title, vars)?,
+                    "subtitle": text("subtitle", &spec.subtitle, vars)?,
+                    "table": table.to_json(),
+                    "note": text("note", &spec.note, vars)?,
+                });
+                if let Some(chart) = &spec.chart {
+                    let items: Vec<Value> = keys
                     .iter()
                     .zip(units)
                     .map(|(u, k)| {
@@ -437,24 +439,19 @@ pub fn build(p: &DeclaredProgramme, loaded: &Loaded, views: &mut Views) -> Resul
                         json!({"name": k.last().cloned().unwrap_or_default(), "value": v, "text": shown, "flag": flag})
                     })
                     .collect();
-                let max = items.iter().filter_map(|i| i["value"].as_f64()).fold(1.0f64, f64::max);
-                data["chart"] = json!({
-                    "title": text("chart.title", &chart.title, vars)?,
-                    "scale": (max * 10.0).ceil() / 10.0,
-                    "items": items,
-                    "legend": text("chart.legend", &chart.legend, vars)?,
-                });
-            }
-            Ok(data)
-        };
+                    let max = items.iter().filter_map(|i| i["value"].as_f64()).fold(1.0f64, f64::max);
+                    data["chart"] = json!({
+                        "title": text("chart.title", &chart.title, vars)?,
+                        "scale": (max * 10.0).ceil() / 10.0,
+                        "items": items,
+                        "legend": text("chart.legend", &chart.legend, vars)?,
+                    });
+                }
+                Ok((data, table))
+            };
         match &spec.per {
             None => {
-                let data = document(&units, &vars)?;
-                let mut table = table_of(name, spec, &[]);
-                table.rows = rows(spec, level, &units, &figures, &flags);
-                if let Some(label) = &spec.total {
-                    table.total = Some(total_row(spec, label, &level.name, &keys, &figures));
-                }
+                let (data, table) = document(&units, &vars)?;
                 views.document(name, name, &format!("{name}.pdf"), Content::One(data));
                 views.table(name, table);
             }
@@ -469,7 +466,7 @@ pub fn build(p: &DeclaredProgramme, loaded: &Loaded, views: &mut Views) -> Resul
                         units.iter().filter(|k| k[..depth] == parent_keys[..]).cloned().collect();
                     let mut unit_vars = vars.clone();
                     unit_vars.extend(self::unit_vars(p, parent, parent_keys, &figures));
-                    let data = document(&own, &unit_vars)?;
+                    let (data, _) = document(&own, &unit_vars)?;
                     for row in rows(spec, level, &own, &figures, &flags) {
                         let mut cells: Vec<Cell> = parent_keys.iter().map(|k| Cell::Text(k.clone())).collect();
                         cells.extend(row);
