@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::config::sha256_hex;
 use crate::problem::{InputErrors, InputProblem};
+pub use crate::programme::file::sha256_hex;
 
 /// Archive errors.
 #[derive(Debug, thiserror::Error)]
@@ -76,7 +76,7 @@ impl Manifest {
             version: env!("CARGO_PKG_VERSION").into(),
             programme: programme.to_string(),
             document_number,
-            document_date: crate::config::chinese_date(date),
+            document_date: crate::programme::file::chinese_date(date),
             config_sha256: config_sha256.to_string(),
             inputs,
             outputs: Vec::new(),

@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::io::Cursor;
 use std::ops::Index;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use calamine::{open_workbook_auto, Data, DataType as _, Reader};
 use chrono::{Duration, NaiveDate};
@@ -613,38 +613,6 @@ fn read_parquet(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
         table.push_row(i + 2, &cells)?;
     }
     Ok(table)
-}
-
-/// A path named in programme.toml, resolved inside the programme folder `dir`. An
-/// absolute path, a `..`, or a link that leads out of the folder is refused: the
-/// folder is what gets hashed into the manifest and archived, and nothing outside it
-/// may slip into a published table. The refused file is never opened.
-pub fn confined(dir: &Path, rel: &str, setting: &str, toml_file: &str) -> Result<PathBuf, InputProblem> {
-    let p = Path::new(rel);
-    let drive = rel.len() >= 2 && rel.as_bytes()[1] == b':';
-    let outside = p.is_absolute()
-        || rel.starts_with(['/', '\\'])
-        || drive
-        || p.components().any(|c| matches!(c, std::path::Component::ParentDir))
-        || rel.split(['/', '\\']).any(|part| part == "..");
-    if outside {
-        return Err(InputProblem::file(toml_file, format!("{setting} = “{rel}” 指向项目文件夹之外"))
-            .hint("数据文件须放在项目文件夹（programme.toml 所在的文件夹）内，用相对路径，如 \"rosters\" 或 \"data/种植面积.xlsx\""));
-    }
-    let path = dir.join(p);
-    inside(dir, &path, &format!("{setting} = “{rel}”"), toml_file)?;
-    Ok(path)
-}
-
-/// Refuse `path` when it exists and, links followed, lies outside `dir`.
-pub fn inside(dir: &Path, path: &Path, shown: &str, file: &str) -> Result<(), InputProblem> {
-    let Ok(real) = std::fs::canonicalize(path) else { return Ok(()) }; // missing: reported where it is read
-    let root = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    if real.starts_with(&root) {
-        return Ok(());
-    }
-    Err(InputProblem::file(file, format!("{shown} 是一个链接（快捷方式），指向项目文件夹之外，未读取"))
-        .hint("把文件本身复制到项目文件夹内，不要用链接"))
 }
 
 #[cfg(test)]

@@ -2,31 +2,25 @@
 //! programmes — quotas, year-end rankings and official-style PDF annexes from the
 //! population, enrollment and audit data they already have.
 //!
-//! Stages, one module each: [`ingest`] → [`validate`] → [`metrics`] → [`quota`] /
-//! [`rank`] → [`report`] → [`render`] / [`export`] → [`archive`]; [`pipeline`] runs them.
+//! One folder per stage, data flowing down once: [`programme`] (the model: what a
+//! programme file declares; imports no stage) → [`ingest`] (one reader per format) →
+//! [`validate`] (declared columns and types → clean frames + set-aside rows) →
+//! [`measure`] (declared measures per unit level) → [`score`] (rubrics, ranks, grades) →
+//! [`report`] (tables and document payloads) → [`render`] (Typst → PDF) → [`archive`]
+//! (staging, manifest, verify). [`pipeline`] runs them; [`problem`] and [`error`] are what
+//! the clerk reads.
 
 pub mod archive;
-pub mod assess;
-pub mod cell;
 pub mod cli;
-pub mod config;
-pub mod dataset;
-pub mod declared;
 pub mod error;
-pub mod export;
 pub mod ingest;
 pub mod measure;
-pub mod outputs;
 pub mod pipeline;
 pub mod problem;
 pub mod programme;
-pub mod quota;
-pub mod rank;
-pub mod reconcile;
 pub mod redact;
 pub mod render;
 pub mod report;
-pub mod rubric;
+pub mod score;
 pub mod timings;
 pub mod validate;
-pub mod views;

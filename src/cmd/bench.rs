@@ -44,7 +44,7 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode, Error> {
 /// Render one view of one programme `runs` times on this thread: (pages, median ms,
 /// fastest ms — on a shared machine the fastest run is the one least disturbed).
 fn document(renderer: &Renderer, input: &Path, view: &str, runs: usize) -> Result<(usize, f64, f64), Error> {
-    use kaohe::outputs::Content;
+    use kaohe::report::Content;
     let dir = kaohe::pipeline::ProgrammeDir { path: input.to_path_buf(), display: input.display().to_string() };
     let ready = kaohe::pipeline::prepare(&dir)?;
     let found = ready.views.documents.iter().find(|v| v.name == view).ok_or_else(|| {

@@ -20,7 +20,7 @@ pub fn check(args: CheckArgs) -> Result<ExitCode, Error> {
             }
         };
         let toml_file = format!("{}/programme.toml", dir.display);
-        if let Err(e) = kaohe::outputs::plan(&ready.views, &ready.pdf, &ready.table, &renderer, &toml_file) {
+        if let Err(e) = kaohe::pipeline::publish::plan(&ready.views, &ready.pdf, &ready.table, &renderer, &toml_file) {
             problems.extend(e.0);
             continue;
         }

@@ -6,10 +6,11 @@ use kaohe::error::Error;
 use std::path::Path;
 
 use kaohe::cli::ReconcileArgs;
+use kaohe::ingest;
+use kaohe::measure::declared;
 use kaohe::pipeline;
 use kaohe::problem::{InputErrors, InputProblem};
-use kaohe::reconcile::{self, Apportioned};
-use kaohe::{declared, ingest};
+use kaohe::report::reconcile::{self, Apportioned};
 
 pub fn reconcile(args: ReconcileArgs) -> Result<ExitCode, Error> {
     // Only programmes that apportion quotas can be reconciled with a quota table.
@@ -30,7 +31,7 @@ pub fn reconcile(args: ReconcileArgs) -> Result<ExitCode, Error> {
             )));
         }
     };
-    let loaded = kaohe::config::load(&dir.path, &dir.display).map_err(InputErrors)?;
+    let loaded = kaohe::programme::file::load(&dir.path, &dir.display).map_err(InputErrors)?;
     let p = declared::load(&dir.path, &dir.display, &loaded).map_err(InputErrors)?;
     let (quotas, rounding, source) = declared_quotas(&p, &loaded)?;
     let shown = args.published.to_string_lossy().to_string();
@@ -49,7 +50,7 @@ pub fn reconcile(args: ReconcileArgs) -> Result<ExitCode, Error> {
 /// its exact share (base × its rate), the rounding's name, and where the units are listed.
 fn declared_quotas(
     p: &declared::DeclaredProgramme,
-    loaded: &kaohe::config::Loaded,
+    loaded: &kaohe::programme::file::Loaded,
 ) -> Result<(Vec<Apportioned>, String, String), InputErrors> {
     let file = loaded.shown.as_str();
     let Some((name, spec, rate)) =
@@ -63,7 +64,7 @@ fn declared_quotas(
     for level in &p.levels {
         let Some(metrics) = p.metrics.get(&level.name) else { continue };
         for keys in &level.units {
-            let Some(m) = metrics.get(&kaohe::dataset::unit_key(keys)) else { continue };
+            let Some(m) = metrics.get(&kaohe::validate::dataset::unit_key(keys)) else { continue };
             let (Some(quota), Some(base)) = (m.get(name), m.get(&based)) else { continue };
             let shown = keys.join(" ");
             let rate = spec.overrides.get(&shown).and_then(|o| o.rate).unwrap_or(rate);
@@ -78,6 +79,6 @@ fn declared_quotas(
             }
         }
     }
-    let rounding = spec.rounding.unwrap_or(kaohe::config::Rounding::LargestRemainder).label();
+    let rounding = spec.rounding.unwrap_or(kaohe::programme::file::Rounding::LargestRemainder).label();
     Ok((out, rounding, source))
 }

@@ -1,6 +1,6 @@
 //! `[datasets.<name>]`: which file or folder, which columns with which types and
 //! spellings, which column names a row's unit, and what a roster's rows may be —
-//! declarations only; [`crate::dataset`] reads and checks the files.
+//! declarations only; [`crate::validate::dataset`] reads and checks the files.
 
 use std::collections::BTreeMap;
 

@@ -1,16 +1,23 @@
 //! The declarations a programme file is made of — units' settings, datasets, measures,
 //! rates and rounding, what is published — as plain types. Every stage imports them;
 //! this module imports no stage, so the model sits at the bottom of the crate and data
-//! flows down from it. [`crate::config`] reads programme.toml into them.
+//! flows down from it. [`file`] reads programme.toml into them.
 
 pub mod dataset;
 pub mod expr;
+pub mod file;
 pub mod measure;
+pub mod rubric;
+pub mod units;
 pub mod view;
+pub mod wording;
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+
+use crate::problem::InputProblem;
 
 /// A rate as parts per million (50% = 500_000), exact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -189,4 +196,36 @@ pub fn fill_template(section: &str, key: &str, template: &str, vars: &[(&str, St
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// A path named in programme.toml, resolved inside the programme folder `dir`. An
+/// absolute path, a `..`, or a link that leads out of the folder is refused: the
+/// folder is what gets hashed into the manifest and archived, and nothing outside it
+/// may slip into a published table. The refused file is never opened.
+pub fn confined(dir: &Path, rel: &str, setting: &str, toml_file: &str) -> Result<PathBuf, InputProblem> {
+    let p = Path::new(rel);
+    let drive = rel.len() >= 2 && rel.as_bytes()[1] == b':';
+    let outside = p.is_absolute()
+        || rel.starts_with(['/', '\\'])
+        || drive
+        || p.components().any(|c| matches!(c, std::path::Component::ParentDir))
+        || rel.split(['/', '\\']).any(|part| part == "..");
+    if outside {
+        return Err(InputProblem::file(toml_file, format!("{setting} = “{rel}” 指向项目文件夹之外"))
+            .hint("数据文件须放在项目文件夹（programme.toml 所在的文件夹）内，用相对路径，如 \"rosters\" 或 \"data/种植面积.xlsx\""));
+    }
+    let path = dir.join(p);
+    inside(dir, &path, &format!("{setting} = “{rel}”"), toml_file)?;
+    Ok(path)
+}
+
+/// Refuse `path` when it exists and, links followed, lies outside `dir`.
+pub fn inside(dir: &Path, path: &Path, shown: &str, file: &str) -> Result<(), InputProblem> {
+    let Ok(real) = std::fs::canonicalize(path) else { return Ok(()) }; // missing: reported where it is read
+    let root = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if real.starts_with(&root) {
+        return Ok(());
+    }
+    Err(InputProblem::file(file, format!("{shown} 是一个链接（快捷方式），指向项目文件夹之外，未读取"))
+        .hint("把文件本身复制到项目文件夹内，不要用链接"))
 }

@@ -2,7 +2,7 @@
 //! are its rows and in what order, which columns (a key cell, a measure, remarks), a 合计
 //! row, the title and notes around it, and a bar chart — published as a PDF by a template
 //! and as a sheet. The quota annex, a ranking with its remarks and one village sheet per
-//! town are three of them; [`crate::views`] builds them.
+//! town are three of them; [`crate::report::views`] builds them.
 //!
 //! ```toml
 //! [views.quota-table]

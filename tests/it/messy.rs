@@ -879,7 +879,7 @@ fn the_bundled_csv_rosters_resaved_with_two_digit_years_give_the_same_tables() {
             let four_digits =
                 cells.get(5).is_some_and(|c| c.len() > 4 && c.as_bytes()[..4].iter().all(u8::is_ascii_digit));
             if i > 0 && four_digits {
-                if let Ok(d) = kaohe::cell::parse_date(&cells[5]) {
+                if let Ok(d) = kaohe::validate::cell::parse_date(&cells[5]) {
                     cells[5] = format!("{:02}年{}月{}日", d.year() % 100, d.month(), d.day());
                 }
             }
@@ -923,7 +923,7 @@ fn a_declared_ledgers_two_digit_years_are_read_with_the_programmes_year() {
         for (i, line) in text.lines().enumerate() {
             let mut cells: Vec<String> = line.split(',').map(str::to_string).collect();
             for c in cells.iter_mut().skip(2).take(2).filter(|_| i > 0) {
-                if let Ok(d) = kaohe::cell::parse_date(c) {
+                if let Ok(d) = kaohe::validate::cell::parse_date(c) {
                     *c = format!("{:02}年{}月{}日", d.year() % 100, d.month(), d.day());
                 }
             }

@@ -157,11 +157,11 @@ fn assert_plain(problem: &kaohe::problem::InputProblem, name: &str, seed: u64) {
 
 /// The mini programme's roster dataset as declared, and its villages and towns as the
 /// population table lists them: what a copy is checked against.
-fn mini_rosters() -> (kaohe::dataset::DatasetSpec, Vec<Vec<String>>, Vec<Vec<String>>) {
+fn mini_rosters() -> (kaohe::validate::dataset::DatasetSpec, Vec<Vec<String>>, Vec<Vec<String>>) {
     let repo = crate::common::repo();
     let toml: toml::Table =
         std::fs::read_to_string(repo.join("tests/fixtures/mini/programme.toml")).unwrap().parse().unwrap();
-    let spec: kaohe::dataset::DatasetSpec = toml["datasets"]["rosters"].clone().try_into().unwrap();
+    let spec: kaohe::validate::dataset::DatasetSpec = toml["datasets"]["rosters"].clone().try_into().unwrap();
     let population = std::fs::read_to_string(repo.join("tests/fixtures/mini/population.csv")).unwrap();
     let villages: Vec<Vec<String>> =
         population.lines().skip(1).map(|l| l.split(',').take(2).map(str::to_string).collect()).collect();
@@ -197,14 +197,14 @@ fn corrupt_and_read(base: &[u8], name: &str, dir: &Path, seed: u64, copies: u64)
                 std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
                 std::fs::write(&copy, &bytes).unwrap();
                 spec.file = format!("roster/{name}");
-                let units = kaohe::dataset::UnitsOf {
+                let units = kaohe::validate::dataset::UnitsOf {
                     level: "village",
                     keys: &villages,
                     defines: false,
                     named_in: "人口数据",
                     levels: vec![("town", &towns), ("village", &villages)],
                 };
-                match kaohe::dataset::read(dir, "input", "rosters", &spec, units, as_of, 2015) {
+                match kaohe::validate::dataset::read(dir, "input", "rosters", &spec, units, as_of, 2015) {
                     Ok(data) => {
                         for row in data.quality.iter().flat_map(|q| &q.rows) {
                             assert!(full_ids(&row.masked_id).is_empty(), "{name}, seed {s}: {row:?}");

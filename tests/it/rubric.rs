@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use std::collections::BTreeSet;
 
-use kaohe::rubric::score::{consequence, grade, score_item, score_unit, Metrics, ScoreError};
+use kaohe::score::rubric::{consequence, grade, score_item, score_unit, Metrics, ScoreError};
 /// The metrics the bundled 南通 programme's measures and findings provide (its
 /// programme.toml): what the two rubrics may read.
 const AGRI_METRICS: &[&str] = &[
@@ -75,7 +75,7 @@ fn agri_metrics() -> BTreeSet<String> {
     AGRI_METRICS.iter().map(|m| m.to_string()).collect()
 }
 
-use kaohe::rubric::{load, parse, Fraction, Rubric, Rule};
+use kaohe::programme::rubric::{load, parse, Fraction, Rubric, Rule};
 
 fn rubric(name: &str) -> Rubric {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("input/nantong-2012-agri/rubrics").join(name);
@@ -430,7 +430,7 @@ method = "每少1场扣1分"
 rule = { kind = "shortfall", metrics = [{ metric = "sessions", label = "宣传培训" }], target = 12, unit = "场", points = 1, step = 1 }
 "#;
     let available = ["sessions".to_string()].into_iter().collect();
-    let r = kaohe::rubric::parse(text, "towns.toml", &available).unwrap();
+    let r = kaohe::programme::rubric::parse(text, "towns.toml", &available).unwrap();
     let s = score_item("城关镇", &r.items[0], &metrics(&[("sessions", 10.0)])).unwrap();
     assert_eq!(s.points, 6.0);
     assert_eq!(s.reasons, ["宣传培训10场，低于12场，扣2分"]);
@@ -662,19 +662,16 @@ rule = { kind = "judged", metric = "score" }
     let towns = [("甲镇", 95.0), ("乙镇", 90.0), ("丙镇", 80.0), ("丁镇", 80.0), ("戊镇", 70.0), ("己镇", 70.0)];
     let units = towns
         .iter()
-        .map(|(name, score)| kaohe::assess::Unit {
-            keys: vec![name.to_string()],
-            values: metrics(&[("score", *score)]),
-        })
+        .map(|(name, score)| kaohe::score::Unit { keys: vec![name.to_string()], values: metrics(&[("score", *score)]) })
         .collect();
-    let input = kaohe::assess::Input {
+    let input = kaohe::score::Input {
         rubrics: &rubrics,
         key_columns: [("town".to_string(), vec!["镇（办）".to_string()])].into_iter().collect(),
         units: [("town".to_string(), units)].into_iter().collect(),
         last_year: Default::default(),
         sources: Default::default(),
     };
-    let results = kaohe::assess::assess(&input).unwrap();
+    let results = kaohe::score::assess(&input).unwrap();
     let table = results[0].ranking_table();
     let rows: Vec<(String, String, String)> =
         table.rows.iter().map(|r| (r[0].text(), r[1].text(), r[6].text())).collect();
@@ -708,31 +705,31 @@ ranking_columns = ["位次", "{unit}", "基本分", "加分", "扣分", "总分"
     let own = format!("{CAPPED}[text]\nitem_cap_added = \"超过上限，按{{cap}}分计\"\n");
     let available: BTreeSet<String> =
         ["complaints", "advanced_villages", "talks", "claims_open"].iter().map(|m| m.to_string()).collect();
-    let r = kaohe::rubric::parse_with(&own, "towns.toml", &available, &programme).unwrap();
+    let r = kaohe::programme::rubric::parse_with(&own, "towns.toml", &available, &programme).unwrap();
     let m = metrics(&[("complaints", 6.0), ("advanced_villages", 5.0), ("talks", 0.0), ("claims_open", 0.0)]);
     let s = score_unit(&r, "城关镇", &m).unwrap();
     // 1.1: 6 complaints cost 12, capped at 5 → 5 (the built-in cap wording: nobody reworded it).
     assert_eq!(s.items[0].reasons, ["经查属实的投诉6起，扣12分", "最多扣5分"]);
     assert_eq!(s.items[1].reasons, ["先进村5个，加5分", "超过上限，按3分计"]);
     // Without its own [text], the programme's wording.
-    let plain = kaohe::rubric::parse_with(CAPPED, "towns.toml", &available, &programme).unwrap();
+    let plain = kaohe::programme::rubric::parse_with(CAPPED, "towns.toml", &available, &programme).unwrap();
     assert_eq!(score_unit(&plain, "城关镇", &m).unwrap().items[1].reasons, ["先进村5个，加5分", "已达上限3分"]);
     let rubrics = vec![("towns.toml".to_string(), r)];
-    let input = kaohe::assess::Input {
+    let input = kaohe::score::Input {
         rubrics: &rubrics,
         key_columns: [("town".to_string(), vec!["镇（办）".to_string()])].into_iter().collect(),
-        units: [("town".to_string(), vec![kaohe::assess::Unit { keys: vec!["城关镇".into()], values: m }])]
+        units: [("town".to_string(), vec![kaohe::score::Unit { keys: vec!["城关镇".into()], values: m }])]
             .into_iter()
             .collect(),
         last_year: Default::default(),
         sources: Default::default(),
     };
-    let results = kaohe::assess::assess(&input).unwrap();
+    let results = kaohe::score::assess(&input).unwrap();
     assert_eq!(results[0].ranking_table().columns, ["位次", "镇（办）", "基本分", "加分", "扣分", "总分", "说明"]);
     // A key kaohe does not know, and a placeholder the key does not take, are refused.
     let e = |text: &str| {
         let t: toml::Table = text.parse().unwrap();
-        kaohe::rubric::parse_with(CAPPED, "towns.toml", &available, &t)
+        kaohe::programme::rubric::parse_with(CAPPED, "towns.toml", &available, &t)
             .unwrap_err()
             .iter()
             .map(|p| p.to_string())

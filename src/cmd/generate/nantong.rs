@@ -678,7 +678,7 @@ fn write(dir: &Path, name: &str, headers: &[&str], rows: &[Vec<V>], summary: &mu
     let path = dir.join(name.replace(".gbk.csv", ".csv"));
     let text = |v: &V| match v {
         V::T(s) => s.clone(),
-        V::N(n) => kaohe::rubric::fmt_points(*n),
+        V::N(n) => kaohe::programme::rubric::fmt_points(*n),
     };
     let bytes: Vec<u8> = if name.ends_with(".xlsx") {
         let err = |e: rust_xlsxwriter::XlsxError| e.to_string();

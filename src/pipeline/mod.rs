@@ -1,7 +1,9 @@
 //! Orchestration, no business logic: find the programme folders, prepare each through
 //! the steps its programme.toml writes (read, check, compute: [`prepare`]), then publish
-//! what it declares ([`crate::outputs`]) and archive it — all programmes checked before
+//! what it declares ([`crate::pipeline::publish`]) and archive it — all programmes checked before
 //! any is written, all written before any is moved into place.
+
+pub mod publish;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -14,10 +16,12 @@ use crate::archive::{ArchiveError, Manifest, Staging};
 
 pub use crate::archive::{record, records, ProgrammeDir};
 use crate::error::Error;
-use crate::outputs::{self, PdfSpec, TableSpec, Views};
+use crate::measure::declared;
 use crate::problem::InputErrors;
+use crate::programme::file as config;
 use crate::render::{RenderError, RenderedPdf, Renderer};
-use crate::{config, declared};
+use crate::report::Views;
+use publish::{PdfSpec, TableSpec};
 use rayon::prelude::*;
 
 /// Every folder under `input` holding a programme.toml (or `input` itself), sorted.
@@ -93,9 +97,9 @@ pub fn prepare(dir: &ProgrammeDir) -> Result<Ready, InputErrors> {
     let file = &loaded.file;
     let mut views = Views::default();
     let (mut check_lines, mut figures, mut set_aside) = (Vec::new(), String::new(), Vec::new());
-    declared::publish(&declared, &loaded, &mut views)?;
-    crate::views::build(&declared, &loaded, &mut views).map_err(InputErrors)?;
-    let summary = crate::views::summary(&declared, &loaded).map_err(InputErrors)?;
+    crate::report::declared::publish(&declared, &loaded, &mut views)?;
+    crate::report::views::build(&declared, &loaded, &mut views).map_err(InputErrors)?;
+    let summary = crate::report::views::summary(&declared, &loaded).map_err(InputErrors)?;
     let mut check_line = declared::check_line(&declared, &dir.display);
     if let (Some(check), Some(line)) = (check_line.as_mut(), &summary) {
         *check += &format!("；{line}");
@@ -179,8 +183,8 @@ type Rendered = (Ready, Vec<Result<RenderedPdf, RenderError>>);
 fn prepare_and_render(dir: &ProgrammeDir, opts: &RunOptions, progress: &ProgressBar) -> Result<Rendered, InputErrors> {
     let ready = prepare(dir)?;
     let toml_file = format!("{}/programme.toml", dir.display);
-    let plan = outputs::plan(&ready.views, &ready.pdf, &ready.table, &opts.renderer, &toml_file)?;
-    let rendered = outputs::render(&plan, &opts.renderer, &ready.id, ready.date, progress);
+    let plan = publish::plan(&ready.views, &ready.pdf, &ready.table, &opts.renderer, &toml_file)?;
+    let rendered = publish::render(&plan, &opts.renderer, &ready.id, ready.date, progress);
     drop(plan);
     // Typst memoizes layouts across documents; a province run renders thousands of
     // them, so let go of what the next programme will not reuse.
@@ -219,9 +223,9 @@ pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, Error> {
     let mut staged = Vec::new();
     for (dir, (r, rendered)) in done {
         let toml_file = format!("{}/programme.toml", dir.display);
-        let plan = outputs::plan(&r.views, &r.pdf, &r.table, &opts.renderer, &toml_file)?;
+        let plan = publish::plan(&r.views, &r.pdf, &r.table, &opts.renderer, &toml_file)?;
         let mut staging = Staging::new(&opts.output, &r.id, opts.force)?;
-        let documents = outputs::write(&plan, rendered, r.date, &mut staging)?;
+        let documents = publish::write(&plan, rendered, r.date, &mut staging)?;
         drop(plan);
         staged.push((staging, r, documents));
     }

@@ -25,67 +25,12 @@ use serde_json::Value;
 
 use crate::archive::{ArchiveError, Staging};
 use crate::error::Error;
-use crate::export;
 use crate::problem::{nearest, InputErrors, InputProblem};
 use crate::render::{RenderError, RenderedPdf, Renderer};
-use crate::report::Table;
+use crate::report::export;
+use crate::report::{Content, Table, Views};
 
 pub use crate::programme::{PdfSpec, TableSpec};
-
-/// What one view holds: one document's data, or one per unit.
-pub enum Content {
-    One(Value),
-    /// (unit as shown, unit as written in a file name, data), in unit order.
-    PerUnit(Vec<UnitDocument>),
-}
-
-/// One unit's document data.
-pub struct UnitDocument {
-    /// As the manifest names it: 通州区 人保财险.
-    pub unit: String,
-    /// As `{unit}` fills a file name: 通州区-人保财险.
-    pub file_name: String,
-    pub data: Value,
-}
-
-/// A document the programme can publish.
-pub struct View {
-    pub name: String,
-    /// Template used when the declaration names none.
-    pub template: String,
-    /// File name pattern used when the declaration names none.
-    pub file: String,
-    /// What the manifest records as the unit of a single document (附件1 for a rubric's form).
-    pub unit: Option<String>,
-    pub content: Content,
-}
-
-/// Everything a programme computed that can be published, by name, in default order.
-#[derive(Default)]
-pub struct Views {
-    pub documents: Vec<View>,
-    pub tables: Vec<(String, Table)>,
-    /// A table's file when the programme declares none, where it is not the view's name.
-    pub table_files: std::collections::BTreeMap<String, String>,
-}
-
-impl Views {
-    pub fn document(&mut self, name: &str, template: &str, file: &str, content: Content) -> &mut View {
-        let view = View { name: name.into(), template: template.into(), file: file.into(), unit: None, content };
-        self.documents.push(view);
-        self.documents.last_mut().expect("just pushed")
-    }
-
-    pub fn table(&mut self, name: &str, table: Table) {
-        self.tables.push((name.into(), table));
-    }
-
-    /// A table written to `csv/<file>.csv` when the programme declares no `[[table]]`.
-    pub fn table_as(&mut self, name: &str, file: &str, table: Table) {
-        self.table_files.insert(name.into(), file.into());
-        self.table(name, table);
-    }
-}
 
 /// Views and templates by the names they had (南通's levels), and their present names
 /// (what they are): `county-ranking-X` is `ranking-X`, template `county-ranking` is `ranking`.

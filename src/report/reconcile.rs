@@ -4,8 +4,8 @@
 //! down, a tie-break nobody can infer, so the differences are shown, not hidden.
 
 use crate::ingest::RawTable;
+use crate::measure::quota::{exact_text, PPM};
 use crate::problem::InputProblem;
-use crate::quota::{exact_text, PPM};
 use crate::validate::{match_headers, Field};
 
 const FIELDS: [Field; 2] = [

@@ -6,9 +6,6 @@
 //! declared total, known rule kinds, every metric available — each problem named with
 //! the file and item.
 
-pub mod score;
-pub mod text;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -32,7 +29,7 @@ pub fn load_listed(
     let mut rubrics = Vec::new();
     let mut problems = Vec::new();
     // The programme's wording, checked once (named at programme.toml, not at each rubric).
-    let wording = match text::Wording::layered(&[("[rubric_text]", wording)]) {
+    let wording = match crate::programme::wording::Wording::layered(&[("[rubric_text]", wording)]) {
         Ok(_) => wording.clone(),
         Err(m) => {
             problems.push(
@@ -43,7 +40,7 @@ pub fn load_listed(
     };
     for name in names {
         let shown = format!("{display}/{name}");
-        let text = match crate::ingest::confined(dir, name, "rubrics", &file).and_then(|path| {
+        let text = match crate::programme::confined(dir, name, "rubrics", &file).and_then(|path| {
             std::fs::read_to_string(path)
                 .map_err(|e| InputProblem::file(&shown, format!("无法读取：{}", crate::problem::io_text(&e))))
         }) {
@@ -110,7 +107,7 @@ pub struct Rubric {
     pub text: toml::Table,
     /// The wording in force: built in, then the programme's `[rubric_text]`, then `[text]`.
     #[serde(skip)]
-    pub wording: text::Wording,
+    pub wording: crate::programme::wording::Wording,
 }
 
 /// The `assesses` of a rubric's text (the unit level it scores), before it is parsed in
@@ -410,7 +407,7 @@ pub fn parse_with(
         vec![crate::problem::toml_problem(file, text, &e, "评分表", kinds)]
     })?;
     let mut problems = Vec::new();
-    match text::Wording::layered(&[("[rubric_text]", programme_text), ("[text]", &rubric.text)]) {
+    match crate::programme::wording::Wording::layered(&[("[rubric_text]", programme_text), ("[text]", &rubric.text)]) {
         Ok(w) => rubric.wording = w,
         Err(m) => problems
             .push(InputProblem::file(file, m).hint("可写的各项及其占位符见 README 的 “The wording of the results”")),

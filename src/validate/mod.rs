@@ -2,6 +2,9 @@
 //! clerks write them, or the aliases declared), resident IDs (GB 11643 check digit,
 //! birth date) and masked IDs, and dates written with a two-digit year, said so.
 
+pub mod cell;
+pub mod dataset;
+
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -117,7 +120,7 @@ fn header_problem(table: &RawTable, fields: &[Field], problems: Vec<InputProblem
     }
     let looks_like_data = table.headers.iter().any(|h| {
         let digits = h.chars().filter(char::is_ascii_digit).count();
-        digits >= 15 || (digits >= 6 && crate::cell::parse_date(h).is_ok())
+        digits >= 15 || (digits >= 6 && crate::validate::cell::parse_date(h).is_ok())
     });
     if looks_like_data {
         return vec![InputProblem::at(&table.file, 1, None, "第1行应为列名，但看起来是数据：文件缺少表头行")
@@ -180,7 +183,7 @@ pub fn check_id(raw: &str, latest_birth: NaiveDate) -> Result<String, IdProblem>
 /// Validate an ID and pack it into a number (17 digits × 11 + check value, X = 10): the
 /// same person has the same key, and 20 million keys take 160 MB instead of gigabytes.
 pub fn id_key(raw: &str, latest_birth: NaiveDate) -> Result<u64, IdProblem> {
-    let folded = crate::cell::fold_width(raw);
+    let folded = crate::validate::cell::fold_width(raw);
     let id = folded.trim();
     if id.is_empty() {
         return Err(IdProblem::Empty);
@@ -244,7 +247,7 @@ pub struct TwoDigitYears {
 }
 
 impl TwoDigitYears {
-    pub fn add(&mut self, read: &crate::cell::DateRead, row: usize, cell: &str) {
+    pub fn add(&mut self, read: &crate::validate::cell::DateRead, row: usize, cell: &str) {
         if let Some(yy) = read.two_digit_year {
             self.years.entry(read.date.year()).or_insert((yy, 0)).1 += 1;
             self.example.get_or_insert_with(|| (row, cell.to_string()));

@@ -1,6 +1,6 @@
 //! The tables a programme declares in `[views.<name>]` ([`crate::programme::view`]), built
 //! from its units and measures: rows in unit order or by a ranking, key cells, figures,
-//! remarks by the one ranking rule ([`crate::rank::standings`]), a 合计 row, the title and
+//! remarks by the one ranking rule ([`crate::measure::rank::standings`]), a 合计 row, the title and
 //! notes with their placeholders filled, a chart — one PDF payload (or one per unit of a
 //! coarser level) and one sheet. No wording here: every word is in the programme file.
 
@@ -9,14 +9,15 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::config::{Loaded, ProgrammeFile};
-use crate::dataset::unit_key;
-use crate::declared::{DeclaredProgramme, Level};
+use crate::measure::declared::DeclaredProgramme;
 use crate::measure::{MeasureSpec, BASE_SUFFIX};
-use crate::outputs::{Content, UnitDocument, Views};
 use crate::problem::{nearest, InputProblem};
+use crate::programme::file::{Loaded, ProgrammeFile};
+use crate::programme::units::Level;
 use crate::programme::view::{Remark, TotalCell, ViewSpec};
 use crate::report::{Cell, Table};
+use crate::report::{Content, UnitDocument, Views};
+use crate::validate::dataset::unit_key;
 
 /// What every text of a view may say: {region} {year} {name} {issuer}, and each day
 /// named in `[assessment] dates` ({缴费截止日} → 2016年1月30日).
@@ -32,7 +33,7 @@ fn programme_vars(c: &ProgrammeFile) -> Vec<(String, String)> {
             let day =
                 day.date.and_then(|d| chrono::NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32));
             if let Some(d) = day {
-                vars.push((name.clone(), crate::config::chinese_date(d)));
+                vars.push((name.clone(), crate::programme::file::chinese_date(d)));
             }
         }
     }
@@ -48,7 +49,7 @@ fn fill(view: &str, key: &str, text: &str, vars: &[(String, String)]) -> Result<
 /// published two decimals would make 99.996% complete), as a fraction when `percent`.
 struct Figures<'a> {
     specs: &'a BTreeMap<String, MeasureSpec>,
-    metrics: &'a BTreeMap<String, BTreeMap<String, crate::rubric::score::Metrics>>,
+    metrics: &'a BTreeMap<String, BTreeMap<String, crate::score::rubric::Metrics>>,
     not_applicable: &'a str,
 }
 
@@ -308,7 +309,7 @@ fn standings(spec: &ViewSpec, level: &str, units: &[String], figures: &Figures) 
     units
         .iter()
         .cloned()
-        .zip(crate::rank::standings(&keys, bottom_n, top_n).into_iter().map(|s| (s.bottom, s.top)))
+        .zip(crate::measure::rank::standings(&keys, bottom_n, top_n).into_iter().map(|s| (s.bottom, s.top)))
         .collect()
 }
 
@@ -357,7 +358,7 @@ fn table_of(name: &str, spec: &ViewSpec, header_first: &[(String, u32)]) -> Tabl
 pub fn summary(p: &DeclaredProgramme, loaded: &Loaded) -> Result<Option<String>, Vec<InputProblem>> {
     let c = &loaded.file;
     let Some(text) = c.assessment.as_ref().and_then(|a| a.summary.as_ref()) else { return Ok(None) };
-    let wording = crate::rubric::text::Wording::layered(&[("[rubric_text]", &c.rubric_text)])
+    let wording = crate::programme::wording::Wording::layered(&[("[rubric_text]", &c.rubric_text)])
         .map_err(|m| vec![InputProblem::file(&loaded.shown, m)])?;
     let figures = Figures { specs: &p.measures, metrics: &p.metrics, not_applicable: &wording.not_applicable };
     let mut vars = programme_vars(c);
@@ -384,7 +385,7 @@ pub fn build(p: &DeclaredProgramme, loaded: &Loaded, views: &mut Views) -> Resul
         return Ok(());
     }
     // 不适用, as the programme's wording says it.
-    let wording = crate::rubric::text::Wording::layered(&[("[rubric_text]", &c.rubric_text)])
+    let wording = crate::programme::wording::Wording::layered(&[("[rubric_text]", &c.rubric_text)])
         .map_err(|m| vec![InputProblem::file(file, m)])?;
     let not_applicable = wording.not_applicable.as_str();
     let measures_of = |level: &str| -> Vec<String> {

@@ -17,11 +17,11 @@ pub use crate::programme::{fill_template, Rate, Rounding};
 
 /// The whole `programme.toml`: one model for every programme.
 /// - `[units]`, `[datasets.*]`, `[measures]`, `[assessment]`: units, the datasets read for
-///   them and the measures computed ([`crate::declared`]);
-/// - `[views.*]`: tables of units and measures ([`crate::views`]);
-/// - `rubrics`: score the measures of any level ([`crate::assess`]), `[rubric_text]`
+///   them and the measures computed ([`crate::measure::declared`]);
+/// - `[views.*]`: tables of units and measures ([`crate::report::views`]);
+/// - `rubrics`: score the measures of any level ([`crate::score`]), `[rubric_text]`
 ///   the wording of their results;
-/// - `[[pdf]]`, `[[table]]`: what is published ([`crate::outputs`]).
+/// - `[[pdf]]`, `[[table]]`: what is published ([`crate::pipeline::publish`]).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProgrammeFile {
@@ -30,7 +30,7 @@ pub struct ProgrammeFile {
     pub rubrics: Vec<String>,
     pub programme: ProgrammeSection,
     pub document: ResultsDocument,
-    /// `[units]` (one level) or `[[units]]` (several), read by [`crate::declared::levels`].
+    /// `[units]` (one level) or `[[units]]` (several), read by [`crate::programme::units::levels`].
     #[serde(default)]
     pub units: Option<toml::Value>,
     #[serde(default)]
@@ -40,10 +40,10 @@ pub struct ProgrammeFile {
     #[serde(default)]
     pub measures: BTreeMap<String, crate::programme::measure::MeasureSpec>,
     /// `[rubric_text]`: the wording of the rubric results (titles, notes, reasons, headers),
-    /// over the built-in [`crate::rubric::text::Wording`]; checked when the rubrics are read.
+    /// over the built-in [`crate::programme::wording::Wording`]; checked when the rubrics are read.
     #[serde(default)]
     pub rubric_text: toml::Table,
-    /// `[views.<name>]`: tables of units and their measures, declared ([`crate::views`]).
+    /// `[views.<name>]`: tables of units and their measures, declared ([`crate::report::views`]).
     #[serde(default)]
     pub views: BTreeMap<String, crate::programme::view::ViewSpec>,
     /// `[[pdf]]`: the documents published (default: every one the programme computes).
@@ -121,7 +121,7 @@ const DECLARED: [&str; 5] = ["units", "assessment", "datasets", "measures", "vie
 /// Every key each section accepts, to report all misspelt keys at once (serde stops at the first).
 const SECTIONS: &[(&str, &[&str])] = &[
     ("rubrics", &[]),
-    // Its keys are those of the built-in wording (crate::rubric::text::KEYS).
+    // Its keys are those of the built-in wording (crate::programme::wording::KEYS).
     ("rubric_text", &[]),
     ("programme", &["kind", "region", "year", "name"]),
     ("document", &["issuer", "code", "serial", "date"]),
@@ -203,7 +203,7 @@ fn unknown_keys(text: &str, file: &str) -> Vec<InputProblem> {
             report(section, &top, "");
             continue;
         };
-        let wording_keys = crate::rubric::text::key_names();
+        let wording_keys = crate::programme::wording::key_names();
         let keys: &[&str] = if section == "rubric_text" { &wording_keys } else { keys };
         let mut check = |t: &toml::Table, keys: &[&str], place: String| {
             for k in t.keys() {

@@ -2,7 +2,7 @@
 //! columns with which types and the header spellings clerks use, and which column names
 //! the unit a row belongs to. Every file is read by [`crate::ingest`] (CSV in any
 //! encoding, Excel, Parquet) and every cell checked against its declared type by
-//! [`crate::cell`]; a bad cell is a problem naming file, row and column — no row is
+//! [`crate::validate::cell`]; a bad cell is a problem naming file, row and column — no row is
 //! quietly dropped, since a measure over a dataset missing rows would publish a wrong
 //! score. The result is one polars frame per dataset.
 //!
@@ -24,9 +24,9 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::cell::{parse_date_near, parse_flag, parse_number, DATE_HINT};
 use crate::ingest;
 use crate::problem::{nearest, InputProblem};
+use crate::validate::cell::{parse_date_near, parse_flag, parse_number, DATE_HINT};
 use crate::validate::{fold_header, match_headers, Field};
 
 pub use crate::programme::dataset::{ColumnSpec, ColumnType, DatasetSpec, EveryUnit, Only, RowCheck, UnitColumns};
@@ -185,7 +185,7 @@ fn files_of(
     name: &str,
     toml_file: &str,
 ) -> Result<Vec<(PathBuf, String)>, InputProblem> {
-    let path = ingest::confined(dir, &spec.file, &format!("datasets.{name}.file"), toml_file)?;
+    let path = crate::programme::confined(dir, &spec.file, &format!("datasets.{name}.file"), toml_file)?;
     let shown = format!("{display}/{}", spec.file.trim_end_matches('/'));
     if !path.is_dir() {
         return Ok(vec![(path, shown)]);
@@ -207,7 +207,7 @@ fn files_of(
     for p in files {
         let n = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let shown_file = format!("{shown}/{n}");
-        ingest::inside(dir, &p, &shown_file, &shown_file)?;
+        crate::programme::inside(dir, &p, &shown_file, &shown_file)?;
         out.push((p, shown_file));
     }
     Ok(out)
@@ -701,12 +701,12 @@ pub fn read(
                             Some(&column.name),
                             format!(
                                 "“{raw}”小于1，而这一列其他行是百分数（最大{}），看起来是把百分数写成了小数",
-                                crate::rubric::fmt_points(*max)
+                                crate::programme::rubric::fmt_points(*max)
                             ),
                         )
                         .hint(format!(
                             "写成百分数，如 {}；确实不到1%的，写明百分号，如 {raw}%",
-                            crate::rubric::fmt_points(raw.parse::<f64>().unwrap_or(0.0) * 100.0)
+                            crate::programme::rubric::fmt_points(raw.parse::<f64>().unwrap_or(0.0) * 100.0)
                         )),
                     );
                 }
@@ -737,7 +737,7 @@ pub fn read(
         let rows = table.len() - totals - outside;
         let too_many =
             |n: usize| n > 0 && (n == rows || (n >= MIN_BROKEN_ROWS && n as u64 * 1_000_000 >= max_ppm * rows as u64));
-        let limit = crate::config::Rate(max_ppm).label();
+        let limit = crate::programme::file::Rate(max_ppm).label();
         for (&c, failed) in &failures {
             if !too_many(failed.len()) {
                 continue;

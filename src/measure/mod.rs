@@ -41,15 +41,21 @@
 //! and before the ranks, each expr after the exprs it reads, and — unlike shares and ratios,
 //! rounded to two decimals as published — it is not rounded: a rubric reads 600, not 599.99.
 
+pub mod declared;
+pub mod quota;
+pub mod rank;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use crate::dataset::{day_number, ColumnType, Dataset, UNIT};
 use crate::problem::{nearest, InputProblem};
 use crate::programme::expr::{Formula, Op};
-use crate::rubric::score::Metrics;
+use crate::validate::dataset::{day_number, ColumnType, Dataset, UNIT};
+
+/// One unit's measures by name: what rubrics score and views show.
+pub type Metrics = BTreeMap<String, f64>;
 
 pub use crate::programme::measure::{Conditions, Day, EvidenceSpec, MeasureSpec, Override, Threshold, Where};
 
@@ -93,7 +99,7 @@ const AS_OF: &str = "as_of";
 /// A row behind a measure's value: a late claim, a verified complaint.
 #[derive(Debug, Clone)]
 pub struct Evidence {
-    /// The unit's key ([`crate::dataset::unit_key`]).
+    /// The unit's key ([`crate::validate::dataset::unit_key`]).
     pub unit: String,
     /// The measure's label (or name).
     pub measure: String,
@@ -107,7 +113,7 @@ pub struct Evidence {
 
 /// Every measure of every unit, and the evidence rows asked for.
 pub struct Measured {
-    /// Level → unit key ([`crate::dataset::unit_key`]) → measure → value.
+    /// Level → unit key ([`crate::validate::dataset::unit_key`]) → measure → value.
     pub metrics: BTreeMap<String, BTreeMap<String, Metrics>>,
     /// Each measure's level: its dataset's (a ratio's: its two measures').
     pub level_of: BTreeMap<String, String>,
@@ -367,7 +373,7 @@ fn set_aside_counts(
         if row.unit.len() < depth {
             continue;
         }
-        let key = crate::dataset::unit_key(&row.unit[..depth]);
+        let key = crate::validate::dataset::unit_key(&row.unit[..depth]);
         if known.contains(&key) {
             *counts.entry(key).or_insert(0) += 1;
         }
@@ -593,8 +599,11 @@ fn rank(
     let ranked: Vec<(&String, i64)> =
         metrics.iter().filter_map(|(u, m)| m.get(by).copied().filter(|v| !v.is_nan()).map(|v| (u, key(v)))).collect();
     let keys: Vec<i64> = ranked.iter().map(|(_, k)| *k).collect();
-    let places: Vec<(String, usize)> =
-        ranked.iter().zip(crate::rank::standings(&keys, 0, 0)).map(|((u, _), s)| ((*u).clone(), s.rank)).collect();
+    let places: Vec<(String, usize)> = ranked
+        .iter()
+        .zip(crate::measure::rank::standings(&keys, 0, 0))
+        .map(|((u, _), s)| ((*u).clone(), s.rank))
+        .collect();
     for (u, place) in places {
         if let Some(m) = metrics.get_mut(&u) {
             m.insert(name.to_string(), place as f64);
@@ -605,7 +614,7 @@ fn rank(
 }
 
 /// An `apportion` measure: every unit of its base measure's level gets its whole quota, in
-/// exact integer arithmetic ([`crate::quota::whole_quotas`]; largest remainder keeps the
+/// exact integer arithmetic ([`crate::measure::quota::whole_quotas`]; largest remainder keeps the
 /// total to the person, ties to the larger base, then the unit listed first).
 fn apportion(
     name: &str,
@@ -619,9 +628,9 @@ fn apportion(
         return Err(format!("apportion 中的“{base}”不是按数据集计算的度量"));
     };
     let rate = spec.rate.ok_or("apportion 要写 rate，如 \"50%\"")?;
-    let rounding = spec.rounding.unwrap_or(crate::config::Rounding::LargestRemainder);
+    let rounding = spec.rounding.unwrap_or(crate::programme::file::Rounding::LargestRemainder);
     let keys = units.get(&level).cloned().unwrap_or_default();
-    let shown: Vec<String> = keys.iter().map(|k| crate::dataset::shown_key(k)).collect();
+    let shown: Vec<String> = keys.iter().map(|k| crate::validate::dataset::shown_key(k)).collect();
     if let Some(u) = spec.overrides.keys().find(|u| !shown.contains(u)) {
         return Err(format!("overrides 中的“{u}”不是 {level} 级的单位"));
     }
@@ -641,7 +650,9 @@ fn apportion(
         rates.push(o.and_then(|o| o.rate).unwrap_or(rate));
     }
     let based = format!("{name}{BASE_SUFFIX}");
-    for ((key, quota), base) in keys.iter().zip(crate::quota::whole_quotas(&bases, &rates, rounding)).zip(&bases) {
+    for ((key, quota), base) in
+        keys.iter().zip(crate::measure::quota::whole_quotas(&bases, &rates, rounding)).zip(&bases)
+    {
         let m = metrics.entry(key.clone()).or_default();
         m.insert(name.to_string(), quota as f64);
         m.insert(based.clone(), *base as f64);
@@ -671,26 +682,29 @@ fn split_within(
     };
     let keys = units.get(&level).cloned().unwrap_or_default();
     let parents = units.get(&parent).cloned().unwrap_or_default();
-    let depth = |k: &String| k.split(crate::dataset::KEY_SEP).count();
+    let depth = |k: &String| k.split(crate::validate::dataset::KEY_SEP).count();
     let parent_depth = parents.first().map(depth).unwrap_or(0);
     if parent == level || keys.first().map(depth).unwrap_or(0) <= parent_depth {
         return Err(format!("within 的“{within}”（{parent} 级）不是“{base}”（{level} 级）的上一级"));
     }
     let parent_of = |k: &String| {
-        k.split(crate::dataset::KEY_SEP)
+        k.split(crate::validate::dataset::KEY_SEP)
             .take(parent_depth)
             .collect::<Vec<_>>()
-            .join(&crate::dataset::KEY_SEP.to_string())
+            .join(&crate::validate::dataset::KEY_SEP.to_string())
     };
     let whole = |v: Option<f64>, unit: &String, measure: &str| -> Result<u64, String> {
         let v = v.unwrap_or(f64::NAN);
         if v >= 0.0 && v.fract() == 0.0 {
             Ok(v as u64)
         } else {
-            Err(format!("“{}”的 {measure} 不是非负整数（{v}），无法分解任务", crate::dataset::shown_key(unit)))
+            Err(format!(
+                "“{}”的 {measure} 不是非负整数（{v}），无法分解任务",
+                crate::validate::dataset::shown_key(unit)
+            ))
         }
     };
-    let shown: Vec<String> = parents.iter().map(|k| crate::dataset::shown_key(k)).collect();
+    let shown: Vec<String> = parents.iter().map(|k| crate::validate::dataset::shown_key(k)).collect();
     if let Some(u) = spec.overrides.keys().find(|u| !shown.contains(u)) {
         return Err(format!("overrides 中的“{u}”不是 {parent} 级的单位"));
     }
@@ -708,9 +722,12 @@ fn split_within(
             .map(|k| whole(out.get(&level).and_then(|m| m.get(*k)).and_then(|m| m.get(base)).copied(), k, base))
             .collect::<Result<Vec<u64>, String>>()?;
         if children.is_empty() && quota > 0 {
-            return Err(format!("“{}”有任务 {quota}，但在 {level} 级没有下属单位", crate::dataset::shown_key(p)));
+            return Err(format!(
+                "“{}”有任务 {quota}，但在 {level} 级没有下属单位",
+                crate::validate::dataset::shown_key(p)
+            ));
         }
-        for ((k, q), b) in children.into_iter().zip(crate::quota::split_by_base(quota, &bases)).zip(&bases) {
+        for ((k, q), b) in children.into_iter().zip(crate::measure::quota::split_by_base(quota, &bases)).zip(&bases) {
             split.push((k.clone(), q as f64, *b as f64));
         }
     }
@@ -766,7 +783,7 @@ fn evidence_rows(
     if let Some(n) = data.row_name.as_ref().filter(|n| !columns.contains(*n)) {
         columns.push(n.clone());
     }
-    let mut select = vec![col(UNIT), col(crate::dataset::FILE), col(crate::dataset::ROW)];
+    let mut select = vec![col(UNIT), col(crate::validate::dataset::FILE), col(crate::validate::dataset::ROW)];
     select.extend(columns.iter().map(|c| col(c.as_str())));
     let df = data
         .frame
@@ -784,7 +801,7 @@ fn evidence_rows(
                 (NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid") + chrono::Duration::days(d as i64)).to_string()
             }
             (Ok(AnyValue::Boolean(b)), _) => if b { "是" } else { "否" }.into(),
-            (Ok(AnyValue::Float64(x)), _) => crate::rubric::fmt_points(x),
+            (Ok(AnyValue::Float64(x)), _) => crate::programme::rubric::fmt_points(x),
             (Ok(AnyValue::String(s)), _) => s.to_string(),
             (Ok(v), _) => v.to_string(),
         }
@@ -824,15 +841,15 @@ fn evidence_rows(
                 parts.push(format!("{}{from}，{}{to}{days}", name(a), name(b)));
             } else if let Some(cols) = &c.sum_of {
                 let total: f64 = cols.iter().map(|x| number(x, i)).sum();
-                let mut part = format!("{}合计{}", cols.join("+"), crate::rubric::fmt_points(total));
+                let mut part = format!("{}合计{}", cols.join("+"), crate::programme::rubric::fmt_points(total));
                 match &c.less_than {
                     Some(Threshold::By { by, values, other }) => {
                         let key = text(by, i);
                         if let Some(v) = values.get(&key).or(other.as_ref()) {
-                            part = format!("{by}“{key}”：{part}，标准{}", crate::rubric::fmt_points(*v));
+                            part = format!("{by}“{key}”：{part}，标准{}", crate::programme::rubric::fmt_points(*v));
                         }
                     }
-                    Some(Threshold::Fixed(v)) => part += &format!("，标准{}", crate::rubric::fmt_points(*v)),
+                    Some(Threshold::Fixed(v)) => part += &format!("，标准{}", crate::programme::rubric::fmt_points(*v)),
                     None => {}
                 }
                 parts.push(part);
@@ -853,9 +870,13 @@ fn evidence_rows(
             unit: text(UNIT, i),
             measure: label.to_string(),
             detail: parts.join("；"),
-            source: format!("{} 第{}行", text(crate::dataset::FILE, i), text(crate::dataset::ROW, i)),
-            file: text(crate::dataset::FILE, i),
-            row: text(crate::dataset::ROW, i).parse().unwrap_or(0),
+            source: format!(
+                "{} 第{}行",
+                text(crate::validate::dataset::FILE, i),
+                text(crate::validate::dataset::ROW, i)
+            ),
+            file: text(crate::validate::dataset::FILE, i),
+            row: text(crate::validate::dataset::ROW, i).parse().unwrap_or(0),
         });
     }
     Ok(out)
@@ -1018,9 +1039,11 @@ fn condition(w: &Where, data: &Dataset, dataset: &str, as_of: NaiveDate) -> Resu
 
 /// Every `by` cell must have a standard in `values` (no `other` given).
 fn check_listed(data: &Dataset, dataset: &str, by: &str, values: &BTreeMap<String, f64>) -> Result<(), Problem> {
-    let (Ok(cells), Ok(rows), Ok(files)) =
-        (data.frame.column(by), data.frame.column(crate::dataset::ROW), data.frame.column(crate::dataset::FILE))
-    else {
+    let (Ok(cells), Ok(rows), Ok(files)) = (
+        data.frame.column(by),
+        data.frame.column(crate::validate::dataset::ROW),
+        data.frame.column(crate::validate::dataset::FILE),
+    ) else {
         return Err(Problem::Config(format!("数据集 {dataset} 没有“{by}”列")));
     };
     let (Ok(cells), Ok(rows), Ok(files)) = (cells.str(), rows.u32(), files.str()) else {
@@ -1070,10 +1093,12 @@ fn coarser(
         )));
     }
     let keys = data.frame.column(UNIT).and_then(|c| c.str().cloned()).map_err(|e| Problem::Config(e.to_string()))?;
-    let sep = crate::dataset::KEY_SEP.to_string();
+    let sep = crate::validate::dataset::KEY_SEP.to_string();
     let prefix: Vec<String> = keys
         .iter()
-        .map(|k| k.unwrap_or_default().split(crate::dataset::KEY_SEP).take(to.len()).collect::<Vec<_>>().join(&sep))
+        .map(|k| {
+            k.unwrap_or_default().split(crate::validate::dataset::KEY_SEP).take(to.len()).collect::<Vec<_>>().join(&sep)
+        })
         .collect();
     let mut frame = data.frame.clone();
     frame.with_column(Column::new(UNIT.into(), prefix)).map_err(|e| Problem::Config(e.to_string()))?;
@@ -1167,8 +1192,8 @@ fn per_unit(
         .agg([
             value.alias("value"),
             len().alias("rows"),
-            col(crate::dataset::ROW).alias("at"),
-            col(crate::dataset::FILE).first().alias("file"),
+            col(crate::validate::dataset::ROW).alias("at"),
+            col(crate::validate::dataset::FILE).first().alias("file"),
         ])
         .collect_with_engine(engine())
         .map_err(|e| Problem::Config(format!("计算失败：{e}")))?
@@ -1184,7 +1209,7 @@ fn per_unit(
     for i in 0..grouped.height() {
         let unit = units.get(i).unwrap_or_default().to_string();
         if matches!(kind, Kind::Value(_)) && rows.get(i).unwrap_or(0) > 1 {
-            let unit = crate::dataset::shown_key(&unit);
+            let unit = crate::validate::dataset::shown_key(&unit);
             let file = grouped.column("file").ok().and_then(|c| c.str().ok()?.get(i).map(str::to_string));
             let at: Vec<String> = grouped
                 .column("at")

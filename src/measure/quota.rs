@@ -9,7 +9,7 @@
 //! Half-up, floor and ceil round each unit on its own.
 //! All arithmetic is on integers (rates in parts per million): no float drift.
 
-use crate::config::{Rate, Rounding};
+use crate::programme::file::{Rate, Rounding};
 
 /// Denominator of an exact quota computed from a [`Rate`].
 pub const PPM: u128 = Rate::WHOLE as u128;

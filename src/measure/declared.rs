@@ -1,164 +1,24 @@
-//! The declared steps of a programme: the units at one or several levels, the datasets
-//! read for them with their columns, the measures computed from them, and the rubrics
-//! that score the measures of any level. No Rust knows about any particular programme; `input/langao-2016-towns/` and
-//! `input/nantong-2012-agri/` are two.
+//! A programme read and measured: the units at one or several levels, the datasets read
+//! for them with their columns, the measures computed from them, and the rubrics that
+//! will score them. No Rust knows about any particular programme.
 //!
-//! [`load`]: [`crate::dataset`] (ingest + validate, one task per dataset) →
-//! [`crate::measure`] (polars); [`publish`]: [`crate::assess`] (score, rank, grade) → views.
+//! [`load`]: [`crate::validate::dataset`] (ingest + validate, one task per dataset) →
+//! [`crate::measure`] (polars) → [`DeclaredProgramme`], which scoring and the reports read.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
-use serde::Deserialize;
 
-use crate::assess::{self, Unit};
-use crate::config::{Loaded, ProgrammeFile};
-use crate::dataset::{self, Dataset, DatasetSpec};
 use crate::measure::{self, MeasureSpec};
-use crate::outputs::{Content, Views};
-use crate::problem::{InputErrors, InputProblem};
-use crate::report::{Cell, Table};
-use crate::rubric::{self, Rubric};
+use crate::problem::InputProblem;
+use crate::programme::file::{Loaded, ProgrammeFile};
+use crate::programme::rubric::{self, Rubric};
+use crate::programme::units::{key_columns, levels, Level};
+use crate::validate::dataset::{self, Dataset, DatasetSpec};
 
 pub use crate::programme::{AssessmentSection, LastYear};
-
-/// `[units]`: who is assessed, at one level; `[[units]]`, one table per level.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UnitsSpec {
-    /// The level's name, as rubrics write it in `assesses` (e.g. "town").
-    pub level: String,
-    /// The unit column's header in every table (e.g. "镇（办）").
-    #[serde(default)]
-    pub column: Option<String>,
-    /// A unit named by several cells: `columns = ["县（市）区", "承办公司"]`.
-    #[serde(default)]
-    pub columns: Vec<String>,
-    /// Every unit, in the order tables list them: a name, or one cell per column
-    /// (`["崇川区", "人保财险"]`).
-    #[serde(default)]
-    pub names: Vec<UnitName>,
-    /// Or: the units are those a dataset names, in its order (the towns of a population table).
-    pub from: Option<String>,
-    /// What the units are called in sheet titles (“承办公司” → 承办公司考核指标);
-    /// default: the last unit column.
-    #[serde(default)]
-    pub title: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum UnitName {
-    One(String),
-    Keys(Vec<String>),
-}
-
-/// A level of units, checked: its key columns and each unit's key cells.
-#[derive(Debug, Clone)]
-pub struct Level {
-    pub name: String,
-    /// Where its units are listed, as messages say it: " [units] ", "数据集 population", "人口数据".
-    pub named_in: String,
-    /// `from`: the dataset the units are drawn from.
-    pub from: Option<String>,
-    pub title: String,
-    pub columns: Vec<String>,
-    pub units: Vec<Vec<String>>,
-}
-
-/// The levels of `[units]` / `[[units]]`, each checked: a name, its columns, every unit
-/// with one cell per column, none twice.
-pub fn levels(units: &toml::Value, file: &str, text: &str) -> Result<Vec<Level>, Vec<InputProblem>> {
-    let specs: Vec<toml::Value> = match units {
-        toml::Value::Array(a) => a.clone(),
-        other => vec![other.clone()],
-    };
-    let mut out: Vec<Level> = Vec::new();
-    let mut problems = Vec::new();
-    for spec in specs {
-        let spec: UnitsSpec = match spec.try_into() {
-            Ok(s) => s,
-            Err(e) => {
-                let e: toml::de::Error = e;
-                problems.push(
-                    InputProblem::file(file, format!("[units] 写法有误：{}", e.message()))
-                        .hint("每个层级写 level、column（或 columns）和 names"),
-                );
-                continue;
-            }
-        };
-        let columns = match (&spec.column, spec.columns.is_empty()) {
-            (Some(c), true) => vec![c.clone()],
-            (None, false) => spec.columns.clone(),
-            _ => {
-                problems.push(InputProblem::file(
-                    file,
-                    format!("[units] {}：写 column（一列）或 columns（几列），只写其中一个", spec.level),
-                ));
-                continue;
-            }
-        };
-        if out.iter().any(|l| l.name == spec.level) {
-            problems.push(InputProblem::file(file, format!("[units] 中层级“{}”出现了两次", spec.level)));
-        }
-        let mut seen = BTreeSet::new();
-        let mut units = Vec::new();
-        for name in &spec.names {
-            let keys = match name {
-                UnitName::One(n) => vec![n.clone()],
-                UnitName::Keys(k) => k.clone(),
-            };
-            let shown = keys.join(" ");
-            // “通州区 ” would match no row of any file: one problem here, at its line, not
-            // one per row at the data files.
-            if let Some(k) = keys.iter().find(|k| k.trim() != k.as_str() || k.is_empty()) {
-                let quoted = format!("\"{k}\"");
-                let line = text.lines().position(|l| l.contains(&quoted)).map(|i| i + 1);
-                let message = format!("[units] {} 的单位名“{k}”前后有空格（或是空的）", spec.level);
-                let p = match line {
-                    Some(line) => InputProblem::at(file, line, None, message),
-                    None => InputProblem::file(file, message),
-                };
-                problems.push(p.hint(format!("写成“{}”", k.trim())));
-                continue;
-            }
-            if keys.len() != columns.len() {
-                problems.push(InputProblem::file(
-                    file,
-                    format!("[units] {} 的“{shown}”有 {} 格，columns 有 {} 列", spec.level, keys.len(), columns.len()),
-                ));
-            } else if !seen.insert(shown.clone()) {
-                problems.push(InputProblem::file(file, format!("[units] names 中“{shown}”出现了两次")));
-            } else {
-                units.push(keys);
-            }
-        }
-        if spec.from.is_some() == !spec.names.is_empty() {
-            problems.push(InputProblem::file(
-                file,
-                format!("[units] {}：写 names（单位名单）或 from（取自哪个数据集），只写其中一个", spec.level),
-            ));
-        }
-        let title = spec.title.clone().unwrap_or_else(|| columns.last().cloned().unwrap_or_default());
-        let named_in = match &spec.from {
-            Some(d) => format!("数据集 {d} "),
-            None => " [units] ".to_string(),
-        };
-        out.push(Level { name: spec.level, named_in, from: spec.from.clone(), title, columns, units });
-    }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
-}
-
-/// The key columns of every table: the widest level's (a county row leaves 承办公司 empty).
-pub fn key_columns(levels: &[Level]) -> Vec<String> {
-    levels.iter().map(|l| &l.columns).max_by_key(|c| c.len()).cloned().unwrap_or_default()
-}
 
 /// The level a dataset's rows belong to: the declared one, or the only level with as
 /// many key columns as the dataset's `unit`.
@@ -289,7 +149,7 @@ pub struct DeclaredProgramme {
     /// The levels of units, as `[units]` lists them.
     pub levels: Vec<Level>,
     /// Level → unit key → measure name → value.
-    pub metrics: BTreeMap<String, BTreeMap<String, rubric::score::Metrics>>,
+    pub metrics: BTreeMap<String, BTreeMap<String, measure::Metrics>>,
     /// Last year's grade per unit keys (padded like [`Unit`] keys), for two-year rules.
     pub last_year: BTreeMap<Vec<String>, String>,
     /// The rows behind measures declared with `evidence = true`.
@@ -348,7 +208,7 @@ pub fn load(dir: &Path, display: &str, loaded: &Loaded) -> Result<DeclaredProgra
             "写 [units]（level、column、names 或 from；几个层级写 [[units]]），见 input/hanbin-2015-micro/programme.toml",
         )]);
     };
-    let mut levels: Vec<Level> = self::levels(units, &file, text)?;
+    let mut levels: Vec<Level> = levels(units, &file, text)?;
     // Units drawn from a dataset are named in messages by its title (人口数据（区统计局）).
     for level in levels.iter_mut() {
         if let Some(spec) = level.from.as_ref().and_then(|d| config.datasets.get(d)).filter(|s| !s.title.is_empty()) {
@@ -601,266 +461,6 @@ fn deadlines(
     }
 }
 
-/// The units and their measures, as the scoring stage reads them.
-pub fn assessment_input(p: &DeclaredProgramme) -> assess::Input<'_> {
-    let key_columns = key_columns(&p.levels);
-    let units = p
-        .levels
-        .iter()
-        .map(|level| {
-            let metrics = p.metrics.get(&level.name);
-            let units = level
-                .units
-                .iter()
-                .map(|keys| {
-                    let values = metrics.and_then(|m| m.get(&dataset::unit_key(keys))).cloned().unwrap_or_default();
-                    // Padded to the widest level's columns: a county row leaves 承办公司 empty.
-                    let mut keys = keys.clone();
-                    keys.resize(key_columns.len(), String::new());
-                    Unit { keys, values }
-                })
-                .collect();
-            (level.name.clone(), units)
-        })
-        .collect();
-    // Each level's headers: its own columns, then the widest level's beyond them.
-    let level_columns = p
-        .levels
-        .iter()
-        .map(|l| {
-            let mut columns = l.columns.clone();
-            columns.extend(key_columns.iter().skip(l.columns.len()).cloned());
-            (l.name.clone(), columns)
-        })
-        .collect();
-    assess::Input {
-        rubrics: &p.rubrics,
-        key_columns: level_columns,
-        units,
-        last_year: p.last_year.clone(),
-        sources: cell_sources(p, &key_columns),
-    }
-}
-
-/// Where a unit's figure was read (file, row, column), for the measures a clerk fills in
-/// one cell per unit — `value` measures, findings columns and a rubric's `sample` (by
-/// `sum` or `value`): a figure missing or a sample too small is then named at its cell.
-fn cell_sources(
-    p: &DeclaredProgramme,
-    key_columns: &[String],
-) -> BTreeMap<(Vec<String>, String), (String, usize, String)> {
-    let samples: BTreeSet<&str> = p
-        .rubrics
-        .iter()
-        .flat_map(|(_, r)| &r.items)
-        .filter_map(|item| match &item.rule {
-            rubric::Rule::Shortfall { sample: Some(s), .. } => Some(s.as_str()),
-            _ => None,
-        })
-        .collect();
-    // (measure, dataset, column)
-    let mut read: Vec<(&str, &str, &str)> = Vec::new();
-    for (name, spec) in &p.measures {
-        let dataset = spec.value.as_deref().or(spec.sum.as_deref().filter(|_| samples.contains(name.as_str())));
-        if let (Some(d), Some(c)) = (dataset, spec.column.as_deref()) {
-            read.push((name, d, c));
-        }
-    }
-    for (d, data) in &p.datasets {
-        read.extend(data.other_columns.iter().map(|c| (c.as_str(), d.as_str(), c.as_str())));
-    }
-    let mut out = BTreeMap::new();
-    for (measure, dataset, column) in read {
-        let Some(data) = p.datasets.get(dataset) else { continue };
-        let f = &data.frame;
-        let (Ok(units), Ok(files), Ok(rows)) =
-            (f.column(dataset::UNIT), f.column(dataset::FILE), f.column(dataset::ROW))
-        else {
-            continue;
-        };
-        let (Ok(units), Ok(files), Ok(rows)) = (units.str(), files.str(), rows.u32()) else { continue };
-        for i in 0..f.height() {
-            let mut keys: Vec<String> =
-                units.get(i).unwrap_or_default().split(dataset::KEY_SEP).map(str::to_string).collect();
-            keys.resize(key_columns.len(), String::new());
-            out.entry((keys, measure.to_string())).or_insert_with(|| {
-                (files.get(i).unwrap_or_default().to_string(), rows.get(i).unwrap_or(0) as usize, column.to_string())
-            });
-        }
-        // A unit with no row at all: its figure is missing from this file (row 0: no row).
-        let Some(level) = p.levels.iter().find(|l| l.name == data.level) else { continue };
-        let shown = data.files.first().map(|(_, s)| s.clone()).unwrap_or_else(|| dataset.to_string());
-        for keys in &level.units {
-            let mut keys = keys.clone();
-            keys.resize(key_columns.len(), String::new());
-            out.entry((keys, measure.to_string())).or_insert_with(|| (shown.clone(), 0, column.to_string()));
-        }
-    }
-    out
-}
-
-/// Score every unit and add what is published: the rubrics' forms, score sheets, ranking
-/// or grades, one metrics sheet per level and the evidence rows.
-pub fn publish(p: &DeclaredProgramme, loaded: &Loaded, views: &mut Views) -> Result<(), InputErrors> {
-    let input = assessment_input(p);
-    let results = crate::timings::timed("scoring", || assess::assess(&input)).map_err(InputErrors)?;
-    let c = &loaded.file;
-    let titles = assess::Titles { year: c.programme.year, region: &c.programme.region, name: &c.programme.name };
-    assess::views(views, &results, &titles);
-    // The programme's own wording (checked with its rubrics): what a metrics sheet prints.
-    let wording = crate::rubric::text::Wording::layered(&[("[rubric_text]", &c.rubric_text)])
-        .map_err(|m| InputErrors(vec![InputProblem::file(&loaded.shown, m)]))?;
-    // One metrics sheet per level: "metrics", or "metrics-<level>" when there are several.
-    for level in &p.levels {
-        let columns = p.sheet.get(&level.name).cloned().unwrap_or_default();
-        let headers: Vec<String> =
-            columns.iter().map(|name| p.headers.get(name).cloned().unwrap_or_else(|| name.clone())).collect();
-        let (view, title) = match p.levels.len() {
-            1 => ("metrics".to_string(), "考核指标".to_string()),
-            _ => (format!("metrics-{}", level.name), format!("{}考核指标", level.title)),
-        };
-        let keys = &input.key_columns[&level.name];
-        let table = assess::metrics_table(
-            &title,
-            keys,
-            &input.units[&level.name],
-            &columns,
-            Some(&headers),
-            &wording.not_applicable,
-        );
-        views.table(&view, table);
-    }
-    if p.measures.values().any(|m| m.evidence.wanted()) {
-        views.table("evidence", evidence_table(&key_columns(&p.levels), &p.evidence));
-    }
-    // What each dataset that filters, sets rows aside or keeps first records read, kept
-    // and set aside: the data-quality report, and its two tables for the clerk's sheets.
-    let checked: Vec<(&str, &dataset::Quality)> = p
-        .datasets
-        .iter()
-        .filter_map(|(name, d)| {
-            let title = c.datasets.get(name).map(|s| s.title.as_str()).filter(|t| !t.is_empty()).unwrap_or(name);
-            d.quality.as_ref().map(|q| (title, q))
-        })
-        .collect();
-    if !checked.is_empty() {
-        views.document(
-            "dataset-quality",
-            "dataset-quality",
-            "dataset-quality.pdf",
-            Content::One(quality_payload(&checked, c)),
-        );
-        views.table("dataset-files", quality_files_table(&checked));
-        views.table("set-aside", set_aside_table(&checked));
-    }
-    Ok(())
-}
-
-/// Per file of every checked dataset: rows read, blank, outside `only`, kept, set aside.
-/// A file's counts as the summary columns list them: read, blank, 范围外, 计入, 剔除.
-fn counts(f: &dataset::FileSummary) -> [Cell; 5] {
-    [f.records, f.blank_rows, f.outside, f.kept, f.set_aside].map(|n| Cell::Int(n as u64))
-}
-
-fn quality_files_table(checked: &[(&str, &dataset::Quality)]) -> Table {
-    let mut table = Table::new(
-        "数据汇总",
-        &[("数据", 4), ("文件", 6), ("格式", 3), ("记录数", 2), ("空行", 2), ("范围外", 2), ("计入", 2), ("剔除", 2)],
-    );
-    for (title, q) in checked {
-        for f in &q.files {
-            let mut row = vec![Cell::Text(title.to_string()), Cell::Text(f.file.clone()), Cell::Text(f.format.clone())];
-            row.extend(counts(f));
-            table.rows.push(row);
-        }
-    }
-    table
-}
-
-/// Every row set aside, with its masked ID.
-fn set_aside_table(checked: &[(&str, &dataset::Quality)]) -> Table {
-    let mut table =
-        Table::new("剔除的行", &[("数据", 4), ("文件", 5), ("行", 2), ("列", 3), ("问题", 8), ("身份证号", 7)]);
-    for (title, q) in checked {
-        for r in &q.rows {
-            table.rows.push(vec![
-                Cell::Text(title.to_string()),
-                Cell::Text(r.file.clone()),
-                Cell::Int(r.row as u64),
-                Cell::Text(r.column.clone()),
-                Cell::Text(r.problem.clone()),
-                Cell::Text(r.masked_id.clone()),
-            ]);
-        }
-    }
-    table
-}
-
-/// The data-quality report's data: per dataset its files (with 合计) and its rows set
-/// aside, one table per file. The words around them are the template's.
-fn quality_payload(checked: &[(&str, &dataset::Quality)], c: &ProgrammeFile) -> serde_json::Value {
-    let short = |f: &str| f.rsplit('/').next().unwrap_or(f).to_string();
-    let datasets: Vec<serde_json::Value> = checked
-        .iter()
-        .map(|(title, q)| {
-            let mut files = Table::new(
-                "数据汇总",
-                &[("文件", 5), ("格式", 4), ("记录数", 2), ("空行", 2), ("范围外", 2), ("计入", 2), ("剔除", 2)],
-            );
-            for f in &q.files {
-                let mut row = vec![Cell::Text(short(&f.file)), Cell::Text(f.format.clone())];
-                row.extend(counts(f));
-                files.rows.push(row);
-            }
-            let sum = |n: fn(&dataset::FileSummary) -> usize| Cell::Int(q.files.iter().map(n).sum::<usize>() as u64);
-            files.total = Some(vec![
-                Cell::Text("合计".into()),
-                Cell::Text(String::new()),
-                sum(|f| f.records),
-                sum(|f| f.blank_rows),
-                sum(|f| f.outside),
-                sum(|f| f.kept),
-                sum(|f| f.set_aside),
-            ]);
-            let notes: Vec<String> =
-                q.files.iter().flat_map(|f| f.notes.iter().map(move |n| format!("{}：{n}。", short(&f.file)))).collect();
-            let groups: Vec<serde_json::Value> = q
-                .files
-                .iter()
-                .filter(|f| f.set_aside > 0)
-                .map(|f| {
-                    let mut rows = Table::new("剔除的行", &[("行", 2), ("列", 5), ("问题", 12), ("身份证号", 7)]);
-                    for r in q.rows.iter().filter(|r| r.file == f.file) {
-                        rows.rows.push(vec![
-                            Cell::Int(r.row as u64),
-                            Cell::Text(r.column.clone()),
-                            Cell::Text(r.problem.clone()),
-                            Cell::Text(r.masked_id.clone()),
-                        ]);
-                    }
-                    let mut json = rows.to_json();
-                    // The file rides in the header row: every continuation page says whose rows these are.
-                    json["caption"] = serde_json::json!(format!(
-                        "{}（{}，{}行，剔除{}行）",
-                        short(&f.file),
-                        f.format,
-                        f.records,
-                        f.set_aside
-                    ));
-                    json
-                })
-                .collect();
-            serde_json::json!({ "title": title, "only": q.only, "files": files.to_json(), "notes": notes, "groups": groups })
-        })
-        .collect();
-    serde_json::json!({
-        "region": c.programme.region,
-        "year": c.programme.year,
-        "name": c.programme.name,
-        "datasets": datasets,
-    })
-}
-
 /// What `kaohe check` says of the declared part, when there is one (rubrics or datasets).
 pub fn check_line(p: &DeclaredProgramme, display: &str) -> Option<String> {
     if p.rubrics.is_empty() && p.datasets.is_empty() {
@@ -910,19 +510,4 @@ pub fn files<'a>(p: &'a DeclaredProgramme, dir: &Path, names: &[String]) -> Vec<
         .map(|(name, (shown, _))| (dir.join(name), shown.as_str()))
         .chain(p.datasets.values().flat_map(|d| d.files.iter().map(|(path, shown)| (path.clone(), shown.as_str()))))
         .collect()
-}
-
-/// The rows behind the measures that asked for evidence: unit, measure, values, file and row.
-fn evidence_table(key_columns: &[String], evidence: &[measure::Evidence]) -> crate::report::Table {
-    let mut columns: Vec<(&str, u32)> = key_columns.iter().map(|c| (c.as_str(), 3)).collect();
-    columns.extend([("事项", 4), ("明细", 8), ("来源", 6)]);
-    let mut table = Table::new("考核依据明细", &columns);
-    let t = |s: &str| Cell::Text(s.to_string());
-    for e in evidence {
-        let mut row: Vec<Cell> = e.unit.split(dataset::KEY_SEP).map(t).collect();
-        row.resize(key_columns.len(), t(""));
-        row.extend([t(&e.measure), t(&e.detail), t(&e.source)]);
-        table.rows.push(row);
-    }
-    table
 }

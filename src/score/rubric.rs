@@ -3,16 +3,14 @@
 //! ("水稻承保面87.6%，低于90%，扣2.4分"). Base items are floored at zero (扣完为止);
 //! the total is base items − penalties + bonuses.
 
-use std::collections::BTreeMap;
-
 use chrono::Datelike;
 
-use super::text::{fill, Wording};
-use super::{fmt_points, Condition, Fraction, Grade, Item, Rubric, Rule};
+use crate::programme::rubric::{fmt_points, Condition, Fraction, Grade, Item, Rubric, Rule};
+use crate::programme::wording::{fill, Wording};
 
 /// A unit's metrics by name; true/false findings are 1/0; NaN = not applicable (a
 /// shortfall rule skips it, any other rule reports it missing).
-pub type Metrics = BTreeMap<String, f64>;
+pub use crate::measure::Metrics;
 
 /// One item's result.
 #[derive(Debug, Clone, PartialEq)]
