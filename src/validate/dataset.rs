@@ -257,6 +257,44 @@ struct Col {
     unique: bool,
 }
 
+/// A row that passed every check of its own, waiting for those across rows
+/// (`one_row_per`, `keep_first`): its index in the file, its row number, unit and cells.
+struct Pending {
+    r: usize,
+    row: usize,
+    key: String,
+    cells: Vec<Value>,
+}
+
+/// One file's rows checked on their own; [`read`] then decides, in file and row order,
+/// what depends on the rows before.
+#[derive(Default)]
+struct FileRows {
+    /// The file's place in name order.
+    index: usize,
+    /// A declared column not found: the file is not read further.
+    header_problems: Vec<InputProblem>,
+    /// Each column's place in the file.
+    found: Vec<usize>,
+    /// (row, problem), every one found: sorted and capped with the rest.
+    row_problems: Vec<(usize, InputProblem)>,
+    /// Sum lines, and rows outside `only`.
+    totals: usize,
+    outside: usize,
+    aside: Vec<SetAside>,
+    /// Per column at fault: (row, cell, reason) of each row it set aside.
+    failures: BTreeMap<usize, Vec<(usize, String, String)>>,
+    /// Dates written with a two-digit year (16年1月30日), per column: read, and said so.
+    two_digit: Vec<crate::validate::TwoDigitYears>,
+    /// Each percent column's largest value, and its first row: all below 1 means shares
+    /// written as decimals (0.4 for 40%).
+    percent_max: Vec<Option<(f64, usize, String)>>,
+    /// Bare values between 0 and 1 (“0.94”, no %) in a percent column: with other rows at
+    /// 1 or more, 94% written as a decimal — or 0.94%? Refused, not guessed.
+    bare_small: Vec<Vec<(usize, String)>>,
+    pending: Vec<Pending>,
+}
+
 /// The units a dataset's rows may name: its level and each unit's key cells.
 pub struct UnitsOf<'a> {
     pub level: &'a str,
@@ -366,9 +404,6 @@ pub fn read(
     let mut rows_col: Vec<u32> = Vec::new();
     let mut files_col: Vec<&str> = Vec::new();
     let mut values: Vec<Vec<Value>> = cols.iter().map(|_| Vec::new()).collect();
-    // A unique column's values seen so far: value → (file, row).
-    let mut seen: Vec<std::collections::HashMap<&str, (&str, usize)>> =
-        cols.iter().map(|_| Default::default()).collect();
     if let Some(n) = spec.row_name.as_ref().filter(|n| !spec.columns.contains_key(*n)) {
         return Err(vec![InputProblem::file(
             &toml_file,
@@ -416,15 +451,20 @@ pub fn read(
     let max_ppm = spec.max_set_aside.map_or(DEFAULT_MAX_SET_ASIDE_PPM, |r| r.0);
     let mut quality = (spec.set_aside || spec.keep_first.is_some() || spec.only.is_some())
         .then(|| Quality { only: spec.only.as_ref().map(Only::describe), ..Quality::default() });
-    // keep_first: each value's first row (file, row), across all files in name order.
-    let mut first_seen: std::collections::HashMap<String, (&str, usize)> = Default::default();
-    for (shown, table) in &tables {
+    let listing = quality.is_some();
+    // Each file's rows are checked on their own, side by side (a district's 34 rosters);
+    // what depends on earlier rows of any file — one_row_per and keep_first — is decided
+    // after, in one pass in file and row order. A `unique` column is checked as the rows
+    // are read, so a dataset with one reads its files in order.
+    let check_file = |index: usize, mut seen: Option<&mut Vec<std::collections::HashMap<String, (String, usize)>>>| {
+        let (shown, table) = &tables[index];
         let shown = shown.as_str();
+        let mut checked = FileRows { index, ..FileRows::default() };
         let found = match match_headers(table, &fields) {
             Ok(f) => f,
             Err(p) => {
                 // A column not found may be one the office spells its own way: say where to declare it.
-                problems.extend(p.into_iter().map(|mut p| {
+                checked.header_problems.extend(p.into_iter().map(|mut p| {
                     if let Some(field) = p.message.strip_prefix("缺少“").and_then(|m| m.strip_suffix("”列")) {
                         let own = format!(
                             "若本办的列名另有写法，在 programme.toml 的 [datasets.{name}.columns] 中给“{field}”加上 aliases = [\"本办的列名\"]"
@@ -436,40 +476,33 @@ pub fn read(
                     }
                     p
                 }));
-                continue;
+                return checked;
             }
         };
-        let mut bad = 0usize;
-        // Each percent column's largest value in this file, and its first row: all below 1
-        // means shares written as decimals (0.4 for 40%).
-        let mut percent_max: Vec<Option<(f64, usize, String)>> = cols.iter().map(|_| None).collect();
-        // Bare values between 0 and 1 (“0.94”, no %) in a percent column: with other rows at
-        // 1 or more, 94% written as a decimal — or 0.94%? Refused, not guessed.
-        let mut bare_small: Vec<Vec<(usize, String)>> = cols.iter().map(|_| Vec::new()).collect();
-        let mut report = |p: InputProblem, problems: &mut Vec<InputProblem>| {
-            bad += 1;
-            if bad <= LISTED_PER_FILE {
-                problems.push(p);
-            }
-        };
-        // What this file's rows came to: sum lines, rows outside `only`, rows set aside
-        // (per column at fault: how many, the first few), duplicates (per earlier file).
-        let (mut totals, mut outside, mut kept) = (0usize, 0usize, 0usize);
-        let mut aside: Vec<SetAside> = Vec::new();
-        // Per column at fault: (row, cell, reason) of each row it set aside.
-        let mut failures: BTreeMap<usize, Vec<(usize, String, String)>> = BTreeMap::new();
-        let mut dups_of: BTreeMap<&str, usize> = BTreeMap::new();
-        // Dates written with a two-digit year (16年1月30日), per column: read, and said so.
-        let mut two_digit: Vec<crate::validate::TwoDigitYears> = cols.iter().map(|_| Default::default()).collect();
+        let FileRows {
+            percent_max,
+            bare_small,
+            row_problems,
+            totals,
+            outside,
+            aside,
+            failures,
+            two_digit,
+            pending,
+            ..
+        } = &mut checked;
+        percent_max.resize(cols.len(), None);
+        bare_small.resize(cols.len(), Vec::new());
+        two_digit.resize_with(cols.len(), Default::default);
         let unit_cells = |r: usize| unit_index.iter().map(|&i| table.cells[found[i]][r].to_string()).collect();
         let masked = |r: usize| id_at.map(|i| crate::validate::mask_id(&table.cells[found[i]][r])).unwrap_or_default();
         for r in 0..table.len() {
             let row = table.rows[r];
             // A 合计/小计 line typed under the data is the clerk's sum, not a record.
             if let Some(c) = found.iter().position(|&at| is_total(&table.cells[at][r])) {
-                totals += 1;
+                *totals += 1;
                 // A roster accounts for every line: the sum line is listed, not counted.
-                if quality.is_some() {
+                if listing {
                     aside.push(SetAside {
                         file: shown.to_string(),
                         row,
@@ -488,7 +521,7 @@ pub fn read(
                     if spec.set_aside {
                         fault.get_or_insert(($c, $p));
                     } else {
-                        report($p, &mut problems);
+                        row_problems.push((row, $p));
                     }
                 };
             }
@@ -497,7 +530,7 @@ pub fn read(
                 match o.keeps(cols[at].kind, &table.cells[found[at]][r]) {
                     Ok(true) => {}
                     Ok(false) => {
-                        outside += 1;
+                        *outside += 1;
                         continue;
                     }
                     Err(m) => {
@@ -562,7 +595,7 @@ pub fn read(
                             None if shown_units.len() <= 20 => p.hint(format!("单位有：{}", shown_units.join("、"))),
                             None => p.hint(format!("{} 级的单位见{}", units.level, units.named_in.trim())),
                         };
-                        report(p, &mut problems);
+                        row_problems.push((row, p));
                         continue;
                     }
                     row_key = Some(key);
@@ -579,7 +612,7 @@ pub fn read(
                             format!("“{raw}”像是合计或小计，不是一条记录"),
                         )
                         .hint("删去合计、小计行（kaohe 自己汇总），或只在一格中写“合计”");
-                        report(p, &mut problems);
+                        row_problems.push((row, p));
                         continue;
                     }
                 }
@@ -593,8 +626,8 @@ pub fn read(
                     bad_cell!(c, p);
                     continue;
                 }
-                if column.unique {
-                    if let Some((file, at)) = seen[c].get(raw) {
+                if let Some(seen) = seen.as_deref_mut().filter(|_| column.unique) {
+                    if let Some((file, at)) = seen[c].get(&raw[..]) {
                         row_ok = false;
                         let p =
                             InputProblem::at(shown, row, Some(col_name), format!("“{raw}”重复，已见于{file}第{at}行"))
@@ -602,7 +635,7 @@ pub fn read(
                         bad_cell!(c, p);
                         continue;
                     }
-                    seen[c].insert(raw, (shown, row));
+                    seen[c].insert(raw.to_string(), (shown.to_string(), row));
                 }
                 match check_cell(column.kind, raw, as_of, year) {
                     Ok(Value::Num(Some(x))) if column.kind == ColumnType::Percent => {
@@ -632,17 +665,6 @@ pub fn read(
                     }
                 }
             }
-            if row_ok && !once.is_empty() {
-                let line: Vec<&str> = once.iter().map(|&i| &table.cells[found[i]][r][..]).collect();
-                if let Some((file, at)) = lines.get(&line) {
-                    row_ok = false;
-                    let p = InputProblem::at(shown, row, None, format!("“{}”已在{file}第{at}行填写", line.join(" ")))
-                        .hint("每个“{}”只填一行".replace("{}", &spec.one_row_per.join(" × ")));
-                    report(p, &mut problems);
-                } else {
-                    lines.insert(line, (shown, row));
-                }
-            }
             if let Some((c, p)) = fault {
                 failures.entry(c).or_default().push((row, table.cells[found[c]][r].to_string(), p.message.clone()));
                 aside.push(SetAside {
@@ -655,17 +677,69 @@ pub fn read(
                 });
                 continue;
             }
+            if row_ok {
+                let key = row_key.take().expect("a row's unit is read with its last key column");
+                pending.push(Pending { r, row, key, cells });
+            }
+        }
+        checked.found = found;
+        checked
+    };
+    let checked: Vec<FileRows> = if cols.iter().any(|c| c.unique) {
+        let mut seen = cols.iter().map(|_| Default::default()).collect();
+        (0..tables.len()).map(|i| check_file(i, Some(&mut seen))).collect()
+    } else {
+        (0..tables.len()).into_par_iter().map(|i| check_file(i, None)).collect()
+    };
+    // keep_first: each value's first row (file, row), across all files in name order.
+    let mut first_seen: std::collections::HashMap<String, (&str, usize)> = Default::default();
+    for file in checked {
+        let (shown, table) = &tables[file.index];
+        let shown = shown.as_str();
+        if !file.header_problems.is_empty() {
+            problems.extend(file.header_problems);
+            continue;
+        }
+        let FileRows {
+            found,
+            percent_max,
+            bare_small,
+            mut row_problems,
+            totals,
+            outside,
+            mut aside,
+            failures,
+            two_digit,
+            pending,
+            ..
+        } = file;
+        let unit_cells = |r: usize| unit_index.iter().map(|&i| table.cells[found[i]][r].to_string()).collect();
+        let masked = |r: usize| id_at.map(|i| crate::validate::mask_id(&table.cells[found[i]][r])).unwrap_or_default();
+        // Duplicates (keep_first) per earlier file, and the rows counted.
+        let mut dups_of: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut kept = 0usize;
+        for Pending { r, row, key, cells } in pending {
+            if !once.is_empty() {
+                let line: Vec<&str> = once.iter().map(|&i| &table.cells[found[i]][r][..]).collect();
+                if let Some((file, at)) = lines.get(&line) {
+                    let p = InputProblem::at(shown, row, None, format!("“{}”已在{file}第{at}行填写", line.join(" ")))
+                        .hint("每个“{}”只填一行".replace("{}", &spec.one_row_per.join(" × ")));
+                    row_problems.push((row, p));
+                    continue;
+                }
+                lines.insert(line, (shown, row));
+            }
             // keep_first: a record already read (the same person in two rosters) is listed, not counted twice.
-            if let (true, Some(fc)) = (row_ok, first_at) {
-                let key = match &cells[fc] {
+            if let Some(fc) = first_at {
+                let first = match &cells[fc] {
                     Value::Text(Some(t)) => Some(t.clone()),
                     Value::Num(Some(x)) => Some(x.to_string()),
                     Value::Day(Some(d)) => Some(d.to_string()),
                     Value::Flag(Some(b)) => Some(b.to_string()),
                     _ => None,
                 };
-                if let Some(key) = key {
-                    if let Some(&(file, at)) = first_seen.get(&key) {
+                if let Some(first) = first {
+                    if let Some(&(file, at)) = first_seen.get(&first) {
                         *dups_of.entry(file).or_default() += 1;
                         let place = if file == shown { "本文件".to_string() } else { short_name(file).to_string() };
                         aside.push(SetAside {
@@ -678,19 +752,22 @@ pub fn read(
                         });
                         continue;
                     }
-                    first_seen.insert(key, (shown, row));
+                    first_seen.insert(first, (shown, row));
                 }
             }
-            if row_ok {
-                kept += 1;
-                units_col.push(row_key.take().expect("a row's unit is read with its last key column"));
-                rows_col.push(row as u32);
-                files_col.push(shown);
-                for (c, v) in cells.into_iter().enumerate() {
-                    values[c].push(v);
-                }
+            kept += 1;
+            units_col.push(key);
+            rows_col.push(row as u32);
+            files_col.push(shown);
+            for (c, v) in cells.into_iter().enumerate() {
+                values[c].push(v);
             }
         }
+        // In row order, as the rows were read (stable: a row's cells before its line).
+        aside.sort_by_key(|a| a.row);
+        row_problems.sort_by_key(|(row, _)| *row);
+        let bad = row_problems.len();
+        problems.extend(row_problems.into_iter().take(LISTED_PER_FILE).map(|(_, p)| p));
         for ((column, max), small) in cols.iter().zip(&percent_max).zip(&bare_small) {
             if let Some((max, _, _)) = max.as_ref().filter(|m| m.0 >= 1.0) {
                 for (row, raw) in small.iter().take(LISTED_PER_FILE) {
