@@ -194,7 +194,7 @@ fn damaged(display: &str, ext: &str) -> InputProblem {
 }
 
 thread_local! {
-    /// How many contained reads this thread is in (a rayon worker can nest them).
+    /// How many contained reads this thread is in.
     static READING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 /// Contained reads in progress on any thread: polars decodes a Parquet file on its own
@@ -205,8 +205,7 @@ static IN_FLIGHT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsiz
 /// during a contained read — on the reading thread, or on a polars worker while a read is
 /// in progress — and hands every other panic to the previous hook. A panic raised in
 /// kaohe's own source (a relative path such as `src/validate.rs`, while the dependencies'
-/// sources are absolute paths) always prints: a stolen rayon job may run kaohe's code on
-/// a thread that is in the middle of a read.
+/// sources are absolute paths) always prints, even on a thread in the middle of a read.
 pub fn quiet_hook() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod error;
 pub mod ingest;
 pub mod measure;
+pub mod parallel;
 pub mod pipeline;
 pub mod problem;
 pub mod programme;

@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
-use rayon::prelude::*;
 use serde_json::{json, Value};
 use std::process::ExitCode;
 
@@ -118,9 +117,10 @@ pub fn render(renderer: &Renderer, n: usize) -> Result<Vec<(String, f64, f64)>, 
             times.push(start.elapsed().as_secs_f64());
         }
         let start = Instant::now();
-        (0..n)
-            .into_par_iter()
-            .try_for_each(|i| renderer.render(template, &data(n + i), &format!("bench/p{i}"), date).map(|_| ()))
+        let indexes: Vec<usize> = (0..n).collect();
+        kaohe::parallel::map(&indexes, |i| renderer.render(template, &data(n + i), &format!("bench/p{i}"), date))
+            .into_iter()
+            .try_for_each(|r| r.map(|_| ()))
             .map_err(|e| e.to_string())?;
         let per_second = n as f64 / start.elapsed().as_secs_f64();
         out.push((label.to_string(), median(times) * 1000.0, per_second));
@@ -168,44 +168,39 @@ fn roster_files(input: &Path) -> Vec<PathBuf> {
 /// file per task like kaohe. Returns (files, rows, seconds).
 pub fn scan(input: &Path) -> Result<(usize, usize, f64), String> {
     let files = roster_files(input);
-    // polars' CSV reader recurses deeply on big files; rayon's default 2 MB stacks overflow.
-    let pool = rayon::ThreadPoolBuilder::new().stack_size(64 << 20).build().map_err(|e| e.to_string())?;
     let start = Instant::now();
-    let rows: Vec<Result<usize, String>> = pool.install(|| {
-        files
-            .par_iter()
-            .map(|path| {
-                let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
-                let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-                match ext.as_str() {
-                    "parquet" => {
-                        let file = std::fs::File::open(path).map_err(|e| err(&e))?;
-                        Ok(ParquetReader::new(file).finish().map_err(|e| err(&e))?.height())
-                    }
-                    "xlsx" | "xls" => {
-                        use calamine::Reader;
-                        let mut book = calamine::open_workbook_auto(path).map_err(|e| err(&e))?;
-                        let range = book.worksheet_range_at(0).ok_or("no sheet")?.map_err(|e| err(&e))?;
-                        Ok(range.height().saturating_sub(1))
-                    }
-                    _ => {
-                        let bytes = std::fs::read(path).map_err(|e| err(&e))?;
-                        let text = match std::str::from_utf8(&bytes) {
-                            Ok(_) => bytes,
-                            Err(_) => encoding_rs::GB18030.decode(&bytes).0.into_owned().into_bytes(),
-                        };
-                        let df = CsvReadOptions::default()
-                            .with_has_header(true)
-                            .with_infer_schema_length(Some(0))
-                            .into_reader_with_file_handle(std::io::Cursor::new(text))
-                            .finish()
-                            .map_err(|e| err(&e))?;
-                        Ok(df.height())
-                    }
+    let rows: Vec<Result<usize, String>> = {
+        kaohe::parallel::map(&files, |path| {
+            let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+            let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+            match ext.as_str() {
+                "parquet" => {
+                    let file = std::fs::File::open(path).map_err(|e| err(&e))?;
+                    Ok(ParquetReader::new(file).finish().map_err(|e| err(&e))?.height())
                 }
-            })
-            .collect()
-    });
+                "xlsx" | "xls" => {
+                    use calamine::Reader;
+                    let mut book = calamine::open_workbook_auto(path).map_err(|e| err(&e))?;
+                    let range = book.worksheet_range_at(0).ok_or("no sheet")?.map_err(|e| err(&e))?;
+                    Ok(range.height().saturating_sub(1))
+                }
+                _ => {
+                    let bytes = std::fs::read(path).map_err(|e| err(&e))?;
+                    let text = match std::str::from_utf8(&bytes) {
+                        Ok(_) => bytes,
+                        Err(_) => encoding_rs::GB18030.decode(&bytes).0.into_owned().into_bytes(),
+                    };
+                    let df = CsvReadOptions::default()
+                        .with_has_header(true)
+                        .with_infer_schema_length(Some(0))
+                        .into_reader_with_file_handle(std::io::Cursor::new(text))
+                        .finish()
+                        .map_err(|e| err(&e))?;
+                    Ok(df.height())
+                }
+            }
+        })
+    };
     let secs = start.elapsed().as_secs_f64();
     let mut total = 0;
     for r in rows {

@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use chrono::NaiveDate;
-use rayon::prelude::*;
 
 use crate::measure::{self, MeasureSpec};
 use crate::problem::InputProblem;
@@ -304,11 +303,12 @@ pub fn load(dir: &Path, display: &str, loaded: &Loaded) -> Result<DeclaredProgra
     if !failed.is_empty() {
         return Err(failed);
     }
-    // Then every other dataset, each in its own task.
+    // Then every other dataset, one after another (each reads and checks its files side by
+    // side: one level of parallel work).
     let rest: Vec<(String, Result<Dataset, Vec<InputProblem>>)> = crate::timings::timed("ingest+validate", || {
         config
             .datasets
-            .par_iter()
+            .iter()
             .filter(|(name, _)| !read.iter().any(|(n, _)| n == *name))
             .map(|(name, spec)| read_one(name, spec, &levels))
             .collect()

@@ -22,7 +22,6 @@ use crate::programme::file as config;
 use crate::render::{RenderError, RenderedPdf, Renderer};
 use crate::report::Views;
 use publish::{PdfSpec, TableSpec};
-use rayon::prelude::*;
 
 /// Every folder under `input` holding a programme.toml (or `input` itself), sorted.
 pub fn find_programmes(input: &Path) -> Result<Vec<ProgrammeDir>, Error> {
@@ -147,14 +146,13 @@ pub struct RunSummary {
     pub line: String,
 }
 
-/// The worker threads, `jobs` of them (default: one per core), each with a 64 MB stack.
-/// rayon's default 2 MB overflowed in one province run of three: polars' CSV reader
-/// recurses deeply on big files, and a thread waiting in one programme's task runs
-/// another's (a roster read, a document typeset) on top of its own stack. The stack is
-/// address space reserved, not memory used.
+/// `--jobs` threads (default: one per core) for kaohe's own parallel work
+/// ([`crate::parallel`]: a programme's files, then its units, then its documents;
+/// programmes one after another) and for typst's, which runs on rayon's global pool.
 pub fn init_threads(jobs: Option<usize>) -> Result<(), rayon::ThreadPoolBuildError> {
-    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(64 << 20);
+    let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(jobs) = jobs {
+        crate::parallel::set_jobs(jobs);
         pool = pool.num_threads(jobs.max(1));
     }
     pool.build_global()
@@ -194,15 +192,15 @@ fn prepare_and_render(dir: &ProgrammeDir, opts: &RunOptions, progress: &Progress
 
 /// `kaohe run`: every programme under the input into the output.
 ///
-/// The programmes are read, checked and rendered side by side (one programme's
-/// documents are typeset while another's rosters are still being read), in memory.
+/// The programmes are read, checked and rendered one after another, in memory, each
+/// stage spreading its own work over the threads ([`crate::parallel`]).
 /// Only when every one of them succeeded is anything written: each into its staging
 /// folder, and then all moved into place — a failure anywhere leaves no half-done run.
 pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, Error> {
     let dirs = find_programmes(&opts.input)?;
     let progress = progress_bar();
     let results: Vec<Result<Rendered, InputErrors>> =
-        dirs.par_iter().map(|dir| prepare_and_render(dir, opts, &progress)).collect();
+        dirs.iter().map(|dir| prepare_and_render(dir, opts, &progress)).collect();
     let mut problems = Vec::new();
     let mut done = Vec::new();
     for (dir, r) in dirs.iter().zip(results) {

@@ -20,7 +20,6 @@
 //! templates `county-ranking`, `insurer-grades`) are still accepted ([`FORMER`]).
 
 use indicatif::ProgressBar;
-use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::archive::{ArchiveError, Staging};
@@ -203,19 +202,16 @@ pub fn render(
     progress.set_message("生成 PDF");
     progress.inc_length(plan.jobs.len() as u64);
     crate::timings::timed("rendering", || {
-        plan.jobs
-            .par_iter()
-            .map(|job| {
-                let r = renderer.render(
-                    &format!("{}.typ", job.template),
-                    job.data,
-                    &format!("{programme_id}/{}", job.rel),
-                    date,
-                );
-                progress.inc(1);
-                r
-            })
-            .collect()
+        crate::parallel::map(&plan.jobs, |job| {
+            let r = renderer.render(
+                &format!("{}.typ", job.template),
+                job.data,
+                &format!("{programme_id}/{}", job.rel),
+                date,
+            );
+            progress.inc(1);
+            r
+        })
     })
 }
 

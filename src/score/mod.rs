@@ -8,8 +8,6 @@ pub mod rubric;
 
 use std::collections::BTreeMap;
 
-use rayon::prelude::*;
-
 use crate::measure::rank;
 use crate::problem::InputProblem;
 use crate::programme::rubric::Rubric;
@@ -102,7 +100,7 @@ pub fn assess<'a>(input: &Input<'a>) -> Result<Vec<RubricResults<'a>>, Vec<Input
     for (file, rubric) in input.rubrics {
         let units: &[Unit] = input.units.get(&rubric.rubric.assesses).unwrap_or(&none);
         let scored: Vec<Result<UnitScore, rubric::ScoreError>> =
-            units.par_iter().map(|u| rubric::score_unit(rubric, &u.keys.concat(), &u.values)).collect();
+            crate::parallel::map(units, |u| rubric::score_unit(rubric, &u.keys.concat(), &u.values));
         let mut outcomes = Vec::new();
         for (u, s) in units.iter().zip(scored) {
             match s {

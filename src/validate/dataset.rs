@@ -22,7 +22,6 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use polars::prelude::*;
-use rayon::prelude::*;
 
 use crate::ingest;
 use crate::problem::{nearest, InputProblem};
@@ -341,7 +340,7 @@ pub fn read(
     // The files are read side by side (a district's 34 rosters), their rows checked in
     // name order below.
     let read: Vec<_> =
-        files.par_iter().map(|(path, shown)| (shown, ingest::read_table_or_header(path, shown))).collect();
+        crate::parallel::map(&files, |(path, shown)| (shown.clone(), ingest::read_table_or_header(path, shown)));
     for (shown, table) in read {
         match table {
             // A header and no rows: a year with no cases only when the programme says so.
@@ -689,7 +688,7 @@ pub fn read(
         let mut seen = cols.iter().map(|_| Default::default()).collect();
         (0..tables.len()).map(|i| check_file(i, Some(&mut seen))).collect()
     } else {
-        (0..tables.len()).into_par_iter().map(|i| check_file(i, None)).collect()
+        crate::parallel::map(&(0..tables.len()).collect::<Vec<_>>(), |&i| check_file(i, None))
     };
     // keep_first: each value's first row (file, row), across all files in name order.
     let mut first_seen: std::collections::HashMap<String, (&str, usize)> = Default::default();
