@@ -19,9 +19,11 @@ pub enum ArchiveError {
     Exists(PathBuf),
     #[error("无法写入 {}：{}", .0.display(), crate::problem::io_text(.1))]
     Io(PathBuf, std::io::Error),
-    #[error("无法生成 results.xlsx：{0}")]
+    #[error(
+        "无法生成 results.xlsx（{0}）\n  提示：检查输出文件夹是否可写、磁盘是否已满；仍不行请把这条信息发给维护人员"
+    )]
     Xlsx(String),
-    #[error("{0} 中没有可读的 manifest.json: {1}")]
+    #[error("{0} 中没有可读的 manifest.json（{1}）\n  提示：manifest.json 缺失或被改动过，这份归档无法核验；请从备份中取回原文件夹")]
     Manifest(PathBuf, String),
 }
 
@@ -234,6 +236,7 @@ pub fn records<'a>(
 
 /// One input file's record for the manifest.
 pub fn record(path: &Path, display: &str) -> Result<InputRecord, InputProblem> {
-    let bytes = std::fs::read(path).map_err(|e| InputProblem::file(display, format!("无法读取：{e}")))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| InputProblem::file(display, format!("无法读取：{}", crate::problem::io_text(&e))))?;
     Ok(InputRecord { path: display.to_string(), sha256: sha256_hex(&bytes), bytes: bytes.len() as u64 })
 }

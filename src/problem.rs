@@ -124,7 +124,7 @@ pub fn io_text(e: &std::io::Error) -> String {
         NotADirectory => "路径中有一项是文件而不是目录".into(),
         IsADirectory => "这是一个目录，不是文件".into(),
         StorageFull => "磁盘已满".into(),
-        _ => format!("{e}"),
+        _ => format!("系统报告：{e}；请检查文件是否被其他程序占用，或复制到本机后重试"),
     }
 }
 

@@ -38,7 +38,7 @@ pub fn find_programmes(input: &Path) -> Result<Vec<ProgrammeDir>, Error> {
         return Ok(vec![ProgrammeDir { path: input.to_path_buf(), display: shown(input) }]);
     }
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(input)
-        .map_err(|e| Error::Usage(format!("无法读取 {}: {e}", shown(input))))?
+        .map_err(|e| Error::Usage(format!("无法读取 {}：{}", shown(input), crate::problem::io_text(&e))))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.join("programme.toml").is_file())
         .collect();

@@ -553,7 +553,8 @@ pub fn parse_with(
 
 /// Read and check a rubric file.
 pub fn load(path: &Path, file: &str, available: &BTreeSet<String>) -> Result<Rubric, Vec<InputProblem>> {
-    let text = std::fs::read_to_string(path).map_err(|e| vec![InputProblem::file(file, format!("无法读取：{e}"))])?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| vec![InputProblem::file(file, format!("无法读取：{}", crate::problem::io_text(&e)))])?;
     parse(&text, file, available)
 }
 

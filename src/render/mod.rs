@@ -49,11 +49,11 @@ pub enum RenderError {
     Template { file: String, line: usize, message: String, hints: String },
     #[error("{document}：字符{chars}没有任何已加载的字体能显示，出现在“{text}”\n  提示：用 --font-dir 提供含这些字的字体，或改正数据中的该字")]
     MissingGlyph { document: String, chars: String, text: String },
-    #[error("无法读取模板目录 {0}: {1}")]
+    #[error("无法读取模板目录 {}：{}", .0.display(), crate::problem::io_text(.1))]
     TemplateDir(PathBuf, std::io::Error),
     #[error("模板目录 {0} 中缺少 {1}")]
     TemplateMissing(PathBuf, String),
-    #[error("无法读取字体 {0}: {1}")]
+    #[error("无法读取字体 {0}（{1}）\n  提示：--font-dir 应是放有 .otf/.ttf/.ttc 字体文件的文件夹")]
     FontFile(PathBuf, String),
     #[error("生成 PDF 失败（{document}）：{message}")]
     Pdf { document: String, message: String },

@@ -957,8 +957,10 @@ pub fn read(
         };
         columns.push(column);
     }
-    let frame = DataFrame::new_infer_height(columns)
-        .map_err(|e| vec![InputProblem::file(display, format!("数据集 {name} 无法建表：{e}"))])?;
+    let frame = DataFrame::new_infer_height(columns).map_err(|e| {
+        vec![InputProblem::file(display, format!("数据集 {name} 无法建表（{e}）"))
+            .hint("这是 kaohe 的内部错误，不是数据的问题：请把这条信息和数据文件发给维护人员")]
+    })?;
     let types = cols.iter().map(|c| (c.name.clone(), c.kind)).collect();
     let other_columns = cols.iter().skip(spec.columns.len()).map(|c| c.name.clone()).collect();
     Ok(Dataset {
