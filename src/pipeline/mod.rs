@@ -192,15 +192,21 @@ fn prepare_and_render(dir: &ProgrammeDir, opts: &RunOptions, progress: &Progress
 
 /// `kaohe run`: every programme under the input into the output.
 ///
-/// The programmes are read, checked and rendered one after another, in memory, each
-/// stage spreading its own work over the threads ([`crate::parallel`]).
+/// The programmes are read, checked and rendered in memory — many of them side by side,
+/// a few one after another with each stage's work spread over the threads
+/// ([`crate::parallel`]: one level either way).
 /// Only when every one of them succeeded is anything written: each into its staging
 /// folder, and then all moved into place — a failure anywhere leaves no half-done run.
 pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, Error> {
     let dirs = find_programmes(&opts.input)?;
     let progress = progress_bar();
-    let results: Vec<Result<Rendered, InputErrors>> =
-        dirs.iter().map(|dir| prepare_and_render(dir, opts, &progress)).collect();
+    // A province's many programmes side by side, each read on one thread; a few (one
+    // district beside small ones) one after another, each stage spreading its own work.
+    let results: Vec<Result<Rendered, InputErrors>> = if dirs.len() > crate::parallel::jobs() * 2 {
+        crate::parallel::map(&dirs, |dir| prepare_and_render(dir, opts, &progress))
+    } else {
+        dirs.iter().map(|dir| prepare_and_render(dir, opts, &progress)).collect()
+    };
     let mut problems = Vec::new();
     let mut done = Vec::new();
     for (dir, r) in dirs.iter().zip(results) {
