@@ -27,6 +27,7 @@ pub mod redact;
 pub mod render;
 pub mod report;
 pub mod rubric;
+pub mod serve;
 pub mod timings;
 pub mod validate;
 pub mod views;

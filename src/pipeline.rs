@@ -195,10 +195,15 @@ fn prepare_and_render(dir: &ProgrammeDir, opts: &RunOptions, progress: &Progress
 /// Only when every one of them succeeded is anything written: each into its staging
 /// folder, and then all moved into place — a failure anywhere leaves no half-done run.
 pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, Error> {
+    run_with_progress(opts, &progress_bar())
+}
+
+/// [`run`], reporting to `progress` (stage as its message, documents rendered as its
+/// position): `kaohe serve` shows the same progress the command line draws.
+pub fn run_with_progress(opts: &RunOptions, progress: &ProgressBar) -> Result<Vec<RunSummary>, Error> {
     let dirs = find_programmes(&opts.input)?;
-    let progress = progress_bar();
     let results: Vec<Result<Rendered, InputErrors>> =
-        dirs.par_iter().map(|dir| prepare_and_render(dir, opts, &progress)).collect();
+        dirs.par_iter().map(|dir| prepare_and_render(dir, opts, progress)).collect();
     let mut problems = Vec::new();
     let mut done = Vec::new();
     for (dir, r) in dirs.iter().zip(results) {
