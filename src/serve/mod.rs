@@ -86,8 +86,14 @@ pub fn serve(opts: ServeOptions) -> Result<(), Error> {
             max_files: opts.max_files,
             runs: Mutex::new(Runs::default()),
         });
-        println!("kaohe serve: http://{addr}/");
-        println!("  在本机浏览器中打开上面的地址；按 Ctrl+C 停止");
+        // Written, never panicking: whoever started the server may stop reading its output.
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout();
+            let _ = writeln!(out, "kaohe serve: http://{addr}/");
+            let _ = writeln!(out, "  在本机浏览器中打开上面的地址；按 Ctrl+C 停止");
+            let _ = out.flush();
+        }
         let router = routes::router(app);
         axum::serve(listener, router).await.map_err(|e| Error::Usage(format!("服务中止：{e}")))
     })

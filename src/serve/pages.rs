@@ -123,7 +123,14 @@ pub fn index(app: &App, programmes: &[Programme], finished: &[Finished], flash: 
                             other => vec![other.clone()],
                         };
                         list.iter()
-                            .filter_map(|t| t.get("level").and_then(|l| l.as_str()).map(str::to_string))
+                            .filter_map(|t| {
+                                let column = t.get("column").and_then(|c| c.as_str());
+                                let columns = t.get("columns").and_then(|c| c.as_array()).and_then(|c| c.last());
+                                column
+                                    .or(columns.and_then(|c| c.as_str()))
+                                    .or(t.get("level").and_then(|l| l.as_str()))
+                                    .map(str::to_string)
+                            })
                             .collect::<Vec<_>>()
                             .join("、")
                     })
@@ -236,7 +243,20 @@ pub fn programme(
     }
     b.push_str(r##"<nav class="steps" aria-label="步骤"><a href="#data">① 数据文件</a><a href="#check">② 检查</a><a href="#run">③ 生成</a><a href="#settings">④ 设置</a></nav>"##);
     if let Some(msg) = flash {
-        let _ = write!(b, r#"<div class="notice good" role="status" id="flash">{}</div>"#, h(msg));
+        let verdict = if !checked.problems.is_empty() {
+            format!("检查：有 {} 个问题需要先改正", checked.problems.len())
+        } else if checked.set_aside.is_empty() {
+            "检查：没有问题，可以生成".to_string()
+        } else {
+            format!("检查：没有阻止生成的问题；{} 行名册未计入", checked.set_aside.len())
+        };
+        let kind = if checked.problems.is_empty() { "good" } else { "bad" };
+        let _ = write!(
+            b,
+            r##"<div class="notice {kind}" role="status" id="flash"><p>{}</p><p><strong>{}</strong> · <a href="#check">看检查结果</a></p></div>"##,
+            h(msg),
+            h(&verdict)
+        );
     }
 
     // ① data
@@ -357,6 +377,7 @@ pub fn programme(
 
     // ③ run
     b.push_str(r#"<section id="run"><h2>③ 生成</h2>"#);
+    let idle = matches!(run, RunView::Idle);
     match run {
         RunView::Running(stage, done, of) => {
             let _ = write!(
@@ -372,62 +393,47 @@ pub fn programme(
         RunView::Busy(other) => {
             let _ = write!(
                 b,
-                r#"<div class="notice" role="status">正在生成 {}，请等它完成后再生成本项目。</div>"#,
+                r#"<div class="notice" role="status">正在生成 {}，一次只生成一个年度；请等它完成后再生成本项目。</div>"#,
                 h(&other)
             );
         }
-        RunView::Idle => {
-            match last {
-                Some(Ok(line)) => {
-                    let _ = write!(
-                        b,
-                        r#"<div class="notice good" role="status" id="run-result">已生成：{}</div>"#,
-                        h(line)
-                    );
-                }
-                Some(Err(problems)) => {
-                    b.push_str(r#"<div class="notice bad" role="alert" id="run-result"><p>没有生成（原有结果未改动）：</p><ul>"#);
-                    for pr in problems {
-                        let _ = write!(b, "<li>{}</li>", h(pr));
-                    }
-                    b.push_str("</ul></div>");
-                }
-                None => {}
+        RunView::Idle => match last {
+            Some(Ok(line)) => {
+                let _ =
+                    write!(b, r#"<div class="notice good" role="status" id="run-result">已生成：{}</div>"#, h(line));
             }
-            let _ = write!(b, r#"<form method="post" action="/p/{id}/run?t={token}" class="row">"#);
-            if finished.is_some() {
-                b.push_str(r#"<label class="check"><input type="checkbox" name="replace" value="1" id="replace"> 替换已生成的结果（整体替换，替换前先核验或下载 zip 留底）</label>"#);
+            Some(Err(problems)) => {
+                b.push_str(
+                    r#"<div class="notice bad" role="alert" id="run-result"><p>没有生成（原有结果未改动）：</p><ul>"#,
+                );
+                for pr in problems {
+                    let _ = write!(b, "<li>{}</li>", h(pr));
+                }
+                b.push_str("</ul></div>");
             }
-            let label = if checked.problems.is_empty() {
-                "生成本年度附件"
-            } else {
-                "生成本年度附件（先改正上面的问题）"
-            };
-            let _ = write!(b, r#"<button type="submit" id="run-button">{label}</button></form>"#);
-        }
+            None => {}
+        },
     }
-    if let Some(f) = finished {
+    let label = if checked.problems.is_empty() {
+        "生成本年度附件"
+    } else {
+        "生成本年度附件（先改正上面的问题）"
+    };
+    if idle && finished.is_none() {
         let _ = write!(
             b,
-            r#"<h3>已生成的文件</h3><p class="actions"><a class="button" id="zip" href="/zip/{id}">下载全部（zip）</a> <a class="button secondary" href="/verify/{id}">核验</a> <a class="button secondary" href="/files/{id}/manifest.json">manifest.json</a></p><table class="list outputs"><thead><tr><th>文件</th><th>类型</th><th>单位</th><th>页数</th><th></th></tr></thead><tbody>"#
+            r#"<form method="post" action="/p/{id}/run?t={token}" class="row"><button type="submit" id="run-button">{label}</button><span class="muted">生成全部 PDF、results.xlsx、CSV 和 manifest.json，写入 {}</span></form>"#,
+            h(&format!("{}/{}", app.output.display(), p.id))
         );
-        for o in &f.manifest.outputs {
-            let href = format!("/files/{id}/{}", o.path.split('/').map(pct).collect::<Vec<_>>().join("/"));
-            let open = if o.path.ends_with(".pdf") {
-                format!(r#"<a href="{href}" target="_blank">打开</a> · "#)
-            } else {
-                String::new()
-            };
+    }
+    if let Some(f) = finished {
+        outputs_list(&mut b, p, f);
+        if idle {
             let _ = write!(
                 b,
-                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="actions">{open}<a href="{href}?download=1" download>下载</a></td></tr>"#,
-                h(&o.path),
-                h(&o.kind),
-                h(o.unit.as_deref().unwrap_or("")),
-                o.pages.map(|n| n.to_string()).unwrap_or_default(),
+                r#"<h3>重新生成</h3><form method="post" action="/p/{id}/run?t={token}" class="row"><label class="check"><input type="checkbox" name="replace" value="1" id="replace"> 替换已生成的结果（整体替换；替换前可先核验或下载 zip 留底）</label><button type="submit" id="run-button" class="secondary-button">{label}</button></form>"#
             );
         }
-        b.push_str("</tbody></table>");
     }
     b.push_str("</section>");
 
@@ -437,6 +443,102 @@ pub fn programme(
         r#"<section id="settings"><h2>④ 设置</h2><p>比例、日期、后几位、标题和注：每年可能要改的设置。</p><p><a class="button secondary" href="/p/{id}/settings">修改本年度设置</a></p></section>"#
     );
     layout(app, &programme_title(p), &b)
+}
+
+/// A document's title as its view writes it (placeholders of the programme filled; the
+/// line break of a title as a space), or its kind.
+fn document_title(p: &Programme, kind: &str, unit: Option<&str>) -> String {
+    let Ok(l) = &p.loaded else { return kind.to_string() };
+    let title = match l.file.views.get(kind) {
+        Some(v) if !v.title.is_empty() => v.title.clone(),
+        _ if kind == "dataset-quality" => return "数据校验报告".into(),
+        _ => return kind.to_string(),
+    };
+    let prog = &l.file.programme;
+    let filled = title
+        .replace("{region}", &prog.region)
+        .replace("{year}", &prog.year.to_string())
+        .replace("{name}", &prog.name)
+        .replace("{unit}", unit.unwrap_or(""))
+        .replace('\n', "");
+    if filled.contains('{') {
+        kind.to_string()
+    } else {
+        filled
+    }
+}
+
+/// The finished year's files: documents first (one line per kind of per-unit document,
+/// its units folded), then the workbook and the CSVs.
+fn outputs_list(b: &mut String, p: &Programme, f: &Finished) {
+    let id = pct(&f.id);
+    let href = |path: &str| format!("/files/{id}/{}", path.split('/').map(pct).collect::<Vec<_>>().join("/"));
+    let _ = write!(
+        b,
+        r#"<h3>已生成的文件</h3><p class="actions"><a class="button" id="zip" href="/zip/{id}">下载全部（zip）</a> <a class="button secondary" href="/verify/{id}">核验</a> <a class="button secondary" href="/files/{id}/manifest.json?download=1">manifest.json</a></p>"#
+    );
+    let pdfs: Vec<_> = f.manifest.outputs.iter().filter(|o| o.path.ends_with(".pdf")).collect();
+    b.push_str(r#"<table class="list outputs"><thead><tr><th>文档</th><th>文件</th><th>页数</th><th></th></tr></thead><tbody>"#);
+    let mut kinds: Vec<&str> = Vec::new();
+    for o in &pdfs {
+        if !kinds.contains(&o.kind.as_str()) {
+            kinds.push(&o.kind);
+        }
+    }
+    // One document per view first, in the manifest's order; per-unit documents folded.
+    kinds.sort_by_key(|k| pdfs.iter().any(|o| o.kind == *k && o.unit.is_some()));
+    for kind in kinds {
+        let docs: Vec<_> = pdfs.iter().filter(|o| o.kind == kind).collect();
+        if docs.len() == 1 && docs[0].unit.is_none() {
+            let o = docs[0];
+            let _ = write!(
+                b,
+                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td class="actions"><a href="{h}" target="_blank">打开</a> · <a href="{h}?download=1">下载</a></td></tr>"#,
+                h(&document_title(p, kind, None)),
+                h(&o.path),
+                o.pages.map(|n| n.to_string()).unwrap_or_default(),
+                h = href(&o.path),
+            );
+            continue;
+        }
+        let title = document_title(p, kind, Some("各单位")).replace("各单位各单位", "各单位");
+        let pages: usize = docs.iter().filter_map(|o| o.pages).sum();
+        let _ = write!(
+            b,
+            r#"<tr><td colspan="4"><details><summary>{} — 每个单位一份，共 {} 份，{pages} 页</summary><ul class="units">"#,
+            h(&title),
+            docs.len()
+        );
+        for o in docs {
+            let _ = write!(
+                b,
+                r#"<li><a href="{h}" target="_blank">{}</a> <span class="muted">{} 页</span> · <a href="{h}?download=1">下载</a></li>"#,
+                h(o.unit.as_deref().unwrap_or(&o.path)),
+                o.pages.unwrap_or(0),
+                h = href(&o.path),
+            );
+        }
+        b.push_str("</ul></details></td></tr>");
+    }
+    b.push_str("</tbody></table>");
+    let others: Vec<_> = f.manifest.outputs.iter().filter(|o| !o.path.ends_with(".pdf")).collect();
+    if !others.is_empty() {
+        b.push_str(r#"<h3>表格</h3><ul class="tables">"#);
+        for o in others {
+            let what = if o.path.ends_with(".xlsx") {
+                "Excel 工作簿（全部表格）"
+            } else {
+                "CSV（UTF-8，Excel 可直接打开）"
+            };
+            let _ = write!(
+                b,
+                r#"<li><a href="{}?download=1">{}</a> <span class="muted">{what}</span></li>"#,
+                href(&o.path),
+                h(&o.path)
+            );
+        }
+        b.push_str("</ul>");
+    }
 }
 
 /// `/p/{id}/settings`: the form; `errors` beside their fields, `general` above.
@@ -459,10 +561,15 @@ pub fn settings(
     }
     if !general.is_empty() || errors.iter().any(Option::is_some) {
         b.push_str(
-            r#"<div class="notice bad" role="alert" id="refused"><p>没有保存：有的值不对，见下面标红的项。</p>"#,
+            r#"<div class="notice bad" role="alert" id="refused"><p>没有保存：有的值不对，原因写在该项旁边。</p>"#,
         );
         for g in general {
             let _ = write!(b, "<p>{}</p>", h(g));
+        }
+        for (i, e) in errors.iter().enumerate() {
+            if e.is_some() {
+                let _ = write!(b, r##"<p><a href="#f{i}">{}</a></p>"##, h(&fields[i].label));
+            }
         }
         b.push_str("</div>");
     }
@@ -496,6 +603,9 @@ pub fn settings(
         let invalid = if err.is_some() { r#" aria-invalid="true""# } else { "" };
         let described = if err.is_some() { format!(r#" aria-describedby="e{i}""#) } else { String::new() };
         let value = values.get(i).map(String::as_str).unwrap_or(&f.text);
+        let first = errors.iter().position(Option::is_some) == Some(i);
+        let invalid = format!(r#"{invalid} data-path="{}"{}"#, h(&f.dotted()), if first { " autofocus" } else { "" });
+        let invalid = invalid.as_str();
         let input = if f.kind == "long" {
             format!(r#"<textarea id="f{i}" name="f{i}" rows="3"{invalid}{described}>{}</textarea>"#, h(value))
         } else {

@@ -81,8 +81,9 @@ fn see_other(to: &str) -> Response {
 }
 
 /// Log one line of what the page did (IDs masked, like every line kaohe prints).
-fn log(line: &str) {
-    eprintln!("{}", mask_ids(line));
+pub(super) fn log(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{}", mask_ids(line));
 }
 
 async fn not_found(State(app): State<Shared>) -> Response {
@@ -313,7 +314,7 @@ async fn upload(State(app): State<Shared>, Path(id): Path<String>, mut parts: Mu
         Ok(names) => {
             log(&format!("上传：{id} ← {}", names.join("、")));
             let msg = format!("已保存 {} 个文件：{}。检查结果见“② 检查”。", names.len(), names.join("、"));
-            see_other(&format!("/p/{}?msg={}#check", pct(&id), pct(&msg)))
+            see_other(&format!("/p/{}?msg={}", pct(&id), pct(&msg)))
         }
         Err((status, text)) => {
             log(&format!("上传被拒绝：{text}"));

@@ -61,7 +61,7 @@ pub async fn guard(State(app): State<Shared>, req: Request, next: Next) -> Respo
 }
 
 fn refuse(status: StatusCode, message: &str, app: &Shared) -> Response {
-    eprintln!("拒绝：{message}");
+    super::routes::log(&format!("拒绝：{message}"));
     let body = pages::message_page(app, "已拒绝", message, None);
     (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], Body::from(body)).into_response()
 }

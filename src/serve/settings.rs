@@ -35,8 +35,17 @@ fn key(path: &[Seg], i: usize) -> Option<&str> {
     }
 }
 
+/// A measure by its own label (任务数（quota）), a view by its sheet (任务分解表（quota-table）).
+fn named(doc: &DocumentMut, section: &str, name: &str, by: &str) -> String {
+    let entry = doc.get(section).and_then(Item::as_table_like).and_then(|s| s.get(name));
+    match entry.and_then(Item::as_table_like).and_then(|m| m.get(by)).and_then(Item::as_str) {
+        Some(label) => format!("{label}（{name}）"),
+        None => name.to_string(),
+    }
+}
+
 /// Whether a path is a setting, and its label.
-fn label(path: &[Seg]) -> Option<String> {
+fn label(doc: &DocumentMut, path: &[Seg]) -> Option<String> {
     let k = |i| key(path, i);
     let last = match path.last()? {
         Seg::Key(k) => k.as_str(),
@@ -51,8 +60,10 @@ fn label(path: &[Seg]) -> Option<String> {
         },
         ("assessment", 2) if last == "as_of" => Some("数据截止日".into()),
         ("assessment", 3) if k(1) == Some("dates") => Some(format!("日期：{last}")),
-        ("measures", 3) if last == "rate" => Some(format!("比例：{}", k(1)?)),
-        ("measures", 5) if last == "rate" && k(2) == Some("overrides") => Some(format!("比例：{}（{}）", k(1)?, k(3)?)),
+        ("measures", 3) if last == "rate" => Some(format!("比例：{}", named(doc, "measures", k(1)?, "label"))),
+        ("measures", 5) if last == "rate" && k(2) == Some("overrides") => {
+            Some(format!("比例：{}，{}", named(doc, "measures", k(1)?, "label"), k(3)?))
+        }
         ("views", 3) => {
             let what = match last {
                 "title" => "标题",
@@ -60,35 +71,35 @@ fn label(path: &[Seg]) -> Option<String> {
                 "note" => "注",
                 _ => return None,
             };
-            Some(format!("{}：{what}", k(1)?))
+            Some(format!("{}：{what}", named(doc, "views", k(1)?, "sheet")))
         }
         ("views", 7) if k(2) == Some("columns") && k(4) == Some("remarks") => match last {
-            "bottom" => Some(format!("{}：备注 后几位", k(1)?)),
-            "top" => Some(format!("{}：备注 前几位", k(1)?)),
+            "bottom" => Some(format!("{}：备注 后几位", named(doc, "views", k(1)?, "sheet"))),
+            "top" => Some(format!("{}：备注 前几位", named(doc, "views", k(1)?, "sheet"))),
             _ => None,
         },
         _ => None,
     }
 }
 
-fn leaf(path: &[Seg], v: &Value, out: &mut Vec<Field>) {
+fn leaf(doc: &DocumentMut, path: &[Seg], v: &Value, out: &mut Vec<Field>) {
     match v {
         Value::InlineTable(t) => {
             for (k, v) in t.iter() {
                 let mut p = path.to_vec();
                 p.push(Seg::Key(k.to_string()));
-                leaf(&p, v, out);
+                leaf(doc, &p, v, out);
             }
         }
         Value::Array(a) => {
             for (i, v) in a.iter().enumerate() {
                 let mut p = path.to_vec();
                 p.push(Seg::Index(i));
-                leaf(&p, v, out);
+                leaf(doc, &p, v, out);
             }
         }
         _ => {
-            let Some(label) = label(path) else { return };
+            let Some(label) = label(doc, path) else { return };
             let (text, kind) = match v {
                 Value::String(s) => {
                     let s = s.value().clone();
@@ -104,18 +115,18 @@ fn leaf(path: &[Seg], v: &Value, out: &mut Vec<Field>) {
     }
 }
 
-fn table(path: &[Seg], t: &Table, out: &mut Vec<Field>) {
+fn table(doc: &DocumentMut, path: &[Seg], t: &Table, out: &mut Vec<Field>) {
     for (k, item) in t.iter() {
         let mut p = path.to_vec();
         p.push(Seg::Key(k.to_string()));
         match item {
-            Item::Value(v) => leaf(&p, v, out),
-            Item::Table(t) => table(&p, t, out),
+            Item::Value(v) => leaf(doc, &p, v, out),
+            Item::Table(t) => table(doc, &p, t, out),
             Item::ArrayOfTables(a) => {
                 for (i, t) in a.iter().enumerate() {
                     let mut q = p.clone();
                     q.push(Seg::Index(i));
-                    table(&q, t, out);
+                    table(doc, &q, t, out);
                 }
             }
             Item::None => {}
@@ -123,10 +134,24 @@ fn table(path: &[Seg], t: &Table, out: &mut Vec<Field>) {
     }
 }
 
+impl Field {
+    /// measures.quota.rate, views.x.columns.7.remarks.0.bottom: what the input is named by.
+    pub fn dotted(&self) -> String {
+        self.path
+            .iter()
+            .map(|s| match s {
+                Seg::Key(k) => k.clone(),
+                Seg::Index(i) => i.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+}
+
 /// Every setting of the file, in the order it is written.
 pub fn fields(doc: &DocumentMut) -> Vec<Field> {
     let mut out = Vec::new();
-    table(&[], doc.as_table(), &mut out);
+    table(doc, &[], doc.as_table(), &mut out);
     out
 }
 

@@ -224,13 +224,17 @@ try:
     before = open(toml_path, encoding="utf-8").read()
     d.get(BASE + "/p/hanbin-2016-micro/settings")
     look("08-settings")
-    field = d.find_element(By.XPATH, '//label[text()="比例：quota"]/following-sibling::input')
+    rate = '[data-path="measures.quota.rate"]'
+    field = d.find_element(By.CSS_SELECTOR, rate)
     assert field.get_attribute("value") == "50%"
+    label = d.find_element(By.CSS_SELECTOR, 'label[for="%s"]' % field.get_attribute("id")).text
+    assert label == "比例：任务数（quota）", label
     field.clear()
     field.send_keys("150%")
     d.find_element(By.CSS_SELECTOR, "form.settings button[type=submit]").click()
     WebDriverWait(d, 30).until(lambda d: d.find_elements(By.ID, "refused"))
-    field = d.find_element(By.XPATH, '//label[text()="比例：quota"]/following-sibling::input')
+    field = d.find_element(By.CSS_SELECTOR, rate)
+    assert d.switch_to.active_element == field, "the refused field has the focus"
     err = d.find_element(By.ID, field.get_attribute("aria-describedby")).text
     print("refused:", err)
     assert field.get_attribute("value") == "150%" and field.get_attribute("aria-invalid") == "true"

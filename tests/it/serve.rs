@@ -34,7 +34,10 @@ fn serve(dir: &Path, extra: &[&str]) -> Server {
         .spawn()
         .expect("kaohe serve starts");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut line).unwrap();
+    // Keep reading what it prints, so it never writes into a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     let port: u16 = line
         .trim()
         .strip_prefix("kaohe serve: http://127.0.0.1:")
