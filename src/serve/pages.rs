@@ -187,6 +187,8 @@ pub fn index(app: &App, programmes: &[Programme], finished: &[Finished], flash: 
 
 /// What a check found: the problems that stop a run, and the rows set aside.
 pub struct Checked {
+    /// Not checked now: the programme is being run (the page shows the progress at once).
+    pub skipped: bool,
     pub problems: Vec<InputProblem>,
     pub line: Option<String>,
     pub set_aside: Vec<String>,
@@ -317,6 +319,9 @@ pub fn programme(
 
     // ② check
     b.push_str(r#"<section id="check"><h2>② 检查</h2>"#);
+    if checked.skipped {
+        b.push_str(r#"<p class="muted">正在生成本年度附件；检查结果在生成完成后显示。</p>"#);
+    }
     if checked.problems.is_empty() {
         if let Some(line) = &checked.line {
             let _ = write!(b, r#"<div class="notice good" role="status">没有阻止生成的问题。{}</div>"#, h(line));
@@ -427,7 +432,7 @@ pub fn programme(
         );
     }
     if let Some(f) = finished {
-        outputs_list(&mut b, p, f);
+        outputs_list(&mut b, p, f, !idle);
         if idle {
             let _ = write!(
                 b,
@@ -470,12 +475,14 @@ fn document_title(p: &Programme, kind: &str, unit: Option<&str>) -> String {
 
 /// The finished year's files: documents first (one line per kind of per-unit document,
 /// its units folded), then the workbook and the CSVs.
-fn outputs_list(b: &mut String, p: &Programme, f: &Finished) {
+fn outputs_list(b: &mut String, p: &Programme, f: &Finished, running: bool) {
     let id = pct(&f.id);
     let href = |path: &str| format!("/files/{id}/{}", path.split('/').map(pct).collect::<Vec<_>>().join("/"));
+    let heading =
+        if running { "上次生成的文件（新的结果完成后整体替换）" } else { "已生成的文件" };
     let _ = write!(
         b,
-        r#"<h3>已生成的文件</h3><p class="actions"><a class="button" id="zip" href="/zip/{id}">下载全部（zip）</a> <a class="button secondary" href="/verify/{id}">核验</a> <a class="button secondary" href="/files/{id}/manifest.json?download=1">manifest.json</a></p>"#
+        r#"<h3>{heading}</h3><p class="actions"><a class="button" id="zip" href="/zip/{id}">下载全部（zip）</a> <a class="button secondary" href="/verify/{id}">核验</a> <a class="button secondary" href="/files/{id}/manifest.json?download=1">manifest.json</a></p>"#
     );
     let pdfs: Vec<_> = f.manifest.outputs.iter().filter(|o| o.path.ends_with(".pdf")).collect();
     b.push_str(r#"<table class="list outputs"><thead><tr><th>文档</th><th>文件</th><th>页数</th><th></th></tr></thead><tbody>"#);

@@ -134,12 +134,17 @@ fn form(body: &[u8]) -> HashMap<String, String> {
 /// with the templates it will be rendered with.
 fn check(app: &Shared, p: &Programme) -> Checked {
     match pipeline::prepare(&p.dir) {
-        Err(e) => Checked { problems: e.0, line: None, set_aside: Vec::new() },
+        Err(e) => Checked { skipped: false, problems: e.0, line: None, set_aside: Vec::new() },
         Ok(ready) => {
             let toml_file = format!("{}/programme.toml", p.dir.display);
             match outputs::plan(&ready.views, &ready.pdf, &ready.table, &app.renderer, &toml_file) {
-                Err(e) => Checked { problems: e.0, line: None, set_aside: ready.set_aside },
-                Ok(_) => Checked { problems: Vec::new(), line: Some(ready.check_line), set_aside: ready.set_aside },
+                Err(e) => Checked { skipped: false, problems: e.0, line: None, set_aside: ready.set_aside },
+                Ok(_) => Checked {
+                    skipped: false,
+                    problems: Vec::new(),
+                    line: Some(ready.check_line),
+                    set_aside: ready.set_aside,
+                },
             }
         }
     }
@@ -181,9 +186,12 @@ async fn programme(
     let a = app.clone();
     let page = blocking(move || {
         let p = files::programme(&a.input, &id)?;
-        let checked = check(&a, &p);
-        let finished = files::finished_one(&a.output, &p.id);
         let (view, last) = run_view(&a, &p.id);
+        let checked = match view {
+            RunView::Running(..) => Checked { skipped: true, problems: Vec::new(), line: None, set_aside: Vec::new() },
+            _ => check(&a, &p),
+        };
+        let finished = files::finished_one(&a.output, &p.id);
         Some(pages::programme(
             &a,
             &p,
@@ -313,7 +321,7 @@ async fn upload(State(app): State<Shared>, Path(id): Path<String>, mut parts: Mu
     match stored {
         Ok(names) => {
             log(&format!("上传：{id} ← {}", names.join("、")));
-            let msg = format!("已保存 {} 个文件：{}。检查结果见“② 检查”。", names.len(), names.join("、"));
+            let msg = format!("已保存 {} 个文件：{}。", names.len(), names.join("、"));
             see_other(&format!("/p/{}?msg={}", pct(&id), pct(&msg)))
         }
         Err((status, text)) => {
