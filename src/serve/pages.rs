@@ -158,8 +158,13 @@ pub fn index(app: &App, programmes: &[Programme], finished: &[Finished], flash: 
         r#"<form method="post" action="/new-year?t={}" class="row"><label for="from">底稿</label><select id="from" name="from">"#,
         app.token
     );
+    // Last year's folder first chosen: the latest year there is.
+    let year = |p: &Programme| p.loaded.as_ref().map(|l| l.file.programme.year).unwrap_or(i32::MIN);
+    let latest = programmes.iter().filter(|p| p.loaded.is_ok()).max_by_key(|p| year(p)).map(|p| p.id.as_str());
     for p in programmes.iter().filter(|p| p.loaded.is_ok()) {
-        let _ = write!(b, r#"<option value="{}">{}（{}）</option>"#, h(&p.id), h(&programme_title(p)), h(&p.id));
+        let selected = if Some(p.id.as_str()) == latest { " selected" } else { "" };
+        let _ =
+            write!(b, r#"<option value="{}"{selected}>{}（{}）</option>"#, h(&p.id), h(&programme_title(p)), h(&p.id));
     }
     b.push_str(r#"</select><button type="submit">开始新年度</button></form></section>"#);
 

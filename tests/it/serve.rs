@@ -214,7 +214,7 @@ fn serve_uploads_stay_in_the_programme_folder_and_within_the_cap() {
 }
 
 #[test]
-fn serve_runs_one_year_at_a_time() {
+fn serve_runs_one_year_at_a_time_and_a_failed_run_keeps_the_finished_year() {
     let dir = tempfile::tempdir().unwrap().keep();
     copy_dir(&repo().join("input/hanbin-2015-micro"), &dir.join("input/hanbin-2015-micro"));
     let s = serve(&dir, &[]);
@@ -228,15 +228,7 @@ fn serve_runs_one_year_at_a_time() {
     let state: serde_json::Value = serde_json::from_str(&state).unwrap();
     assert_eq!(state["running"], true, "{state}");
     assert_eq!(state["programme"], "hanbin-2015-micro", "{state}");
-    let started = Instant::now();
-    loop {
-        let (_, state) = s.get("/api/run");
-        if state.contains(r#""running":false"#) {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(600), "the run ends");
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    wait_for_run(&s);
     let (status, page) = s.get("/p/hanbin-2015-micro");
     assert_eq!(status, 200);
     assert!(page.contains("已生成：hanbin-2015-micro: 37 份 PDF"), "{page}");
@@ -245,9 +237,35 @@ fn serve_runs_one_year_at_a_time() {
     let (status, body) = s.post_form(&run, "");
     assert_eq!(status, 409, "{body}");
     assert!(body.contains("没有替换"), "{body}");
+    // A run that fails (the population table broken) leaves the finished year as it was.
+    let manifest = dir.join("output/hanbin-2015-micro/manifest.json");
+    let before = std::fs::read(&manifest).unwrap();
+    std::fs::write(dir.join("input/hanbin-2015-micro/population.csv"), "镇办,村\n老城办,江滨社区\n").unwrap();
+    let (status, body) = s.post_form(&run, "replace=1");
+    assert_eq!(status, 303, "{body}");
+    wait_for_run(&s);
+    let (_, failed) = s.get("/p/hanbin-2015-micro");
+    assert!(failed.contains("没有生成（原有结果未改动）"), "{failed}");
+    assert!(failed.contains("population.csv"), "the problem names its file: {failed}");
+    assert_eq!(std::fs::read(&manifest).unwrap(), before);
+    let verify = crate::common::kaohe(&["verify", "output/hanbin-2015-micro"], &dir);
+    assert!(verify.status.success(), "{}", crate::common::text(&verify));
     // No full ID anywhere on the page (the rosters hold 380,000 of them, some set aside).
     let id = regex_full_id(&page);
     assert!(id.is_none(), "a full ID on the page: {:?}", id.map(|s| s[..6].to_string()));
+}
+
+/// Until the server says no year is running.
+fn wait_for_run(s: &Server) {
+    let started = Instant::now();
+    loop {
+        let (_, state) = s.get("/api/run");
+        if state.contains(r#""running":false"#) {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(600), "the run ends");
+        std::thread::sleep(Duration::from_millis(300));
+    }
 }
 
 /// The first run of 18 ID characters (17 digits and a digit or X) in `text`.
