@@ -24,6 +24,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Compare a quota table the office already published with kaohe's.
     Reconcile(ReconcileArgs),
+    /// The clerk's page: a local web server (127.0.0.1 only) to add files, check, run and verify.
+    Serve(ServeArgs),
     /// Write a deterministic sample input into a folder (the bundled samples, or a larger workload).
     Generate(GenerateArgs),
     /// Measurements for bench/run.sh.
@@ -124,6 +126,27 @@ pub struct CheckArgs {
     pub strict: bool,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+/// `kaohe serve`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Output folder; each programme-year gets its own subfolder.
+    #[arg(long, default_value = "output")]
+    pub output: PathBuf,
+    /// Port on 127.0.0.1 (0: any free port; the address is printed).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The largest file one upload may hold, in MB.
+    #[arg(long, default_value_t = 64, hide = true)]
+    pub max_upload_mb: usize,
+    /// The most files one upload may hold.
+    #[arg(long, default_value_t = 60, hide = true)]
+    pub max_files: usize,
 }
 
 /// `kaohe verify`

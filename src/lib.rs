@@ -23,5 +23,6 @@ pub mod redact;
 pub mod render;
 pub mod report;
 pub mod score;
+pub mod serve;
 pub mod timings;
 pub mod validate;

@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::run(args),
         Command::Check(args) => cmd::check::check(args),
         Command::Verify(args) => cmd::verify::verify(args),
+        Command::Serve(args) => cmd::serve::serve(args),
         Command::Reconcile(args) => cmd::reconcile::reconcile(args),
         Command::Generate(args) => cmd::generate::generate(args),
         Command::Bench(args) => cmd::bench::bench(args),

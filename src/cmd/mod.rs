@@ -6,6 +6,7 @@ pub mod check;
 pub mod generate;
 pub mod reconcile;
 pub mod run;
+pub mod serve;
 pub mod verify;
 
 use kaohe::cli::EngineArgs;

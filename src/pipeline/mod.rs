@@ -198,14 +198,19 @@ fn prepare_and_render(dir: &ProgrammeDir, opts: &RunOptions, progress: &Progress
 /// Only when every one of them succeeded is anything written: each into its staging
 /// folder, and then all moved into place — a failure anywhere leaves no half-done run.
 pub fn run(opts: &RunOptions) -> Result<Vec<RunSummary>, Error> {
+    run_with_progress(opts, &progress_bar())
+}
+
+/// [`run`], reporting to `progress` (stage as its message, documents rendered as its
+/// position): `kaohe serve` shows the same progress the command line draws.
+pub fn run_with_progress(opts: &RunOptions, progress: &ProgressBar) -> Result<Vec<RunSummary>, Error> {
     let dirs = find_programmes(&opts.input)?;
-    let progress = progress_bar();
     // A province's many programmes side by side, each read on one thread; a few (one
     // district beside small ones) one after another, each stage spreading its own work.
     let results: Vec<Result<Rendered, InputErrors>> = if dirs.len() > crate::parallel::jobs() * 2 {
-        crate::parallel::map(&dirs, |dir| prepare_and_render(dir, opts, &progress))
+        crate::parallel::map(&dirs, |dir| prepare_and_render(dir, opts, progress))
     } else {
-        dirs.iter().map(|dir| prepare_and_render(dir, opts, &progress)).collect()
+        dirs.iter().map(|dir| prepare_and_render(dir, opts, progress)).collect()
     };
     let mut problems = Vec::new();
     let mut done = Vec::new();

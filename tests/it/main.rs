@@ -22,3 +22,5 @@ mod mutation;
 mod outputs;
 /// The rubric files against the seed's wording; hand-computed scores for every rule kind.
 mod rubric;
+/// `kaohe serve`: the security rules over HTTP, and a clerk's year in a real headless chromium.
+mod serve;
