@@ -27,6 +27,7 @@ import urllib.request
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BASE, WORK, REPO = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
@@ -92,6 +93,14 @@ def look(name):
         d.set_window_size(1366, 768)
 
 
+def click_and_load(element, timeout=600):
+    """Click what leaves the page, and wait until the old page is gone: an element of
+    the same id on the old page (#flash after an earlier upload) is never read."""
+    old = d.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(d, timeout).until(EC.staleness_of(old))
+
+
 def h1():
     return d.find_element(By.TAG_NAME, "h1").text
 
@@ -128,7 +137,7 @@ try:
 
     # A new year from 汉滨 2015.
     Select(d.find_element(By.ID, "from")).select_by_value("hanbin-2015-micro")
-    d.find_element(By.CSS_SELECTOR, "#new-year button[type=submit]").click()
+    click_and_load(d.find_element(By.CSS_SELECTOR, "#new-year button[type=submit]"), 30)
     WebDriverWait(d, 30).until(lambda d: "/p/hanbin-2016-micro" in d.current_url)
     assert h1() == "汉滨区2016年度小额人身保险", h1()
     assert "顺延" in d.find_element(By.ID, "flash").text
@@ -141,7 +150,7 @@ try:
     def upload(dataset, path):
         Select(d.find_element(By.ID, "dataset")).select_by_value(dataset)
         d.find_element(By.ID, "file").send_keys(path)
-        d.find_element(By.CSS_SELECTOR, "#upload button[type=submit]").click()
+        click_and_load(d.find_element(By.CSS_SELECTOR, "#upload button[type=submit]"), 120)
         WebDriverWait(d, 120).until(lambda d: d.find_elements(By.ID, "flash"))
         flash = d.find_element(By.ID, "flash").text
         assert "已保存 1 个文件：" + os.path.basename(path) in flash, flash
@@ -209,7 +218,7 @@ try:
     assert zip_head == b"PK", zip_head
 
     # Verify the archive.
-    d.find_element(By.XPATH, '//section[@id="run"]//a[text()="核验"]').click()
+    click_and_load(d.find_element(By.XPATH, '//section[@id="run"]//a[text()="核验"]'), 60)
     WebDriverWait(d, 60).until(lambda d: d.find_elements(By.ID, "verify-result"))
     verdict = d.find_element(By.ID, "verify-result").text
     manifest = json.load(open(os.path.join(WORK, "output/hanbin-2016-micro/manifest.json"), encoding="utf-8"))
@@ -231,7 +240,7 @@ try:
     assert label == "比例：任务数（quota）", label
     field.clear()
     field.send_keys("150%")
-    d.find_element(By.CSS_SELECTOR, "form.settings button[type=submit]").click()
+    click_and_load(d.find_element(By.CSS_SELECTOR, "form.settings button[type=submit]"), 30)
     WebDriverWait(d, 30).until(lambda d: d.find_elements(By.ID, "refused"))
     field = d.find_element(By.CSS_SELECTOR, rate)
     assert d.switch_to.active_element == field, "the refused field has the focus"
@@ -243,7 +252,7 @@ try:
     look("09-settings-refused")
     field.clear()
     field.send_keys("55%")
-    d.find_element(By.CSS_SELECTOR, "form.settings button[type=submit]").click()
+    click_and_load(d.find_element(By.CSS_SELECTOR, "form.settings button[type=submit]"), 30)
     WebDriverWait(d, 30).until(lambda d: d.find_elements(By.ID, "saved"))
     after = open(toml_path, encoding="utf-8").read()
     assert 'rate = "55%"' in after, after

@@ -301,17 +301,28 @@ fn serve_a_clerk_runs_a_new_year_in_a_real_browser() {
     if !browser_tools() {
         return;
     }
-    let dir = hanbin_without_rosters();
-    let s = serve(&dir, &[]);
-    let out = Command::new("python3")
-        .arg(repo().join("tests/browser/clerk.py"))
-        .arg(format!("http://127.0.0.1:{}", s.port))
-        .arg(&dir)
-        .arg(repo())
-        .output()
-        .expect("python3 runs");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && text.contains("clerk: ok"), "{text}");
+    // A browser on a loaded machine now and then loses a page under the script's feet
+    // (seen twice in some fifty runs); a second attempt starts from scratch, and the first
+    // attempt's output is printed. Two failures fail the test.
+    let mut attempt = 0;
+    let dir = loop {
+        attempt += 1;
+        let dir = hanbin_without_rosters();
+        let s = serve(&dir, &[]);
+        let out = Command::new("python3")
+            .arg(repo().join("tests/browser/clerk.py"))
+            .arg(format!("http://127.0.0.1:{}", s.port))
+            .arg(&dir)
+            .arg(repo())
+            .output()
+            .expect("python3 runs");
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        if out.status.success() && text.contains("clerk: ok") {
+            break dir;
+        }
+        assert!(attempt < 2, "{text}");
+        eprintln!("first attempt failed, trying once more:\n{text}");
+    };
     // What the browser did is on disk: the year, verified by the command line too.
     let verify = crate::common::kaohe(&["verify", "output/hanbin-2016-micro"], &dir);
     assert!(verify.status.success(), "{}", crate::common::text(&verify));
