@@ -511,3 +511,59 @@ pub fn files<'a>(p: &'a DeclaredProgramme, dir: &Path, names: &[String]) -> Vec<
         .chain(p.datasets.values().flat_map(|d| d.files.iter().map(|(path, shown)| (path.clone(), shown.as_str()))))
         .collect()
 }
+
+/// A dataset read from a folder of files, unit by unit: which files its rows came from.
+pub struct Coverage {
+    pub dataset: String,
+    /// The level it is told by (every_unit's, else the dataset's own), by its title (镇（办）).
+    pub level: String,
+    /// Each unit of that level, in the level's order: (name, rows counted, files).
+    pub units: Vec<(String, usize, Vec<String>)>,
+}
+
+/// For every dataset read from more than one file: each unit's rows and files, so the
+/// clerk sees which town's roster is there (a missing one stops the check by itself).
+pub fn coverage(p: &DeclaredProgramme, specs: &BTreeMap<String, DatasetSpec>) -> Vec<Coverage> {
+    use crate::programme::dataset::EveryUnit;
+    let mut out = Vec::new();
+    for (name, d) in &p.datasets {
+        if d.files.len() < 2 {
+            continue;
+        }
+        let level = match specs.get(name).map(|s| &s.every_unit) {
+            Some(EveryUnit::Level(l)) => l.clone(),
+            _ => d.level.clone(),
+        };
+        let Some(found_level) = p.levels.iter().find(|l| l.name == level) else { continue };
+        let keys = &found_level.units;
+        let level = if found_level.title.is_empty() { level } else { found_level.title.clone() };
+        let depth = keys.first().map_or(0, Vec::len);
+        let (Ok(units), Ok(files)) = (
+            d.frame.column(dataset::UNIT).and_then(|c| c.str().cloned()),
+            d.frame.column(dataset::FILE).and_then(|c| c.str().cloned()),
+        ) else {
+            continue;
+        };
+        // Unit key → (rows, files in the order first met).
+        let mut found: std::collections::HashMap<String, (usize, Vec<String>)> = Default::default();
+        for (unit, file) in units.iter().zip(files.iter()) {
+            let (Some(unit), Some(file)) = (unit, file) else { continue };
+            let key = unit.split(dataset::KEY_SEP).take(depth).collect::<Vec<_>>().join(&dataset::KEY_SEP.to_string());
+            let entry = found.entry(key).or_default();
+            entry.0 += 1;
+            let file = file.rsplit('/').next().unwrap_or(file);
+            if !entry.1.iter().any(|f| f == file) {
+                entry.1.push(file.to_string());
+            }
+        }
+        let units = keys
+            .iter()
+            .map(|k| {
+                let (rows, files) = found.remove(&dataset::unit_key(k)).unwrap_or_default();
+                (k.join(" "), rows, files)
+            })
+            .collect();
+        out.push(Coverage { dataset: name.clone(), level, units });
+    }
+    out
+}

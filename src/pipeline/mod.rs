@@ -70,6 +70,8 @@ pub struct Ready {
     pub check_line: String,
     /// Rows read but not counted, one line each (`kaohe check --strict` lists them).
     pub set_aside: Vec<String>,
+    /// Datasets of several files, unit by unit (the clerk's page lists them).
+    pub coverage: Vec<declared::Coverage>,
 }
 
 /// Whether a folder's programme.toml apportions quotas at a rate (a `[measures]` entry
@@ -109,6 +111,7 @@ pub fn prepare(dir: &ProgrammeDir) -> Result<Ready, InputErrors> {
         figures += &format!("；{line}");
     }
     figures += &declared::set_aside_figures(&declared);
+    let coverage = declared::coverage(&declared, &file.datasets);
     let files = declared::files(&declared, &dir.path, &file.rubrics);
     let record = records(dir, files.iter().map(|(path, shown)| (path.as_path(), *shown)))?;
     Ok(Ready {
@@ -117,6 +120,7 @@ pub fn prepare(dir: &ProgrammeDir) -> Result<Ready, InputErrors> {
         check_line: check_lines.join("\n"),
         run_line: format!("{}: {{documents}} 份 PDF → {{folder}}{figures}", loaded.id),
         set_aside,
+        coverage,
         manifest: Manifest::new(
             &loaded.id,
             file.document.number(file.programme.year),

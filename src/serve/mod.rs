@@ -8,6 +8,7 @@
 //!   and escaped on its way out;
 //! - `files.rs`: a programme folder's state, uploads confined to it, a new year, the zip;
 //! - `settings.rs`: the settings an office changes every year, edited with toml_edit;
+//! - `thumbnail.rs`: the first page of a finished PDF as a small PNG (hayro);
 //! - `security.rs`: the Host check (DNS rebinding) and the per-session token;
 //! - `assets/`: the style sheet, a little plain JavaScript; the Fandol fonts.
 
@@ -16,6 +17,7 @@ mod pages;
 mod routes;
 mod security;
 mod settings;
+mod thumbnail;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -60,6 +62,8 @@ pub(crate) struct App {
     pub max_upload: usize,
     pub max_files: usize,
     pub runs: Mutex<Runs>,
+    /// First pages of finished PDFs, drawn once each.
+    pub thumbnails: thumbnail::Thumbnails,
 }
 
 pub(crate) type Shared = Arc<App>;
@@ -85,6 +89,7 @@ pub fn serve(opts: ServeOptions) -> Result<(), Error> {
             max_upload: opts.max_upload,
             max_files: opts.max_files,
             runs: Mutex::new(Runs::default()),
+            thumbnails: thumbnail::Thumbnails::default(),
         });
         // Written, never panicking: whoever started the server may stop reading its output.
         {

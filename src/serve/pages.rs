@@ -4,11 +4,12 @@
 use std::fmt::Write;
 
 use crate::archive::Verification;
+use crate::measure::declared::Coverage;
 use crate::problem::InputProblem;
 use crate::redact::mask_ids;
 
 use super::files::{self, DatasetState, Finished, Programme};
-use super::settings::Field;
+use super::settings::{Field, SettingsFile};
 use super::App;
 
 /// Masked and escaped: the one way text reaches a page.
@@ -191,12 +192,43 @@ pub fn index(app: &App, programmes: &[Programme], finished: &[Finished], flash: 
 }
 
 /// What a check found: the problems that stop a run, and the rows set aside.
+#[derive(Default)]
 pub struct Checked {
     /// Not checked now: the programme is being run (the page shows the progress at once).
     pub skipped: bool,
     pub problems: Vec<InputProblem>,
     pub line: Option<String>,
     pub set_aside: Vec<String>,
+    /// Datasets of several files, unit by unit.
+    pub coverage: Vec<Coverage>,
+}
+
+/// A dataset of several files unit by unit: which file each town's rows came from, and
+/// the units with none (allowed by may_lack, or the check names them as problems).
+fn coverage(c: &Coverage) -> String {
+    let with = c.units.iter().filter(|u| u.1 > 0).count();
+    let without: Vec<&str> = c.units.iter().filter(|u| u.1 == 0).map(|u| u.0.as_str()).collect();
+    let mut s = format!(
+        r#"<details class="coverage"><summary>按{}：{} 个有数据{}</summary><table class="list compact"><thead><tr><th>{}</th><th class="num">计入行数</th><th>来自文件</th></tr></thead><tbody>"#,
+        h(&c.level),
+        with,
+        if without.is_empty() {
+            String::new()
+        } else {
+            format!(r#"，<span class="bad">{} 个没有：{}</span>"#, without.len(), h(&without.join("、")))
+        },
+        h(&c.level),
+    );
+    for (unit, rows, files) in &c.units {
+        let files = if files.is_empty() {
+            r#"<span class="bad">没有数据</span>"#.to_string()
+        } else {
+            h(&files.join("、"))
+        };
+        let _ = write!(s, r#"<tr><td>{}</td><td class="num">{rows}</td><td>{files}</td></tr>"#, h(unit));
+    }
+    s.push_str("</tbody></table></details>");
+    s
 }
 
 /// A set-aside line cut into file, row, column and reason (as `kaohe check --strict` prints it).
@@ -287,6 +319,10 @@ pub fn programme(
             }
             s.push_str("</ul>");
             s
+        };
+        let present = match checked.coverage.iter().find(|c| c.dataset == d.name) {
+            Some(c) => present + &coverage(c),
+            None => present,
         };
         let _ = write!(
             b,
@@ -490,7 +526,15 @@ fn outputs_list(b: &mut String, p: &Programme, f: &Finished, running: bool) {
         r#"<h3>{heading}</h3><p class="actions"><a class="button" id="zip" href="/zip/{id}">下载全部（zip）</a> <a class="button secondary" href="/verify/{id}">核验</a> <a class="button secondary" href="/files/{id}/manifest.json?download=1">manifest.json</a></p>"#
     );
     let pdfs: Vec<_> = f.manifest.outputs.iter().filter(|o| o.path.ends_with(".pdf")).collect();
-    b.push_str(r#"<table class="list outputs"><thead><tr><th>文档</th><th>文件</th><th>页数</th><th></th></tr></thead><tbody>"#);
+    // Page 1 of each document, drawn from the PDF when the row scrolls into view.
+    let thumb = |path: &str, what: &str| {
+        format!(
+            r#"<a href="{h}" target="_blank" class="thumb" tabindex="-1"><img src="{h}?thumb=1" alt="{}的第一页" width="96" height="136" loading="lazy"></a>"#,
+            h(what),
+            h = href(path),
+        )
+    };
+    b.push_str(r#"<table class="list outputs"><thead><tr><th>第一页</th><th>文档</th><th>文件</th><th>页数</th><th></th></tr></thead><tbody>"#);
     let mut kinds: Vec<&str> = Vec::new();
     for o in &pdfs {
         if !kinds.contains(&o.kind.as_str()) {
@@ -503,10 +547,12 @@ fn outputs_list(b: &mut String, p: &Programme, f: &Finished, running: bool) {
         let docs: Vec<_> = pdfs.iter().filter(|o| o.kind == kind).collect();
         if docs.len() == 1 && docs[0].unit.is_none() {
             let o = docs[0];
+            let title = document_title(p, kind, None);
             let _ = write!(
                 b,
-                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td class="actions"><a href="{h}" target="_blank">打开</a> · <a href="{h}?download=1">下载</a></td></tr>"#,
-                h(&document_title(p, kind, None)),
+                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="actions"><a href="{h}" target="_blank">打开</a> · <a href="{h}?download=1">下载</a></td></tr>"#,
+                thumb(&o.path, &title),
+                h(&title),
                 h(&o.path),
                 o.pages.map(|n| n.to_string()).unwrap_or_default(),
                 h = href(&o.path),
@@ -517,7 +563,8 @@ fn outputs_list(b: &mut String, p: &Programme, f: &Finished, running: bool) {
         let pages: usize = docs.iter().filter_map(|o| o.pages).sum();
         let _ = write!(
             b,
-            r#"<tr><td colspan="4"><details><summary>{} — 每个单位一份，共 {} 份，{pages} 页</summary><ul class="units">"#,
+            r#"<tr><td>{}</td><td colspan="4"><details><summary>{} — 每个单位一份，共 {} 份，{pages} 页</summary><ul class="units">"#,
+            thumb(&docs[0].path, &format!("{}（{}）", title, docs[0].unit.as_deref().unwrap_or(""))),
             h(&title),
             docs.len()
         );
@@ -554,20 +601,21 @@ fn outputs_list(b: &mut String, p: &Programme, f: &Finished, running: bool) {
 }
 
 /// `/p/{id}/settings`: the form; `errors` beside their fields, `general` above.
+#[allow(clippy::too_many_arguments)]
 pub fn settings(
     app: &App,
     p: &Programme,
+    files: &[SettingsFile],
     fields: &[Field],
     values: &[String],
     errors: &[Option<String>],
-    digest: &str,
     general: &[String],
     saved: bool,
 ) -> String {
     let id = pct(&p.id);
     let mut b = String::new();
     let _ = write!(b, r#"<p class="crumbs"><a href="/p/{id}">← {}</a></p><h1>本年度设置</h1>"#, h(&programme_title(p)));
-    b.push_str(r#"<p class="lead">改动写回 programme.toml（注释和格式保留）。保存前用与生成时相同的规则检查；有错的值不会保存，原因写在它旁边。</p>"#);
+    b.push_str(r#"<p class="lead">改动写回 programme.toml 和评分表文件（注释和格式保留）。保存前用与生成时相同的规则检查；有错的值不会保存，原因写在它旁边。</p>"#);
     if saved {
         b.push_str(r#"<div class="notice good" role="status" id="saved">已保存。</div>"#);
     }
@@ -585,30 +633,33 @@ pub fn settings(
         }
         b.push_str("</div>");
     }
-    let _ = write!(
-        b,
-        r#"<form method="post" action="/p/{id}/settings?t={}" class="settings"><input type="hidden" name="digest" value="{}">"#,
-        app.token,
-        h(digest)
-    );
-    let mut group = String::new();
+    let _ = write!(b, r#"<form method="post" action="/p/{id}/settings?t={}" class="settings">"#, app.token);
+    for (j, f) in files.iter().enumerate() {
+        let _ = write!(b, r#"<input type="hidden" name="digest{j}" value="{}">"#, h(&f.digest));
+    }
+    let mut group = (usize::MAX, String::new());
     for (i, f) in fields.iter().enumerate() {
         let g = match f.path.first() {
-            Some(super::settings::Seg::Key(k)) => k.clone(),
-            _ => String::new(),
+            Some(super::settings::Seg::Key(k)) => (f.file, k.clone()),
+            _ => (f.file, String::new()),
         };
         if g != group {
-            if !group.is_empty() {
+            if group.0 != usize::MAX {
                 b.push_str("</fieldset>");
             }
-            let legend = match g.as_str() {
-                "document" => "发文",
-                "assessment" => "日期",
-                "measures" => "比例",
-                "views" => "附件的标题、注和备注",
-                _ => "其他",
+            let legend = match (g.0, g.1.as_str()) {
+                (0, "document") => "发文".to_string(),
+                (0, "assessment") => "日期".to_string(),
+                (0, "measures") => "比例".to_string(),
+                (0, "views") => "附件的标题、注和备注".to_string(),
+                (0, _) => "其他".to_string(),
+                (j, part) => {
+                    let file = &files[j];
+                    let what = if part == "item" { "各项的目标值和文字" } else { "标题和排名备注" };
+                    format!("评分表 {}：{what}（{}）", file.title.as_deref().unwrap_or(""), file.name)
+                }
             };
-            let _ = write!(b, "<fieldset><legend>{legend}</legend>");
+            let _ = write!(b, "<fieldset><legend>{}</legend>", h(&legend));
             group = g;
         }
         let err = errors.get(i).cloned().flatten();
@@ -616,13 +667,15 @@ pub fn settings(
         let described = if err.is_some() { format!(r#" aria-describedby="e{i}""#) } else { String::new() };
         let value = values.get(i).map(String::as_str).unwrap_or(&f.text);
         let first = errors.iter().position(Option::is_some) == Some(i);
-        let invalid = format!(r#"{invalid} data-path="{}"{}"#, h(&f.dotted()), if first { " autofocus" } else { "" });
+        let invalid =
+            format!(r#"{invalid} data-path="{}"{}"#, h(&f.dotted(files)), if first { " autofocus" } else { "" });
         let invalid = invalid.as_str();
         let input = if f.kind == "long" {
             format!(r#"<textarea id="f{i}" name="f{i}" rows="3"{invalid}{described}>{}</textarea>"#, h(value))
         } else {
             let hint = match f.kind {
                 "date" => r#" placeholder="2016-01-30""#,
+                "number" | "integer" => r#" inputmode="decimal" class="short""#,
                 _ => "",
             };
             format!(r#"<input id="f{i}" name="f{i}" value="{}"{hint}{invalid}{described}>"#, h(value))
@@ -635,7 +688,7 @@ pub fn settings(
             h(&f.label)
         );
     }
-    if !group.is_empty() {
+    if group.0 != usize::MAX {
         b.push_str("</fieldset>");
     }
     let _ = write!(

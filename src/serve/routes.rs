@@ -134,16 +134,21 @@ fn form(body: &[u8]) -> HashMap<String, String> {
 /// with the templates it will be rendered with.
 fn check(app: &Shared, p: &Programme) -> Checked {
     match pipeline::prepare(&p.dir) {
-        Err(e) => Checked { skipped: false, problems: e.0, line: None, set_aside: Vec::new() },
+        Err(e) => Checked { problems: e.0, ..Checked::default() },
         Ok(ready) => {
             let toml_file = format!("{}/programme.toml", p.dir.display);
             match outputs::plan(&ready.views, &ready.pdf, &ready.table, &app.renderer, &toml_file) {
-                Err(e) => Checked { skipped: false, problems: e.0, line: None, set_aside: ready.set_aside },
+                Err(e) => Checked {
+                    problems: e.0,
+                    set_aside: ready.set_aside,
+                    coverage: ready.coverage,
+                    ..Checked::default()
+                },
                 Ok(_) => Checked {
-                    skipped: false,
-                    problems: Vec::new(),
                     line: Some(ready.check_line),
                     set_aside: ready.set_aside,
+                    coverage: ready.coverage,
+                    ..Checked::default()
                 },
             }
         }
@@ -188,7 +193,7 @@ async fn programme(
         let p = files::programme(&a.input, &id)?;
         let (view, last) = run_view(&a, &p.id);
         let checked = match view {
-            RunView::Running(..) => Checked { skipped: true, problems: Vec::new(), line: None, set_aside: Vec::new() },
+            RunView::Running(..) => Checked { skipped: true, ..Checked::default() },
             _ => check(&a, &p),
         };
         let finished = files::finished_one(&a.output, &p.id);
@@ -445,14 +450,10 @@ async fn settings_form(State(app): State<Shared>, Path(id): Path<String>) -> Res
     let a = app.clone();
     let page = blocking(move || {
         let p = files::programme(&a.input, &id)?;
-        let text = std::fs::read_to_string(p.dir.path.join("programme.toml")).ok()?;
-        let doc: toml_edit::DocumentMut = match text.parse() {
-            Ok(d) => d,
-            Err(e) => return Some(Err(format!("programme.toml 无法解析：{e}"))),
-        };
-        let fields = settings::fields(&doc);
-        let digest = crate::programme::file::sha256_hex(text.as_bytes());
-        Some(Ok(pages::settings(&a, &p, &fields, &[], &[], &digest, &[], false)))
+        Some(settings::read_files(&p.dir.path).map(|files| {
+            let fields = settings::fields(&files);
+            pages::settings(&a, &p, &files, &fields, &[], &[], &[], false)
+        }))
     })
     .await
     .flatten();
@@ -463,36 +464,55 @@ async fn settings_form(State(app): State<Shared>, Path(id): Path<String>) -> Res
     }
 }
 
+/// The loader's problems with `text` as the `file`-th settings file of `p`.
+fn check_settings_file(
+    files: &[settings::SettingsFile],
+    file: usize,
+    text: &str,
+    p: &Programme,
+) -> Result<(), Vec<String>> {
+    if file == 0 {
+        settings::check(text, &p.id, &p.dir.display)
+    } else {
+        let shown = format!("{}/{}", p.dir.display, files[file].name);
+        settings::check_rubric(text, &files[file].text, &shown, &files[0].doc)
+    }
+}
+
 async fn settings_save(State(app): State<Shared>, Path(id): Path<String>, body: Bytes) -> Response {
     let submitted = form(&body);
     let a = app.clone();
     let page = blocking(move || -> Option<(StatusCode, String)> {
         let p = files::programme(&a.input, &id)?;
-        let text = std::fs::read_to_string(p.dir.path.join("programme.toml")).ok()?;
-        let digest = crate::programme::file::sha256_hex(text.as_bytes());
-        let mut doc: toml_edit::DocumentMut = text.parse().ok()?;
-        let fields = settings::fields(&doc);
+        let mut files = match settings::read_files(&p.dir.path) {
+            Ok(f) => f,
+            Err(e) => {
+                return Some((StatusCode::UNPROCESSABLE_ENTITY, pages::message_page(&a, "无法编辑设置", &e, None)))
+            }
+        };
+        let fields = settings::fields(&files);
         let values: Vec<String> = (0..fields.len())
             .map(|i| submitted.get(&format!("f{i}")).cloned().unwrap_or_else(|| fields[i].text.clone()))
             .collect();
-        if submitted.get("digest") != Some(&digest) {
-            let general = vec!["programme.toml 在您打开这一页之后被改动过；请重新打开设置页再改。".to_string()];
-            let errors = vec![None; fields.len()];
+        let no_errors = vec![None; fields.len()];
+        if files.iter().enumerate().any(|(j, f)| submitted.get(&format!("digest{j}")) != Some(&f.digest)) {
+            let general = vec!["设置文件在您打开这一页之后被改动过；请重新打开设置页再改。".to_string()];
             return Some((
                 StatusCode::CONFLICT,
-                pages::settings(&a, &p, &fields, &values, &errors, &digest, &general, false),
+                pages::settings(&a, &p, &files, &fields, &values, &no_errors, &general, false),
             ));
         }
         let norm = |s: &str| s.trim().replace("\r\n", "\n");
         let changed: Vec<usize> = (0..fields.len()).filter(|&i| norm(&values[i]) != norm(&fields[i].text)).collect();
         // Each change checked on its own, so a refusal is named beside its field.
-        let mut errors: Vec<Option<String>> = vec![None; fields.len()];
+        let mut errors: Vec<Option<String>> = no_errors.clone();
         for &i in &changed {
-            let mut one = doc.clone();
-            match settings::set(&mut one, &fields[i], &values[i]) {
+            let f = &fields[i];
+            let mut one = files[f.file].doc.clone();
+            match settings::set(&mut one, f, &values[i]) {
                 Err(e) => errors[i] = Some(e),
                 Ok(()) => {
-                    if let Err(problems) = settings::check(&one.to_string(), &p.id, &p.dir.display) {
+                    if let Err(problems) = check_settings_file(&files, f.file, &one.to_string(), &p) {
                         errors[i] = Some(problems.join("；"));
                     }
                 }
@@ -502,32 +522,44 @@ async fn settings_save(State(app): State<Shared>, Path(id): Path<String>, body: 
             log(&format!("设置未保存：{}：{}", p.id, errors.iter().flatten().cloned().collect::<Vec<_>>().join("；")));
             return Some((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                pages::settings(&a, &p, &fields, &values, &errors, &digest, &[], false),
+                pages::settings(&a, &p, &files, &fields, &values, &errors, &[], false),
             ));
         }
+        // Then every changed file as a whole, before any is written.
+        let mut docs: Vec<toml_edit::DocumentMut> = files.iter().map(|f| f.doc.clone()).collect();
         for &i in &changed {
-            let _ = settings::set(&mut doc, &fields[i], &values[i]);
+            let _ = settings::set(&mut docs[fields[i].file], &fields[i], &values[i]);
         }
-        let new_text = doc.to_string();
-        if let Err(problems) = settings::check(&new_text, &p.id, &p.dir.display) {
-            return Some((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                pages::settings(&a, &p, &fields, &values, &errors, &digest, &problems, false),
-            ));
-        }
-        if !changed.is_empty() {
-            if let Err(e) = settings::save(&p.dir.path, &new_text) {
-                let general = vec![format!("无法保存：{e}")];
+        let touched: std::collections::BTreeSet<usize> = changed.iter().map(|&i| fields[i].file).collect();
+        for &j in &touched {
+            if let Err(problems) = check_settings_file(&files, j, &docs[j].to_string(), &p) {
                 return Some((
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    pages::settings(&a, &p, &fields, &values, &errors, &digest, &general, false),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    pages::settings(&a, &p, &files, &fields, &values, &errors, &problems, false),
                 ));
             }
-            log(&format!("设置已保存：{}（{} 项）", p.id, changed.len()));
         }
-        let fields = settings::fields(&doc);
-        let digest = crate::programme::file::sha256_hex(new_text.as_bytes());
-        Some((StatusCode::OK, pages::settings(&a, &p, &fields, &[], &[], &digest, &[], true)))
+        for &j in &touched {
+            if let Err(e) = settings::save(&p.dir.path, &files[j].name, &docs[j].to_string()) {
+                let general = vec![format!("无法保存 {}：{}", files[j].name, crate::problem::io_text(&e))];
+                return Some((
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    pages::settings(&a, &p, &files, &fields, &values, &errors, &general, false),
+                ));
+            }
+        }
+        if !changed.is_empty() {
+            let names: Vec<&str> = touched.iter().map(|&j| files[j].name.as_str()).collect();
+            log(&format!("设置已保存：{}（{} 项，{}）", p.id, changed.len(), names.join("、")));
+        }
+        files = match settings::read_files(&p.dir.path) {
+            Ok(f) => f,
+            Err(e) => {
+                return Some((StatusCode::INTERNAL_SERVER_ERROR, pages::message_page(&a, "无法编辑设置", &e, None)))
+            }
+        };
+        let fields = settings::fields(&files);
+        Some((StatusCode::OK, pages::settings(&a, &p, &files, &fields, &[], &[], &[], true)))
     })
     .await
     .flatten();
@@ -591,21 +623,33 @@ async fn download(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let a = app.clone();
+    let thumb = q.contains_key("thumb");
     let found = blocking(move || {
         let f = files::finished_one(&a.output, &id)?;
         // Only what the manifest lists: never a path the request makes up.
-        let listed = path == "manifest.json" || f.manifest.outputs.iter().any(|o| o.path == path);
-        if !listed {
+        let listed = f.manifest.outputs.iter().find(|o| o.path == path);
+        let file = a.output.join(&f.id).join(&path);
+        if thumb {
+            // `?thumb=1`: the first page of a listed PDF, as a small PNG.
+            let o = listed.filter(|o| o.path.ends_with(".pdf"))?;
+            let png = a.thumbnails.first_page(&o.sha256, || std::fs::read(&file));
+            return Some(png.map(|png| (format!("{path}.png"), png.to_vec())));
+        }
+        if path != "manifest.json" && listed.is_none() {
             return None;
         }
-        let bytes = std::fs::read(a.output.join(&f.id).join(&path)).ok()?;
-        Some((path, bytes))
+        Some(std::fs::read(&file).map(|bytes| (path, bytes)).map_err(|e| crate::problem::io_text(&e)))
     })
     .await
     .flatten();
-    let Some((path, bytes)) = found else { return not_found(State(app)).await };
+    let (path, bytes) = match found {
+        Some(Ok(found)) => found,
+        Some(Err(e)) => return message(&app, StatusCode::INTERNAL_SERVER_ERROR, "无法读取文件", &e, None),
+        None => return not_found(State(app)).await,
+    };
     let kind = match path.rsplit('.').next().unwrap_or("") {
         "pdf" => "application/pdf",
+        "png" => "image/png",
         "csv" => "text/csv; charset=utf-8",
         "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "json" => "application/json",

@@ -233,6 +233,26 @@ fn serve_runs_one_year_at_a_time_and_a_failed_run_keeps_the_finished_year() {
     assert_eq!(status, 200);
     assert!(page.contains("已生成：hanbin-2015-micro: 37 份 PDF"), "{page}");
     assert!(dir.join("output/hanbin-2015-micro/manifest.json").is_file());
+    // Each town's roster rows, and the file they came from (the data, not the file names).
+    assert!(page.contains("按镇办：34 个有数据</summary>"), "{page}");
+    assert!(page.contains("<tr><td>老城办</td><td class=\"num\">"), "{page}");
+    // The first page of each document, drawn from the PDF listed in the manifest.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("output/hanbin-2015-micro/manifest.json")).unwrap()).unwrap();
+    let pdf = manifest["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|o| o["path"].as_str().filter(|p| p.ends_with(".pdf")))
+        .unwrap();
+    assert!(page.contains(&format!("{pdf}?thumb=1")), "{page}");
+    let (status, png) = s.get(&format!("/files/hanbin-2015-micro/{pdf}?thumb=1"));
+    assert_eq!(status, 200);
+    // The body is read as text: the PNG signature's first byte (0x89) becomes U+FFFD.
+    assert!(png.starts_with("\u{FFFD}PNG\r\n") && png.contains("IHDR"), "a PNG: {:?}", &png.as_bytes()[..8]);
+    // Only a PDF the manifest lists has one.
+    assert_eq!(s.get("/files/hanbin-2015-micro/manifest.json?thumb=1").0, 404);
+    assert_eq!(s.get("/files/hanbin-2015-micro/../input.pdf?thumb=1").0, 404);
     // A finished year is replaced only when asked.
     let (status, body) = s.post_form(&run, "");
     assert_eq!(status, 409, "{body}");
@@ -253,6 +273,68 @@ fn serve_runs_one_year_at_a_time_and_a_failed_run_keeps_the_finished_year() {
     // No full ID anywhere on the page (the rosters hold 380,000 of them, some set aside).
     let id = regex_full_id(&page);
     assert!(id.is_none(), "a full ID on the page: {:?}", id.map(|s| s[..6].to_string()));
+}
+
+/// The settings form's input for `path`: its name (f12) and value.
+fn settings_input(page: &str, path: &str) -> (String, String) {
+    let at = page.find(&format!(r#"data-path="{path}""#)).unwrap_or_else(|| panic!("no field {path}: {page}"));
+    let start = page[..at].rfind("<input").unwrap();
+    let tag = &page[start..at + page[at..].find('>').unwrap()];
+    let attr = |name: &str| tag.split(&format!(r#" {name}=""#)).nth(1).unwrap().split('"').next().unwrap().to_string();
+    (attr("name"), attr("value"))
+}
+
+#[test]
+fn serve_edits_a_rubric_items_target_and_refuses_a_wrong_one() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("input/langao-2016-towns"), &dir.path().join("input/langao-2016-towns"));
+    let rubric = dir.path().join("input/langao-2016-towns/rubrics/towns.toml");
+    let before = std::fs::read_to_string(&rubric).unwrap();
+    let s = serve(dir.path(), &[]);
+    let (status, page) = s.get("/p/langao-2016-towns/settings");
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("评分表 附件1 岚皋县2016年度农村保险工作镇（办）目标责任考核细则：各项的目标值和文字"),
+        "{page}"
+    );
+    let (name, value) = settings_input(&page, "rubrics/towns.toml:item.0.rule.target");
+    assert_eq!(value, "95");
+    let label_for = page.split(&format!(r#"<label for="{name}">"#)).nth(1).unwrap().split('<').next().unwrap();
+    assert_eq!(label_for, "第1.1项 参保率：目标值（低于它扣分）");
+    // A tier's threshold too (培训 12场次以上得15分).
+    let (tier, twelve) = settings_input(&page, "rubrics/towns.toml:item.4.rule.tiers.0.at_least");
+    assert_eq!(twelve, "12");
+    assert!(page.contains(&format!(r#"<label for="{tier}">第3.1项 宣传培训场次：达到多少得15分</label>"#)), "{page}");
+    let digests: String = page
+        .split(r#"type="hidden" name="digest"#)
+        .skip(1)
+        .map(|r| {
+            let n = r.split('"').next().unwrap();
+            let v = r.split(r#"value=""#).nth(1).unwrap().split('"').next().unwrap();
+            format!("&digest{n}={v}")
+        })
+        .collect();
+    assert_eq!(digests.matches("&digest").count(), 2, "programme.toml and the rubric");
+    let save = format!("/p/langao-2016-towns/settings?t={}", s.token);
+    // Not a number: refused beside its field, nothing written.
+    let (status, refused) = s.post_form(&save, &format!("{name}=%E4%B9%9D%E5%8D%81{digests}"));
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused
+            .contains(&format!(r#"<span class="err" id="e{}">“九十”不是数；写成 95 或 0.5 这样</span>"#, &name[1..])),
+        "{refused}"
+    );
+    assert_eq!(std::fs::read_to_string(&rubric).unwrap(), before);
+    // 90: saved, and only that number changes in the file.
+    let (status, saved) = s.post_form(&save, &format!("{name}=90{digests}"));
+    assert_eq!(status, 200, "{saved}");
+    assert!(saved.contains(r#"id="saved""#), "{saved}");
+    let after = std::fs::read_to_string(&rubric).unwrap();
+    assert_eq!(after, before.replacen("target = 95\n", "target = 90\n", 1));
+    assert_ne!(after, before);
+    // The programme checks with the new target, as `kaohe check` reads it.
+    let check = crate::common::kaohe(&["check", "--input", "input"], dir.path());
+    assert!(check.status.success(), "{}", crate::common::text(&check));
 }
 
 /// Until the server says no year is running.
