@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -113,19 +113,20 @@ impl Server {
 }
 
 /// A served input with the 汉滨 2015 programme file and population, its roster folder empty.
-fn hanbin_without_rosters() -> PathBuf {
-    let dir = tempfile::tempdir().unwrap().keep();
-    let prog = dir.join("input/hanbin-2015-micro");
+fn hanbin_without_rosters() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let prog = tmp.path().join("input/hanbin-2015-micro");
     std::fs::create_dir_all(prog.join("rosters")).unwrap();
     for f in ["programme.toml", "population.csv"] {
         std::fs::copy(repo().join("input/hanbin-2015-micro").join(f), prog.join(f)).unwrap();
     }
-    dir
+    tmp
 }
 
 #[test]
 fn serve_refuses_a_foreign_host_and_a_request_without_the_token() {
-    let dir = hanbin_without_rosters();
+    let tmp = hanbin_without_rosters();
+    let dir = tmp.path().to_path_buf();
     let s = serve(&dir, &[]);
     let port = s.port;
     // DNS rebinding: a page of evil.example resolved to 127.0.0.1 sends its own Host.
@@ -180,7 +181,8 @@ fn serve_refuses_a_foreign_host_and_a_request_without_the_token() {
 
 #[test]
 fn serve_uploads_stay_in_the_programme_folder_and_within_the_cap() {
-    let dir = hanbin_without_rosters();
+    let tmp = hanbin_without_rosters();
+    let dir = tmp.path().to_path_buf();
     let s = serve(&dir, &["--max-upload-mb", "1"]);
     let before = all_files(&dir);
     let roster = "身份证号,姓名,镇,村,保费,缴费日期\n";
@@ -215,7 +217,8 @@ fn serve_uploads_stay_in_the_programme_folder_and_within_the_cap() {
 
 #[test]
 fn serve_runs_one_year_at_a_time_and_a_failed_run_keeps_the_finished_year() {
-    let dir = tempfile::tempdir().unwrap().keep();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
     copy_dir(&repo().join("input/hanbin-2015-micro"), &dir.join("input/hanbin-2015-micro"));
     let s = serve(&dir, &[]);
     let run = format!("/p/hanbin-2015-micro/run?t={}", s.token);
@@ -387,9 +390,10 @@ fn serve_a_clerk_runs_a_new_year_in_a_real_browser() {
     // (seen twice in some fifty runs); a second attempt starts from scratch, and the first
     // attempt's output is printed. Two failures fail the test.
     let mut attempt = 0;
-    let dir = loop {
+    let tmp = loop {
         attempt += 1;
-        let dir = hanbin_without_rosters();
+        let tmp = hanbin_without_rosters();
+        let dir = tmp.path().to_path_buf();
         let s = serve(&dir, &[]);
         let out = Command::new("python3")
             .arg(repo().join("tests/browser/clerk.py"))
@@ -400,12 +404,12 @@ fn serve_a_clerk_runs_a_new_year_in_a_real_browser() {
             .expect("python3 runs");
         let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         if out.status.success() && text.contains("clerk: ok") {
-            break dir;
+            break tmp;
         }
         assert!(attempt < 2, "{text}");
         eprintln!("first attempt failed, trying once more:\n{text}");
     };
     // What the browser did is on disk: the year, verified by the command line too.
-    let verify = crate::common::kaohe(&["verify", "output/hanbin-2016-micro"], &dir);
+    let verify = crate::common::kaohe(&["verify", "output/hanbin-2016-micro"], tmp.path());
     assert!(verify.status.success(), "{}", crate::common::text(&verify));
 }
