@@ -327,7 +327,8 @@ pub fn read(
         )
         .hint(format!("columns 中有：{}", spec.columns.keys().cloned().collect::<Vec<_>>().join("、")))]);
     }
-    let known: std::collections::HashSet<String> = units.keys.iter().map(|k| unit_key(k)).collect();
+    // polars' hash maps (a fast hasher, already built): a key per roster row is looked up.
+    let known: PlHashSet<String> = units.keys.iter().map(|k| unit_key(k)).collect();
     let shown_units: Vec<String> = units.keys.iter().map(|k| k.join(" ")).collect();
     // With several key columns: each parent's children (a town's villages), by the parent's key.
     let mut children: std::collections::HashMap<String, Vec<String>> = Default::default();
@@ -417,7 +418,7 @@ pub fn read(
         )
         .hint(format!("columns 中有：{}", spec.columns.keys().cloned().collect::<Vec<_>>().join("、")))]);
     }
-    let mut lines: std::collections::HashMap<Vec<&str>, (&str, usize)> = Default::default();
+    let mut lines: PlHashMap<Vec<&str>, (&str, usize)> = Default::default();
     let position = |key: &str, column: &str| {
         cols.iter().position(|c| c.name == column).ok_or_else(|| {
             vec![InputProblem::file(&toml_file, format!("[datasets.{name}] {key} 中的“{column}”不在它的 columns 中"))
@@ -455,7 +456,7 @@ pub fn read(
     // what depends on earlier rows of any file — one_row_per and keep_first — is decided
     // after, in one pass in file and row order. A `unique` column is checked as the rows
     // are read, so a dataset with one reads its files in order.
-    let check_file = |index: usize, mut seen: Option<&mut Vec<std::collections::HashMap<String, (String, usize)>>>| {
+    let check_file = |index: usize, mut seen: Option<&mut Vec<PlHashMap<String, (String, usize)>>>| {
         let (shown, table) = &tables[index];
         let shown = shown.as_str();
         let mut checked = FileRows { index, ..FileRows::default() };
@@ -557,9 +558,18 @@ pub fn read(
                 }
                 // The unit: checked once all its key cells are read (at its last key column).
                 if c == last_unit {
-                    let keys: Vec<String> = unit_index.iter().map(|&i| table.cells[found[i]][r].to_string()).collect();
-                    let key = unit_key(&keys);
-                    if !units.defines && keys.iter().all(|k| !k.is_empty()) && !known.contains(&key) {
+                    // The key in one string (no cell copied on the way: a roster has a row per person).
+                    let mut key = String::new();
+                    for (n, &i) in unit_index.iter().enumerate() {
+                        if n > 0 {
+                            key.push(KEY_SEP);
+                        }
+                        key.push_str(&table.cells[found[i]][r]);
+                    }
+                    let filled = unit_index.iter().all(|&i| !table.cells[found[i]][r].is_empty());
+                    if !units.defines && filled && !known.contains(&key) {
+                        let keys: Vec<String> =
+                            unit_index.iter().map(|&i| table.cells[found[i]][r].to_string()).collect();
                         row_ok = false;
                         // A roster's village its town does not have (a typo, a hamlet's own
                         // name): that row is set aside; a town nobody knows stops the run.
@@ -691,7 +701,10 @@ pub fn read(
         crate::parallel::map(&(0..tables.len()).collect::<Vec<_>>(), |&i| check_file(i, None))
     };
     // keep_first: each value's first row (file, row), across all files in name order.
-    let mut first_seen: std::collections::HashMap<String, (&str, usize)> = Default::default();
+    // Sized once for every row waiting: no rehash while a district's 390,000 are read.
+    let waiting: usize = checked.iter().map(|f| f.pending.len()).sum();
+    let mut first_seen: PlHashMap<String, (&str, usize)> =
+        PlHashMap::with_capacity_and_hasher(if first_at.is_some() { waiting } else { 0 }, Default::default());
     for file in checked {
         let (shown, table) = &tables[file.index];
         let shown = shown.as_str();
@@ -905,7 +918,7 @@ pub fn read(
     };
     if let Some((level, keys)) = every {
         let depth = keys.first().map_or(0, Vec::len);
-        let present: std::collections::HashSet<String> = units_col
+        let present: PlHashSet<String> = units_col
             .iter()
             .map(|u| u.split(KEY_SEP).take(depth).collect::<Vec<_>>().join(&KEY_SEP.to_string()))
             .collect();
