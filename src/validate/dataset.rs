@@ -145,6 +145,9 @@ pub fn day_number(d: NaiveDate) -> i32 {
 /// One typed cell.
 enum Value {
     Text(Option<String>),
+    /// A text cell as the file has it: (table, row, column) in the tables read, copied
+    /// once into the frame — no string per cell of a roster in between.
+    Cell(u32, u32, u32),
     Num(Option<f64>),
     Day(Option<i32>),
     Flag(Option<bool>),
@@ -646,7 +649,11 @@ pub fn read(
                     }
                     seen[c].insert(raw.to_string(), (shown.to_string(), row));
                 }
-                match check_cell(column.kind, raw, as_of, year) {
+                let read = match column.kind {
+                    ColumnType::Text => Ok(Value::Cell(index as u32, r as u32, at as u32)),
+                    kind => check_cell(kind, raw, as_of, year),
+                };
+                match read {
                     Ok(Value::Num(Some(x))) if column.kind == ColumnType::Percent => {
                         let first = percent_max[c].get_or_insert((x, row, raw.to_string()));
                         first.0 = first.0.max(x);
@@ -745,6 +752,7 @@ pub fn read(
             if let Some(fc) = first_at {
                 let first = match &cells[fc] {
                     Value::Text(Some(t)) => Some(t.clone()),
+                    Value::Cell(f, r, at) => Some(tables[*f as usize].1.cells[*at as usize][*r as usize].to_string()),
                     Value::Num(Some(x)) => Some(x.to_string()),
                     Value::Day(Some(d)) => Some(d.to_string()),
                     Value::Flag(Some(b)) => Some(b.to_string()),
@@ -953,7 +961,13 @@ pub fn read(
         let column = match col.kind {
             ColumnType::Text | ColumnType::Id => Column::new(
                 n.into(),
-                vs.into_iter().map(|v| if let Value::Text(t) = v { t } else { None }).collect::<Vec<_>>(),
+                vs.iter()
+                    .map(|v| match v {
+                        Value::Text(t) => t.as_deref(),
+                        Value::Cell(f, r, at) => Some(&tables[*f as usize].1.cells[*at as usize][*r as usize]),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>(),
             ),
             ColumnType::Integer | ColumnType::Number | ColumnType::Percent | ColumnType::NumberOrYesNo => Column::new(
                 n.into(),
