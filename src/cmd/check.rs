@@ -11,8 +11,9 @@ pub fn check(args: CheckArgs) -> Result<ExitCode, Error> {
     let renderer = super::engine(&args.engine)?;
     let mut failed = false;
     let mut problems = Vec::new();
-    for dir in pipeline::find_programmes(&args.input.input)? {
-        let ready = match pipeline::prepare(&dir) {
+    let dirs = pipeline::find_programmes(&args.input.input)?;
+    for (dir, prepared) in dirs.iter().zip(pipeline::prepare_all(&dirs)) {
+        let ready = match prepared {
             Ok(r) => r,
             Err(e) => {
                 problems.extend(e.0);

@@ -134,6 +134,17 @@ pub fn prepare(dir: &ProgrammeDir) -> Result<Ready, InputErrors> {
     })
 }
 
+/// Every programme prepared (read, checked, measured), in their order: side by side when
+/// there are many (a province's hundred counties, each on one thread), else one after
+/// another with each one's files side by side — the rule `run` follows.
+pub fn prepare_all(dirs: &[ProgrammeDir]) -> Vec<Result<Ready, InputErrors>> {
+    if dirs.len() > crate::parallel::jobs() * 2 {
+        crate::parallel::map(dirs, prepare)
+    } else {
+        dirs.iter().map(prepare).collect()
+    }
+}
+
 /// Settings of a `run`.
 pub struct RunOptions {
     pub input: PathBuf,
