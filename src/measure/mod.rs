@@ -137,6 +137,7 @@ enum Kind<'a> {
     Rank,
     Ratio(&'a str, &'a str),
     Expr(&'a str),
+    Sql(&'a str),
 }
 
 impl MeasureSpec {
@@ -157,6 +158,7 @@ impl MeasureSpec {
             self.rank.as_deref().map(|_| Kind::Rank),
             self.ratio.as_ref().map(|[a, b]| Kind::Ratio(a, b)),
             self.expr.as_deref().map(Kind::Expr),
+            self.sql.as_deref().map(Kind::Sql),
         ]
         .into_iter()
         .flatten()
@@ -171,7 +173,7 @@ impl MeasureSpec {
 
 /// The vocabulary, for hints.
 const KINDS: &str =
-    "count、distinct、sum、mean、share、value、latest、earliest、all、any、set_aside、ratio、expr、apportion、rank";
+    "count、distinct、sum、mean、share、value、latest、earliest、all、any、set_aside、ratio、expr、apportion、rank、sql";
 
 /// Compute every measure for every unit. Problems (an unknown dataset or column, a column
 /// of the wrong type, a unit with two rows where one value is expected) name
@@ -214,6 +216,21 @@ pub fn compute(
         }
         if let Kind::Apportion | Kind::Rank = kind {
             apportioned.push((name, spec));
+            continue;
+        }
+        if let Kind::Sql(query) = kind {
+            match sql(query, spec, datasets, units, level_columns) {
+                Ok((level, values)) => {
+                    level_of.insert(name.clone(), level.clone());
+                    for (unit, m) in out.entry(level).or_default() {
+                        if let Some(v) = values.get(unit).copied().or(spec.absent) {
+                            m.insert(name.clone(), v);
+                        }
+                    }
+                }
+                Err(Problem::Config(m)) => problems.push(bad(name, m).hint(SQL_HINT)),
+                Err(Problem::Data(p)) => problems.extend(p),
+            }
             continue;
         }
         if let Kind::SetAside(d) = kind {
@@ -1105,6 +1122,85 @@ fn coarser(
     Ok(frame)
 }
 
+const SQL_HINT: &str = "每个数据集是一张同名的表，列是它声明的列（日期是日期）；查询每个单位一行：先是该层级的单位列（按 [units] 的顺序），最后一列是数，如 sql = \"SELECT 镇, COUNT(*) FROM rosters WHERE 保费 >= 200 GROUP BY 镇\"；含括号等符号的列名用双引号括起来";
+
+/// A `sql` measure: the query run by polars over every dataset (a table of its name, its
+/// declared columns, dates as dates); each result row is a unit's key cells and its value.
+fn sql(
+    query: &str,
+    spec: &MeasureSpec,
+    datasets: &BTreeMap<String, Dataset>,
+    units: &BTreeMap<String, Vec<String>>,
+    level_columns: &BTreeMap<String, Vec<String>>,
+) -> Result<(String, BTreeMap<String, f64>), Problem> {
+    let level = match (&spec.level, level_columns.len()) {
+        (Some(l), _) => l.clone(),
+        (None, 1) => level_columns.keys().next().expect("one level").clone(),
+        (None, _) => {
+            let known: Vec<&str> = level_columns.keys().map(String::as_str).collect();
+            return Err(Problem::Config(format!("sql 要写 level（结果是哪一级单位的：{}）", known.join("、"))));
+        }
+    };
+    let Some(width) = level_columns.get(&level).map(Vec::len) else {
+        let known: Vec<&str> = level_columns.keys().map(String::as_str).collect();
+        return Err(Problem::Config(format!("level = \"{level}\" 不是 [units] 中的层级（有：{}）", known.join("、"))));
+    };
+    let mut context = polars::sql::SQLContext::new();
+    for (name, data) in datasets {
+        // The declared columns only (not the unit, file and row kept for messages); a date
+        // column as a date, so a query compares it with '2016-01-30'.
+        let columns: Vec<Expr> = data
+            .types
+            .iter()
+            .map(|(c, t)| if *t == ColumnType::Date { col(c.as_str()).cast(DataType::Date) } else { col(c.as_str()) })
+            .collect();
+        context.register(name, data.frame.clone().lazy().select(columns));
+    }
+    let failed = |e: PolarsError| Problem::Config(format!("sql 无法执行：{e}"));
+    let result = context.execute(query).and_then(|q| q.collect()).map_err(failed)?;
+    if result.width() != width + 1 {
+        let names: Vec<&str> = result.get_column_names().iter().map(|n| n.as_str()).collect();
+        return Err(Problem::Config(format!(
+            "sql 的结果有 {} 列（{}），层级 {level} 要 {} 列：{} 个单位列和 1 个数",
+            result.width(),
+            names.join("、"),
+            width + 1,
+            width
+        )));
+    }
+    let columns = result.columns();
+    let keys: Vec<StringChunked> = columns[..width]
+        .iter()
+        .map(|c| c.cast(&DataType::String).and_then(|c| c.str().cloned()))
+        .collect::<PolarsResult<_>>()
+        .map_err(failed)?;
+    let values = columns[width]
+        .cast(&DataType::Float64)
+        .and_then(|c| c.f64().cloned())
+        .map_err(|_| Problem::Config(format!("sql 结果的最后一列“{}”不是数", columns[width].name())))?;
+    let known: BTreeSet<&String> = units.get(&level).into_iter().flatten().collect();
+    let mut out = BTreeMap::new();
+    for i in 0..result.height() {
+        let cells: Vec<String> = keys.iter().map(|k| k.get(i).unwrap_or_default().to_string()).collect();
+        let unit = crate::validate::dataset::unit_key(&cells);
+        if !known.contains(&unit) {
+            return Err(Problem::Config(format!(
+                "sql 结果第{}行的“{}”不是层级 {level} 的单位",
+                i + 1,
+                cells.join(" ")
+            )));
+        }
+        if out.contains_key(&unit) {
+            return Err(Problem::Config(format!("sql 结果中“{}”有不止一行（少了 GROUP BY？）", cells.join(" "))));
+        }
+        // A null (SUM of no rows) is no value, as a unit without rows.
+        if let Some(v) = values.get(i) {
+            out.insert(unit, v);
+        }
+    }
+    Ok((level, out))
+}
+
 /// One dataset measure per unit that has rows.
 fn per_unit(
     name: &str,
@@ -1126,8 +1222,8 @@ fn per_unit(
         | Kind::Earliest(d)
         | Kind::All(d)
         | Kind::Any(d) => *d,
-        Kind::Ratio(..) | Kind::Expr(_) | Kind::Apportion | Kind::Rank | Kind::SetAside(_) => {
-            unreachable!("computed from other measures or the rows set aside")
+        Kind::Ratio(..) | Kind::Expr(_) | Kind::Apportion | Kind::Rank | Kind::SetAside(_) | Kind::Sql(_) => {
+            unreachable!("computed from other measures, the rows set aside or a query")
         }
     };
     let Some(data) = datasets.get(dataset) else {
@@ -1185,7 +1281,9 @@ fn per_unit(
             let day = if matches!(kind, Kind::Latest(_)) { col(c).max() } else { col(c).min() };
             (day - lit(day_number(after))).cast(DataType::Float64)
         }
-        Kind::Ratio(..) | Kind::Expr(_) | Kind::Apportion | Kind::Rank | Kind::SetAside(_) => unreachable!(),
+        Kind::Ratio(..) | Kind::Expr(_) | Kind::Apportion | Kind::Rank | Kind::SetAside(_) | Kind::Sql(_) => {
+            unreachable!()
+        }
     };
     let grouped = frame
         .group_by([col(UNIT)])

@@ -109,6 +109,11 @@ pub struct MeasureSpec {
     /// Arithmetic over other measures of the same level (`"remitted - insured * 20"`; see
     /// [`crate::programme::expr`]), evaluated by polars, not rounded before a rubric reads it.
     pub expr: Option<String>,
+    /// Where the vocabulary ends: one polars SQL query over the datasets (each a table of
+    /// its name), one row per unit — the level's unit cells first, then the value.
+    pub sql: Option<String>,
+    /// `sql`: the value of a unit the query gives no row (0 for a count); none by default.
+    pub absent: Option<f64>,
     /// Quota apportionment: each unit's whole share of another measure (its base
     /// population) at `rate`, rounded by `rounding`; `overrides` give a unit its own rate
     /// or base measure (老城办: 20% of 户籍总人口).

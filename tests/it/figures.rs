@@ -241,3 +241,62 @@ fn a_meeting_after_its_deadline_or_never_held_says_so() {
     assert_eq!(items(dir.path(), "A镇"), [item("1.1", "0", "2016年10月31日前未召开（晚58天）")]);
     assert_eq!(items(dir.path(), "C镇"), [item("1.1", "0", "全年未召开")]);
 }
+
+const PAID: &str = "镇,姓名,保费,缴费日期\nA镇,甲,100,2016-03-01\nA镇,乙,300,2016-05-01\nA镇,己,200,2016-08-01\n\
+                    B镇,丙,250,2016-12-30\nB镇,丁,50,2017-01-05\nC镇,戊,500,2016-06-01\n";
+const PAID_COLUMNS: &str = "\"姓名\" = \"text\"\n\"保费\" = \"number\"\n\"缴费日期\" = \"date\"";
+const PAID_ITEMS: &str = r#"[[item]]
+id = "1.1"
+category = 1
+indicator = "200元以上保单按时缴费不少于2笔。"
+base = 10
+method = "每少1笔扣1分。"
+rule = { kind = "shortfall", metrics = [{ metric = "big", label = "大额按时笔数" }], target = 2, unit = "笔", points = 1, step = 1 }
+"#;
+
+/// Where the vocabulary ends, a measure is one polars SQL query over the dataset (a table
+/// named d, its dates as dates): per town, the premiums of 200 元 or more paid by
+/// 2016-12-31. A镇: 乙 300 and 己 200 → 2 (甲's 100 is too small); B镇: 丙 250 on 12-30 → 1
+/// (丁's 50 on 2017-01-05 is both); C镇: 戊 → 1; D镇 has no rows: `absent = 0` → 0. The
+/// rubric: 2 or more full 10 points, each one short 1 point: A 10, B 9, C 9, D 8. A second
+/// query without `absent`: the spread of a town's premiums, none for D镇 (a blank cell).
+#[test]
+fn a_sql_measure_counts_per_unit_and_a_rubric_scores_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let measures = r#"big = { sql = "SELECT 镇, COUNT(*) AS n FROM d WHERE 保费 >= 200 AND 缴费日期 <= '2016-12-31' GROUP BY 镇", absent = 0, label = "大额按时笔数" }
+spread = { sql = "SELECT 镇, MAX(保费) - MIN(保费) FROM d GROUP BY 镇", label = "保费极差（元）" }"#;
+    let o = programme(dir.path(), PAID, PAID_COLUMNS, measures, PAID_ITEMS, 10, "");
+    assert!(o.status.success(), "{}", text(&o));
+    let d = dir.path();
+    let big: Vec<String> = ["A镇", "B镇", "C镇", "D镇"].iter().map(|t| metric(d, t, "大额按时笔数")).collect();
+    assert_eq!(big, ["2", "1", "1", "0"]);
+    let spread: Vec<String> = ["A镇", "B镇", "C镇", "D镇"].iter().map(|t| metric(d, t, "保费极差（元）")).collect();
+    // D镇 has no row: no value, a blank cell (a rubric reading it would name D镇 as missing).
+    assert_eq!(spread, ["200", "200", "0", ""]);
+    let points: Vec<String> = ["A镇", "B镇", "C镇", "D镇"].iter().map(|t| items(d, t)[0].1.clone()).collect();
+    assert_eq!(points, ["10", "9", "9", "8"]);
+}
+
+#[test]
+fn sql_mistakes_are_named_at_the_programme_file() {
+    let cases = [
+        (
+            "SELECT 镇 FROM d GROUP BY 镇",
+            "[measures] big：sql 的结果有 1 列（镇），层级 town 要 2 列：1 个单位列和 1 个数",
+        ),
+        ("SELECT 'X镇' AS 镇, 1 AS n FROM d LIMIT 1", "[measures] big：sql 结果第1行的“X镇”不是层级 town 的单位"),
+        ("SELECT 镇, COUNT(*) OVER () FROM d", "[measures] big：sql 结果中“A镇”有不止一行（少了 GROUP BY？）"),
+        ("SELECT 镇, SUM(金额) FROM d GROUP BY 镇", "[measures] big：sql 无法执行："),
+        ("SELECT 镇, COUNT(*) FROM claims GROUP BY 镇", "[measures] big：sql 无法执行："),
+    ];
+    for (query, said) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let measures = format!("big = {{ sql = \"{query}\", label = \"大额按时笔数\" }}");
+        let o = programme(dir.path(), PAID, PAID_COLUMNS, &measures, PAID_ITEMS, 10, "");
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{query}: {out}");
+        assert!(out.contains(&format!("input/t/programme.toml：{said}")), "{query}: {out}");
+        assert!(out.contains("提示：每个数据集是一张同名的表"), "{query}: {out}");
+        assert!(!dir.path().join("out").exists(), "{query}: nothing written");
+    }
+}
