@@ -159,7 +159,7 @@ fn pingli_data_quality_report_accounts_for_every_roster_row() {
     }
     assert!(pdf.contains("06-洛河镇.csv（CSV（GBK）"), "the GBK roster is named with its encoding");
     let check = std::process::Command::new("python3")
-        .arg(repo().join("../shared/tools/gbt9704_check.py"))
+        .arg(repo().join("tests/gbt9704_check.py"))
         .arg(out.join("data-quality.pdf"))
         .output()
         .expect("python3 runs");
