@@ -513,6 +513,7 @@ pub fn files<'a>(p: &'a DeclaredProgramme, dir: &Path, names: &[String]) -> Vec<
 }
 
 /// A dataset read from a folder of files, unit by unit: which files its rows came from.
+#[derive(Clone)]
 pub struct Coverage {
     pub dataset: String,
     /// The level it is told by (every_unit's, else the dataset's own), by its title (镇（办）).

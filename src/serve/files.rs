@@ -100,6 +100,29 @@ pub fn datasets(p: &Programme) -> Vec<DatasetState> {
         .collect()
 }
 
+/// Every file under a programme folder with its size and time of change: a check made
+/// on one state holds while it is unchanged.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Fingerprint(Vec<(PathBuf, u64, Option<std::time::SystemTime>)>);
+
+pub fn fingerprint(dir: &Path) -> Fingerprint {
+    fn walk(dir: &Path, out: &mut Vec<(PathBuf, u64, Option<std::time::SystemTime>)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for e in entries.flatten() {
+            let path = e.path();
+            match std::fs::metadata(&path) {
+                Ok(m) if m.is_dir() => walk(&path, out),
+                Ok(m) => out.push((path, m.len(), m.modified().ok())),
+                Err(_) => out.push((path, 0, None)),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, &mut out);
+    out.sort();
+    Fingerprint(out)
+}
+
 /// Why an uploaded file's name cannot be stored.
 pub fn check_name(name: &str) -> Result<&str, String> {
     if name.is_empty() {

@@ -64,6 +64,9 @@ pub(crate) struct App {
     pub runs: Mutex<Runs>,
     /// First pages of finished PDFs, drawn once each.
     pub thumbnails: thumbnail::Thumbnails,
+    /// The last check of each programme, with the state of its folder it was made on:
+    /// a page shown again without a file changed is not read again.
+    pub checks: Mutex<std::collections::HashMap<String, (files::Fingerprint, pages::Checked)>>,
 }
 
 pub(crate) type Shared = Arc<App>;
@@ -90,6 +93,7 @@ pub fn serve(opts: ServeOptions) -> Result<(), Error> {
             max_files: opts.max_files,
             runs: Mutex::new(Runs::default()),
             thumbnails: thumbnail::Thumbnails::default(),
+            checks: Mutex::default(),
         });
         // Written, never panicking: whoever started the server may stop reading its output.
         {

@@ -192,7 +192,7 @@ pub fn index(app: &App, programmes: &[Programme], finished: &[Finished], flash: 
 }
 
 /// What a check found: the problems that stop a run, and the rows set aside.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Checked {
     /// Not checked now: the programme is being run (the page shows the progress at once).
     pub skipped: bool,

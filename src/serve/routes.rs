@@ -130,9 +130,23 @@ fn form(body: &[u8]) -> HashMap<String, String> {
         .collect()
 }
 
+/// [`check_now`], or the last check of this programme when no file of its folder has
+/// changed since (a page shown again does not read 380,000 roster rows again).
+fn check(app: &Shared, p: &Programme) -> Checked {
+    let now = files::fingerprint(&p.dir.path);
+    if let Some((seen, checked)) = app.checks.lock().unwrap_or_else(|e| e.into_inner()).get(&p.id) {
+        if *seen == now {
+            return checked.clone();
+        }
+    }
+    let checked = check_now(app, p);
+    app.checks.lock().unwrap_or_else(|e| e.into_inner()).insert(p.id.clone(), (now, checked.clone()));
+    checked
+}
+
 /// What `kaohe check` does for one programme: prepare it, then match its declarations
 /// with the templates it will be rendered with.
-fn check(app: &Shared, p: &Programme) -> Checked {
+fn check_now(app: &Shared, p: &Programme) -> Checked {
     match pipeline::prepare(&p.dir) {
         Err(e) => Checked { problems: e.0, ..Checked::default() },
         Ok(ready) => {

@@ -264,6 +264,10 @@ fn serve_runs_one_year_at_a_time_and_a_failed_run_keeps_the_finished_year() {
     let manifest = dir.join("output/hanbin-2015-micro/manifest.json");
     let before = std::fs::read(&manifest).unwrap();
     std::fs::write(dir.join("input/hanbin-2015-micro/population.csv"), "镇办,村\n老城办,江滨社区\n").unwrap();
+    // The page's last check is kept only while no file of the folder changed: an edit made
+    // outside the page is checked on the next view.
+    let (_, edited) = s.get("/p/hanbin-2015-micro");
+    assert!(edited.contains("缺少“户籍总人口”列"), "{edited}");
     let (status, body) = s.post_form(&run, "replace=1");
     assert_eq!(status, 303, "{body}");
     wait_for_run(&s);
