@@ -174,13 +174,19 @@ fn contained(
     ext: &str,
     read: impl FnOnce() -> Result<RawTable, InputProblem>,
 ) -> Result<RawTable, InputProblem> {
+    contain(read).unwrap_or_else(|()| Err(damaged(display, ext)))
+}
+
+/// Run third-party code (a reader, a polars query) so that a panic inside it is `Err`,
+/// printed by nobody: the caller turns it into the clerk's message.
+pub fn contain<T>(work: impl FnOnce() -> T) -> Result<T, ()> {
     quiet_hook();
     READING.with(|n| n.set(n.get() + 1));
     IN_FLIGHT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
     IN_FLIGHT.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     READING.with(|n| n.set(n.get() - 1));
-    result.unwrap_or_else(|_| Err(damaged(display, ext)))
+    result.map_err(|_| ())
 }
 
 /// The message for a file whose reader gave up in the middle (a panic contained).
@@ -617,6 +623,18 @@ fn read_parquet(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_inside_contained_work_is_an_error_not_a_crash() {
+        assert_eq!(contain(|| 7), Ok(7));
+        // A polars query that panics (here: a slice out of range inside std) comes back as Err.
+        let out_of_range = contain(|| {
+            let v: Vec<u8> = Vec::new();
+            let i = std::hint::black_box(3);
+            v[i]
+        });
+        assert_eq!(out_of_range, Err(()));
+    }
 
     #[test]
     fn only_a_dependencys_panic_during_a_read_is_silent() {

@@ -1157,7 +1157,10 @@ fn sql(
         context.register(name, data.frame.clone().lazy().select(columns));
     }
     let failed = |e: PolarsError| Problem::Config(format!("sql 无法执行：{e}"));
-    let result = context.execute(query).and_then(|q| q.collect()).map_err(failed)?;
+    // A query polars itself stumbles on (a panic inside it) is this measure's problem too.
+    let result = crate::ingest::contain(|| context.execute(query).and_then(|q| q.collect()))
+        .map_err(|()| Problem::Config("sql 无法执行：polars 执行这条查询时中止".into()))?
+        .map_err(failed)?;
     if result.width() != width + 1 {
         let names: Vec<&str> = result.get_column_names().iter().map(|n| n.as_str()).collect();
         return Err(Problem::Config(format!(
