@@ -336,13 +336,7 @@ pub fn load(dir: &Path, display: &str, loaded: &Loaded) -> Result<DeclaredProgra
     if !problems.is_empty() {
         return Err(problems);
     }
-    let unit_keys: BTreeMap<String, Vec<String>> =
-        levels.iter().map(|l| (l.name.clone(), l.units.iter().map(|k| dataset::unit_key(k)).collect())).collect();
-    let level_columns: BTreeMap<String, Vec<String>> =
-        levels.iter().map(|l| (l.name.clone(), l.columns.clone())).collect();
-    let measure = |specs: &BTreeMap<String, MeasureSpec>| {
-        measure::compute(specs, &datasets, &unit_keys, &level_columns, as_of, &file)
-    };
+    let measure = |specs: &BTreeMap<String, MeasureSpec>| measure::compute(specs, &datasets, &levels, as_of, &file);
     let measure::Measured { mut metrics, level_of, evidence } =
         crate::timings::timed("metrics", || measure(&measures))?;
     let mut headers: BTreeMap<String, String> = config

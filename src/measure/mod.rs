@@ -42,6 +42,7 @@
 //! rounded to two decimals as published — it is not rounded: a rubric reads 600, not 599.99.
 
 pub mod declared;
+mod frame;
 pub mod quota;
 pub mod rank;
 
@@ -52,7 +53,9 @@ use polars::prelude::*;
 
 use crate::problem::{nearest, InputProblem};
 use crate::programme::expr::{Formula, Op};
+use crate::programme::units::Level;
 use crate::validate::dataset::{day_number, ColumnType, Dataset, UNIT};
+use frame::Frames;
 
 /// One unit's measures by name: what rubrics score and views show.
 pub type Metrics = BTreeMap<String, f64>;
@@ -178,26 +181,30 @@ const KINDS: &str =
 /// Compute every measure for every unit. Problems (an unknown dataset or column, a column
 /// of the wrong type, a unit with two rows where one value is expected) name
 /// programme.toml and the measure, or the data file and rows.
+///
+/// Dataset measures are gathered per dataset and level and computed in one polars
+/// group-by each; every result is left-joined into its level's frame ([`frame::Frames`]),
+/// where quotas, ratios, exprs, ranks and the published rounding follow.
 pub fn compute(
     specs: &BTreeMap<String, MeasureSpec>,
     datasets: &BTreeMap<String, Dataset>,
-    units: &BTreeMap<String, Vec<String>>,
-    level_columns: &BTreeMap<String, Vec<String>>,
+    levels: &[Level],
     as_of: NaiveDate,
     toml_file: &str,
 ) -> Result<Measured, Vec<InputProblem>> {
     let mut problems = Vec::new();
     let mut evidence = Vec::new();
-    let mut level_of = BTreeMap::new();
-    let mut out: BTreeMap<String, BTreeMap<String, Metrics>> = units
-        .iter()
-        .map(|(level, keys)| (level.clone(), keys.iter().map(|u| (u.clone(), Metrics::new())).collect()))
-        .collect();
     let bad = |name: &str, message: String| InputProblem::file(toml_file, format!("[measures] {name}：{message}"));
+    let internal = |e: PolarsError| {
+        vec![InputProblem::file(toml_file, format!("[measures] 计算失败（{e}）"))
+            .hint("这是 kaohe 的内部错误，不是数据的问题：请把这条信息和数据文件发给维护人员")]
+    };
+    let mut frames = Frames::new(levels).map_err(internal)?;
     // Dataset measures first, then ratios of them.
     let mut ratios = Vec::new();
     let mut exprs = Vec::new();
     let mut apportioned = Vec::new();
+    let mut batches: BTreeMap<(&str, String), Vec<Aggregate>> = BTreeMap::new();
     for (name, spec) in specs {
         let kind = match spec.kind() {
             Ok(k) => k,
@@ -206,44 +213,35 @@ pub fn compute(
                 continue;
             }
         };
-        if let Kind::Ratio(a, b) = kind {
-            ratios.push((name, a, b, spec.percent));
-            continue;
-        }
-        if let Kind::Expr(text) = kind {
-            exprs.push((name, text, spec.percent));
-            continue;
-        }
-        if let Kind::Apportion | Kind::Rank = kind {
-            apportioned.push((name, spec));
-            continue;
-        }
-        if let Kind::Sql(query) = kind {
-            match sql(query, spec, datasets, units, level_columns) {
-                Ok((level, values)) => {
-                    level_of.insert(name.clone(), level.clone());
-                    for (unit, m) in out.entry(level).or_default() {
-                        if let Some(v) = values.get(unit).copied().or(spec.absent) {
-                            m.insert(name.clone(), v);
-                        }
-                    }
-                }
-                Err(Problem::Config(m)) => problems.push(bad(name, m).hint(SQL_HINT)),
-                Err(Problem::Data(p)) => problems.extend(p),
+        match kind {
+            Kind::Ratio(a, b) => {
+                ratios.push((name, a, b, spec.percent));
+                continue;
             }
-            continue;
-        }
-        if let Kind::SetAside(d) = kind {
-            match set_aside_counts(d, spec, datasets, units, level_columns) {
-                Ok((level, values)) => {
-                    level_of.insert(name.clone(), level.clone());
-                    for (unit, m) in out.entry(level).or_default() {
-                        m.insert(name.clone(), values.get(unit).copied().unwrap_or(0) as f64);
-                    }
-                }
-                Err(m) => problems.push(bad(name, m)),
+            Kind::Expr(text) => {
+                exprs.push((name, text, spec.percent));
+                continue;
             }
-            continue;
+            Kind::Apportion | Kind::Rank => {
+                apportioned.push((name, spec));
+                continue;
+            }
+            Kind::Sql(query) => {
+                match sql(query, spec, datasets, levels) {
+                    Ok((level, values)) => frames.join(&level, name, values, spec.absent).map_err(internal)?,
+                    Err(Problem::Config(m)) => problems.push(bad(name, m).hint(SQL_HINT)),
+                    Err(Problem::Data(p)) => problems.extend(p),
+                }
+                continue;
+            }
+            Kind::SetAside(d) => {
+                match set_aside_counts(d, spec, datasets, levels) {
+                    Ok((level, counts)) => frames.join(&level, name, counts, Some(0.0)).map_err(internal)?,
+                    Err(m) => problems.push(bad(name, m)),
+                }
+                continue;
+            }
+            _ => {}
         }
         if spec.evidence.wanted() {
             let label = match &spec.evidence {
@@ -263,31 +261,37 @@ pub fn compute(
                 Err(Problem::Data(p)) => problems.extend(p),
             }
         }
-        match per_unit(name, spec, &kind, datasets, level_columns, as_of) {
-            Ok((level, values)) => {
-                level_of.insert(name.clone(), level.clone());
-                let out = out.entry(level).or_default();
-                for (unit, v) in values {
-                    if let Some(m) = out.get_mut(&unit) {
-                        m.insert(name.clone(), v);
-                    }
-                }
-                // Units without rows: 0 for counts and sums, 不适用 for shares and means.
-                let absent = match kind {
-                    Kind::Count(_) | Kind::Distinct(_) | Kind::Sum(_) | Kind::Any(_) => Some(0.0),
-                    // Every one of no claims was paid on time: `all` of no rows holds.
-                    Kind::All(_) => Some(1.0),
-                    Kind::Share(_) | Kind::Mean(_) => Some(f64::NAN),
-                    _ => None,
-                };
-                if let Some(a) = absent {
-                    for m in out.values_mut() {
-                        m.entry(name.clone()).or_insert(a);
-                    }
-                }
-            }
+        match aggregate(name, spec, &kind, datasets, levels, as_of) {
+            Ok(a) => batches.entry((a.dataset, a.level.clone())).or_default().push(a),
             Err(Problem::Config(m)) => problems.push(bad(name, m)),
             Err(Problem::Data(p)) => problems.extend(p),
+        }
+    }
+    // One group-by per dataset and level; each measure joined into the level's frame.
+    for ((dataset, level), aggregates) in &batches {
+        let grouped = match group(&datasets[*dataset], aggregates) {
+            Ok(g) => g,
+            Err(Problem::Config(m)) => {
+                problems.extend(aggregates.iter().map(|a| bad(a.name, m.clone())));
+                continue;
+            }
+            Err(Problem::Data(p)) => {
+                problems.extend(p);
+                continue;
+            }
+        };
+        let width = frames.width(level).unwrap_or(0);
+        for (i, a) in aggregates.iter().enumerate() {
+            if a.single {
+                let twice = twice(&grouped, i, width, a.name, dataset);
+                if !twice.is_empty() {
+                    problems.extend(twice);
+                    continue;
+                }
+            }
+            let mut values = grouped.select((0..width).map(frame::key).chain([format!("v{i}")])).map_err(internal)?;
+            values.rename(&format!("v{i}"), "value".into()).map_err(internal)?;
+            frames.join(level, a.name, values, a.absent).map_err(internal)?;
         }
     }
     // Quotas before ratios: completion is insured ÷ quota; a split `within` a coarser
@@ -297,8 +301,8 @@ pub fn compute(
         quotas.clone().filter(|(_, s)| s.within.is_none()).chain(quotas.filter(|(_, s)| s.within.is_some()))
     {
         let done = match spec.within {
-            Some(_) => split_within(name, spec, units, &mut level_of, &mut out),
-            None => apportion(name, spec, units, &mut level_of, &mut out),
+            Some(_) => split_within(name, spec, &mut frames),
+            None => apportion(name, spec, &mut frames),
         };
         if let Err(m) = done {
             problems.push(bad(name, m));
@@ -325,21 +329,23 @@ pub fn compute(
                 });
             }
         }
-        let (Some(level), Some(other)) = (level_of.get(a).cloned(), level_of.get(b)) else { continue };
-        if &level != other {
+        let (Some(level), Some(other)) = (frames.level_of(a).map(str::to_string), frames.level_of(b)) else {
+            continue;
+        };
+        if level != other {
             problems.push(bad(name, format!("ratio 的两个度量单位层级不同（{a}：{level}，{b}：{other}）")));
             continue;
         }
-        level_of.insert(name.clone(), level.clone());
-        for m in out.entry(level).or_default().values_mut() {
-            let (Some(x), Some(y)) = (m.get(a).copied(), m.get(b).copied()) else { continue };
-            let v =
-                if y == 0.0 || y.is_nan() || x.is_nan() { f64::NAN } else { x / y * if percent { 100.0 } else { 1.0 } };
-            m.insert(name.clone(), v);
-        }
+        let (x, y) = (frames.col(a).expect("computed"), frames.col(b).expect("computed"));
+        // A zero denominator (or 不适用 on either side) is 不适用; a missing side, no value.
+        let times = if percent { 100.0 } else { 1.0 };
+        let value = when(y.clone().eq(lit(0.0)).or(y.clone().is_nan()).or(x.clone().is_nan()))
+            .then(lit(f64::NAN))
+            .otherwise(x / y * lit(times));
+        frames.derive(&level, name, value).map_err(internal)?;
     }
     // Arithmetic over measures, after the ratios it may read, each after the exprs it reads.
-    for (name, message, hint) in compute_exprs(&exprs, specs, &based, &mut level_of, &mut out) {
+    for (name, message, hint) in compute_exprs(&exprs, specs, &based, &mut frames) {
         let p = bad(name, message);
         problems.push(match hint {
             Some(h) => p.hint(h),
@@ -349,53 +355,50 @@ pub fn compute(
     // Places last: a rank may be taken of a ratio (a town's completion of its quota).
     for (name, spec) in apportioned.iter().filter(|(_, spec)| spec.rank.is_some()) {
         let by = spec.rank.as_deref().unwrap_or_default();
-        if let Err(m) = rank(name, by, spec.ascending, &mut level_of, &mut out) {
-            problems.push(bad(name, m));
-        }
+        let (Some(level), Some(value)) = (frames.level_of(by).map(str::to_string), frames.col(by)) else {
+            problems.push(bad(name, format!("rank 中的“{by}”不是一个度量")));
+            continue;
+        };
+        frames.derive(&level, name, frame::places(value, spec.ascending)).map_err(internal)?;
     }
     if !problems.is_empty() {
         return Err(problems);
     }
     // Shares and ratios are published to two decimals; score on what is published. An expr
     // is not rounded: its rubric reads the difference itself (600, not 599.99).
-    let unrounded: BTreeSet<&str> = exprs.iter().map(|(name, ..)| name.as_str()).collect();
-    for m in out.values_mut().flat_map(|units| units.values_mut()) {
-        for (name, v) in m.iter_mut() {
-            if !v.is_nan() && !unrounded.contains(name.as_str()) {
-                *v = (*v * 100.0).round() / 100.0;
-            }
-        }
-    }
-    Ok(Measured { metrics: out, level_of, evidence })
+    let unrounded: Vec<&str> = exprs.iter().map(|(name, ..)| name.as_str()).collect();
+    let (metrics, level_of) = frames.finish(&unrounded).map_err(internal)?;
+    Ok(Measured { metrics, level_of, evidence })
 }
 
 /// A `set_aside` measure: per unit of its level (the dataset's, or a coarser `level`),
 /// the rows set aside whose unit cells name it — a row whose town is blank or unknown is
-/// no town's.
+/// no town's (the join onto the level's units drops it).
 fn set_aside_counts(
     dataset: &str,
     spec: &MeasureSpec,
     datasets: &BTreeMap<String, Dataset>,
-    units: &BTreeMap<String, Vec<String>>,
-    level_columns: &BTreeMap<String, Vec<String>>,
-) -> Result<(String, BTreeMap<String, u64>), String> {
+    levels: &[Level],
+) -> Result<(String, DataFrame), String> {
     let data = datasets.get(dataset).ok_or_else(|| format!("没有名为 {dataset} 的数据集"))?;
     let quality =
         data.quality.as_ref().ok_or_else(|| format!("数据集 {dataset} 不剔除行（没有 set_aside 或 keep_first）"))?;
     let level = spec.level.clone().unwrap_or_else(|| data.level.clone());
-    let depth = level_columns.get(&level).map(Vec::len).ok_or_else(|| format!("没有名为 {level} 的层级"))?;
-    let known: BTreeSet<&String> = units.get(&level).into_iter().flatten().collect();
-    let mut counts = BTreeMap::new();
-    for row in &quality.rows {
-        if row.unit.len() < depth {
-            continue;
-        }
-        let key = crate::validate::dataset::unit_key(&row.unit[..depth]);
-        if known.contains(&key) {
-            *counts.entry(key).or_insert(0) += 1;
-        }
-    }
-    Ok((level, counts))
+    let depth = levels
+        .iter()
+        .find(|l| l.name == level)
+        .map(|l| l.columns.len())
+        .ok_or_else(|| format!("没有名为 {level} 的层级"))?;
+    let rows = quality.rows.iter().filter(|row| row.unit.len() >= depth);
+    let mut columns: Vec<Column> = (0..depth)
+        .map(|i| Column::new(frame::key(i).into(), rows.clone().map(|row| row.unit[i].as_str()).collect::<Vec<_>>()))
+        .collect();
+    columns.push(Column::new("value".into(), vec![1.0f64; rows.count()]));
+    let keys: Vec<Expr> = (0..depth).map(|i| col(frame::key(i).as_str())).collect();
+    let counted = DataFrame::new_infer_height(columns)
+        .and_then(|f| f.lazy().group_by(keys).agg([col("value").sum()]).collect())
+        .map_err(|e| format!("计算失败：{e}"))?;
+    Ok((level, counted))
 }
 
 /// polars' engine for the measure queries: in memory, or streaming when
@@ -415,16 +418,14 @@ pub const BASE_SUFFIX: &str = ".base";
 type ExprProblem<'a> = (&'a str, String, Option<String>);
 
 /// Every `expr` measure, each after the exprs it reads, as one polars expression over its
-/// level's frame of measure values (one row per unit, one column per measure read).
-/// Unknown names (with the nearest one), names of ranks, a cycle and measures of two levels
-/// are problems; an expr reading a measure that could not be computed is left out (that
-/// measure's problem is said).
+/// level's frame. Unknown names (with the nearest one), names of ranks, a cycle and
+/// measures of two levels are problems; an expr reading a measure that could not be
+/// computed is left out (that measure's problem is said).
 fn compute_exprs<'a>(
     exprs: &[(&'a String, &'a str, bool)],
     specs: &BTreeMap<String, MeasureSpec>,
     given: &BTreeSet<String>,
-    level_of: &mut BTreeMap<String, String>,
-    out: &mut BTreeMap<String, BTreeMap<String, Metrics>>,
+    frames: &mut Frames,
 ) -> Vec<ExprProblem<'a>> {
     let mut problems: Vec<ExprProblem<'a>> = Vec::new();
     let known = || specs.keys().map(String::as_str).chain(given.iter().map(String::as_str));
@@ -487,7 +488,9 @@ fn compute_exprs<'a>(
         let owner: &'a str = owner.as_str();
         let reads = formula.names();
         // A measure that could not be computed has said so already.
-        let Some(levels) = reads.iter().map(|n| level_of.get(*n).cloned()).collect::<Option<Vec<String>>>() else {
+        let Some(levels) =
+            reads.iter().map(|n| frames.level_of(n).map(str::to_string)).collect::<Option<Vec<String>>>()
+        else {
             continue;
         };
         if levels.iter().any(|l| *l != levels[0]) {
@@ -495,18 +498,9 @@ fn compute_exprs<'a>(
             problems.push((owner, format!("expr 中的度量单位层级不同（{}）", said.join("，")), None));
             continue;
         }
-        let level = levels[0].clone();
-        let metrics = out.entry(level.clone()).or_default();
-        match evaluate(formula, &reads, metrics) {
-            Ok(values) => {
-                for (unit, v) in values {
-                    if let (Some(m), Some(v)) = (metrics.get_mut(&unit), v) {
-                        m.insert(name.to_string(), if *percent { v * 100.0 } else { v });
-                    }
-                }
-                level_of.insert(name.to_string(), level);
-            }
-            Err(e) => problems.push((owner, format!("计算失败：{e}"), None)),
+        let value = expression(formula, frames) * lit(if *percent { 100.0 } else { 1.0 });
+        if let Err(e) = frames.derive(&levels[0], name, value) {
+            problems.push((owner, format!("计算失败：{e}"), None));
         }
     }
     problems
@@ -553,34 +547,15 @@ fn visit<'a>(
     fine
 }
 
-/// One expr for every unit of a level, by polars: the units' values of the measures it
-/// reads as columns (a unit without one: null, so no value), the formula as an expression.
-fn evaluate(
-    formula: &Formula,
-    reads: &[&str],
-    metrics: &BTreeMap<String, Metrics>,
-) -> PolarsResult<Vec<(String, Option<f64>)>> {
-    let units: Vec<&String> = metrics.keys().collect();
-    // Columns named by position: a measure's name may be anything a clerk writes.
-    let mut columns = Vec::new();
-    for (i, name) in reads.iter().enumerate() {
-        let values: Vec<Option<f64>> = units.iter().map(|u| metrics[*u].get(*name).copied()).collect();
-        columns.push(Column::new(format!("m{i}").into(), values));
-    }
-    let frame = DataFrame::new_infer_height(columns)?;
-    let value = frame.lazy().select([expression(formula, reads).alias("value")]).collect()?;
-    let value = value.column("value")?.f64()?.clone();
-    Ok(units.into_iter().enumerate().map(|(i, u)| (u.clone(), value.get(i))).collect())
-}
-
-/// The formula as a polars expression; a division by 0 is NaN (不适用), as a ratio's is.
-fn expression(f: &Formula, reads: &[&str]) -> Expr {
+/// The formula as a polars expression over its level's measure columns; a unit without
+/// one of them has no value (null), and a division by 0 is NaN (不适用), as a ratio's is.
+fn expression(f: &Formula, frames: &Frames) -> Expr {
     match f {
         Formula::Number(n) => lit(*n),
-        Formula::Measure(n) => col(format!("m{}", reads.iter().position(|r| r == n).unwrap_or(0)).as_str()),
-        Formula::Negate(x) => lit(0.0) - expression(x, reads),
+        Formula::Measure(n) => frames.col(n).unwrap_or_else(|| lit(NULL).cast(DataType::Float64)),
+        Formula::Negate(x) => lit(0.0) - expression(x, frames),
         Formula::Binary(op, a, b) => {
-            let (a, b) = (expression(a, reads), expression(b, reads));
+            let (a, b) = (expression(a, frames), expression(b, frames));
             match op {
                 Op::Add => a + b,
                 Op::Subtract => a - b,
@@ -591,173 +566,99 @@ fn expression(f: &Formula, reads: &[&str]) -> Expr {
     }
 }
 
-/// A `rank` measure: competition ranking of the units of `by`'s level (1, 2, 2, 4).
-fn rank(
-    name: &str,
-    by: &str,
-    ascending: bool,
-    level_of: &mut BTreeMap<String, String>,
-    out: &mut BTreeMap<String, BTreeMap<String, Metrics>>,
-) -> Result<(), String> {
-    let Some(level) = level_of.get(by).cloned() else {
-        return Err(format!("rank 中的“{by}”不是一个度量"));
-    };
-    let metrics = out.entry(level.clone()).or_default();
-    // Ranked on the value as published (two decimals, in hundredths): what prints equal
-    // shares a place, by the one ranking rule; lowest first is the reversed key.
-    let key = |v: f64| {
-        let h = (v * 100.0).round() as i64;
-        if ascending {
-            -h
-        } else {
-            h
-        }
-    };
-    let ranked: Vec<(&String, i64)> =
-        metrics.iter().filter_map(|(u, m)| m.get(by).copied().filter(|v| !v.is_nan()).map(|v| (u, key(v)))).collect();
-    let keys: Vec<i64> = ranked.iter().map(|(_, k)| *k).collect();
-    let places: Vec<(String, usize)> = ranked
-        .iter()
-        .zip(crate::measure::rank::standings(&keys, 0, 0))
-        .map(|((u, _), s)| ((*u).clone(), s.rank))
-        .collect();
-    for (u, place) in places {
-        if let Some(m) = metrics.get_mut(&u) {
-            m.insert(name.to_string(), place as f64);
-        }
+/// A measure's values as whole numbers of people (a quota's base): a unit without a
+/// value, or with a fraction or a negative, cannot be split.
+fn whole(v: Option<f64>, unit: &[String], measure: &str) -> Result<u64, String> {
+    let v = v.unwrap_or(f64::NAN);
+    if v >= 0.0 && v.fract() == 0.0 {
+        Ok(v as u64)
+    } else {
+        Err(format!("“{}”的 {measure} 不是非负整数（{v}），无法分解任务", unit.join(" ")))
     }
-    level_of.insert(name.to_string(), level);
-    Ok(())
 }
 
 /// An `apportion` measure: every unit of its base measure's level gets its whole quota, in
 /// exact integer arithmetic ([`crate::measure::quota::whole_quotas`]; largest remainder keeps the
 /// total to the person, ties to the larger base, then the unit listed first).
-fn apportion(
-    name: &str,
-    spec: &MeasureSpec,
-    units: &BTreeMap<String, Vec<String>>,
-    level_of: &mut BTreeMap<String, String>,
-    out: &mut BTreeMap<String, BTreeMap<String, Metrics>>,
-) -> Result<(), String> {
+fn apportion(name: &str, spec: &MeasureSpec, frames: &mut Frames) -> Result<(), String> {
     let base = spec.apportion.as_deref().unwrap_or_default();
-    let Some(level) = level_of.get(base).cloned() else {
+    let Some(level) = frames.level_of(base).map(str::to_string) else {
         return Err(format!("apportion 中的“{base}”不是按数据集计算的度量"));
     };
     let rate = spec.rate.ok_or("apportion 要写 rate，如 \"50%\"")?;
     let rounding = spec.rounding.unwrap_or(crate::programme::file::Rounding::LargestRemainder);
-    let keys = units.get(&level).cloned().unwrap_or_default();
-    let shown: Vec<String> = keys.iter().map(|k| crate::validate::dataset::shown_key(k)).collect();
+    let units = frames.units(&level).to_vec();
+    let shown: Vec<String> = units.iter().map(|k| k.join(" ")).collect();
     if let Some(u) = spec.overrides.keys().find(|u| !shown.contains(u)) {
         return Err(format!("overrides 中的“{u}”不是 {level} 级的单位"));
     }
-    let metrics = out.entry(level.clone()).or_default();
+    let mut read: BTreeMap<&str, Vec<Option<f64>>> = BTreeMap::new();
     let (mut bases, mut rates) = (Vec::new(), Vec::new());
-    for (key, shown) in keys.iter().zip(&shown) {
+    for (i, (unit, shown)) in units.iter().zip(&shown).enumerate() {
         let o = spec.overrides.get(shown);
         let measure = o.and_then(|o| o.base.as_deref()).unwrap_or(base);
-        if level_of.get(measure) != Some(&level) {
+        if frames.level_of(measure) != Some(level.as_str()) {
             return Err(format!("“{measure}”不是 {level} 级按数据集计算的度量"));
         }
-        let v = metrics.get(key).and_then(|m| m.get(measure)).copied().unwrap_or(f64::NAN);
-        if !(v >= 0.0 && v.fract() == 0.0) {
-            return Err(format!("“{shown}”的 {measure} 不是非负整数（{v}），无法分解任务"));
-        }
-        bases.push(v as u64);
+        let values = read.entry(measure).or_insert_with(|| frames.values(measure));
+        bases.push(whole(values[i], unit, measure)?);
         rates.push(o.and_then(|o| o.rate).unwrap_or(rate));
     }
+    let quotas = crate::measure::quota::whole_quotas(&bases, &rates, rounding);
+    frames.put(&level, name, quotas.into_iter().map(|q| Some(q as f64)).collect()).map_err(|e| e.to_string())?;
     let based = format!("{name}{BASE_SUFFIX}");
-    for ((key, quota), base) in
-        keys.iter().zip(crate::measure::quota::whole_quotas(&bases, &rates, rounding)).zip(&bases)
-    {
-        let m = metrics.entry(key.clone()).or_default();
-        m.insert(name.to_string(), quota as f64);
-        m.insert(based.clone(), *base as f64);
-    }
-    level_of.insert(based, level.clone());
-    level_of.insert(name.to_string(), level);
-    Ok(())
+    frames.put(&level, &based, bases.into_iter().map(|b| Some(b as f64)).collect()).map_err(|e| e.to_string())
 }
 
 /// `apportion` with `within`: each unit of a coarser level splits its whole quota over its
-/// own units of the base measure's level (those whose keys start with its keys), in
+/// own units of the base measure's level (those whose first key cells are its own), in
 /// proportion to their base, by largest remainders — they sum to it exactly.
-fn split_within(
-    name: &str,
-    spec: &MeasureSpec,
-    units: &BTreeMap<String, Vec<String>>,
-    level_of: &mut BTreeMap<String, String>,
-    out: &mut BTreeMap<String, BTreeMap<String, Metrics>>,
-) -> Result<(), String> {
+fn split_within(name: &str, spec: &MeasureSpec, frames: &mut Frames) -> Result<(), String> {
     let base = spec.apportion.as_deref().unwrap_or_default();
     let within = spec.within.as_deref().unwrap_or_default();
     if spec.rate.is_some() || spec.rounding.is_some() || spec.overrides.values().any(|o| o.rate.is_some()) {
         return Err("写了 within 就按上级任务数分解，不再写 rate 或 rounding（overrides 只可写 base）".into());
     }
-    let (Some(level), Some(parent)) = (level_of.get(base).cloned(), level_of.get(within).cloned()) else {
+    let (Some(level), Some(parent)) =
+        (frames.level_of(base).map(str::to_string), frames.level_of(within).map(str::to_string))
+    else {
         return Err(format!("apportion 的“{base}”和 within 的“{within}”都要是度量"));
     };
-    let keys = units.get(&level).cloned().unwrap_or_default();
-    let parents = units.get(&parent).cloned().unwrap_or_default();
-    let depth = |k: &String| k.split(crate::validate::dataset::KEY_SEP).count();
-    let parent_depth = parents.first().map(depth).unwrap_or(0);
-    if parent == level || keys.first().map(depth).unwrap_or(0) <= parent_depth {
+    let (units, parents) = (frames.units(&level).to_vec(), frames.units(&parent).to_vec());
+    let parent_width = frames.width(&parent).unwrap_or(0);
+    if parent == level || frames.width(&level).unwrap_or(0) <= parent_width {
         return Err(format!("within 的“{within}”（{parent} 级）不是“{base}”（{level} 级）的上一级"));
     }
-    let parent_of = |k: &String| {
-        k.split(crate::validate::dataset::KEY_SEP)
-            .take(parent_depth)
-            .collect::<Vec<_>>()
-            .join(&crate::validate::dataset::KEY_SEP.to_string())
-    };
-    let whole = |v: Option<f64>, unit: &String, measure: &str| -> Result<u64, String> {
-        let v = v.unwrap_or(f64::NAN);
-        if v >= 0.0 && v.fract() == 0.0 {
-            Ok(v as u64)
-        } else {
-            Err(format!(
-                "“{}”的 {measure} 不是非负整数（{v}），无法分解任务",
-                crate::validate::dataset::shown_key(unit)
-            ))
-        }
-    };
-    let shown: Vec<String> = parents.iter().map(|k| crate::validate::dataset::shown_key(k)).collect();
+    let shown: Vec<String> = parents.iter().map(|k| k.join(" ")).collect();
     if let Some(u) = spec.overrides.keys().find(|u| !shown.contains(u)) {
         return Err(format!("overrides 中的“{u}”不是 {parent} 级的单位"));
     }
-    let mut split: Vec<(String, f64, f64)> = Vec::new();
-    for (p, shown) in parents.iter().zip(&shown) {
-        let quota = whole(out.get(&parent).and_then(|m| m.get(p)).and_then(|m| m.get(within)).copied(), p, within)?;
+    let parent_quotas = frames.values(within);
+    let mut read: BTreeMap<&str, Vec<Option<f64>>> = BTreeMap::new();
+    let (mut quotas, mut bases) = (vec![None; units.len()], vec![None; units.len()]);
+    for ((p, shown), quota) in parents.iter().zip(&shown).zip(parent_quotas) {
+        let quota = whole(quota, p, within)?;
         // A unit whose quota rests on another base (老城办: 户籍总人口) splits on that base.
         let base = spec.overrides.get(shown).and_then(|o| o.base.as_deref()).unwrap_or(base);
-        if level_of.get(base) != Some(&level) {
+        if frames.level_of(base) != Some(level.as_str()) {
             return Err(format!("“{base}”不是 {level} 级的度量"));
         }
-        let children: Vec<&String> = keys.iter().filter(|k| &parent_of(k) == p).collect();
-        let bases = children
-            .iter()
-            .map(|k| whole(out.get(&level).and_then(|m| m.get(*k)).and_then(|m| m.get(base)).copied(), k, base))
-            .collect::<Result<Vec<u64>, String>>()?;
+        let values = read.entry(base).or_insert_with(|| frames.values(base));
+        let children: Vec<usize> = (0..units.len()).filter(|&i| units[i][..parent_width] == p[..]).collect();
+        let child_bases =
+            children.iter().map(|&i| whole(values[i], &units[i], base)).collect::<Result<Vec<u64>, _>>()?;
         if children.is_empty() && quota > 0 {
-            return Err(format!(
-                "“{}”有任务 {quota}，但在 {level} 级没有下属单位",
-                crate::validate::dataset::shown_key(p)
-            ));
+            return Err(format!("“{shown}”有任务 {quota}，但在 {level} 级没有下属单位"));
         }
-        for ((k, q), b) in children.into_iter().zip(crate::measure::quota::split_by_base(quota, &bases)).zip(&bases) {
-            split.push((k.clone(), q as f64, *b as f64));
+        for ((&i, q), b) in
+            children.iter().zip(crate::measure::quota::split_by_base(quota, &child_bases)).zip(&child_bases)
+        {
+            quotas[i] = Some(q as f64);
+            bases[i] = Some(*b as f64);
         }
     }
-    let metrics = out.entry(level.clone()).or_default();
-    let based = format!("{name}{BASE_SUFFIX}");
-    for (k, q, b) in split {
-        let m = metrics.entry(k).or_default();
-        m.insert(name.to_string(), q);
-        m.insert(based.clone(), b);
-    }
-    level_of.insert(based, level.clone());
-    level_of.insert(name.to_string(), level);
-    Ok(())
+    frames.put(&level, name, quotas).map_err(|e| e.to_string())?;
+    frames.put(&level, &format!("{name}{BASE_SUFFIX}"), bases).map_err(|e| e.to_string())
 }
 
 /// The rows of `dataset` that match `w` (or, with `matching` false, that do not), as evidence.
@@ -814,7 +715,7 @@ fn evidence_rows(
         let Ok(column) = df.column(c) else { return String::new() };
         match (column.get(i), data.types.get(c)) {
             (Ok(AnyValue::Null), _) | (Err(_), _) => "空".into(),
-            (Ok(AnyValue::Int32(d)), Some(ColumnType::Date)) => {
+            (Ok(AnyValue::Date(d)), Some(ColumnType::Date)) => {
                 (NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid") + chrono::Duration::days(d as i64)).to_string()
             }
             (Ok(AnyValue::Boolean(b)), _) => if b { "是" } else { "否" }.into(),
@@ -977,7 +878,7 @@ fn condition(w: &Where, data: &Dataset, dataset: &str, as_of: NaiveDate) -> Resu
                     return Ok(lit(day_number(as_of)));
                 }
                 need(data, dataset, Some(c), &[Date])?;
-                Ok(col(c))
+                Ok(col(c).cast(DataType::Int32))
             };
             let (from, to) = (date(from)?, date(to)?);
             // A blank end (not closed, not paid) counts up to the assessment date.
@@ -1041,7 +942,7 @@ fn condition(w: &Where, data: &Dataset, dataset: &str, as_of: NaiveDate) -> Resu
             Some(c) if data.types.get(c) == Some(&Date) => {}
             _ => return Err(Problem::Config("after、before 要与一个日期列（column）一起写".into())),
         }
-        let day = lit(day_number(day.date()?));
+        let day = lit(day_number(day.date()?)).cast(DataType::Date);
         parts.push(if after { base.clone().gt(day) } else { base.clone().lt(day) });
     }
     let Some(first) = parts.pop() else {
@@ -1089,19 +990,34 @@ fn check_listed(data: &Dataset, dataset: &str, by: &str, values: &BTreeMap<Strin
     }
 }
 
-/// The dataset with each row's unit replaced by its unit at a coarser `level` (the county of
-/// an insurer in a county): that level's unit columns must be the first of the dataset's.
-fn coarser(
-    data: &Dataset,
-    dataset: &str,
-    level: &str,
-    level_columns: &BTreeMap<String, Vec<String>>,
-) -> Result<DataFrame, Problem> {
-    let (Some(to), Some(from)) = (level_columns.get(level), level_columns.get(&data.level)) else {
-        let known: Vec<&str> = level_columns.keys().map(String::as_str).collect();
+/// One dataset measure, ready for its dataset's group-by at its level.
+struct Aggregate<'a> {
+    name: &'a str,
+    dataset: &'a str,
+    level: String,
+    /// The dataset's unit columns read as the level's key (its first ones for a coarser level).
+    keys: Vec<String>,
+    /// The value per unit, as a polars aggregation.
+    value: Expr,
+    /// The rows it reads (`rows` and, unless it tests them, `where`); none: every row.
+    mask: Option<Expr>,
+    /// A unit without rows: 0 for counts and sums, 1 for `all`, NaN (不适用) for shares and
+    /// means, no value for the rest.
+    absent: Option<f64>,
+    /// `value`: one row per unit, or the unit's rows are named.
+    single: bool,
+}
+
+/// The unit columns of `data` that key `level`: all of them, or the first ones for a
+/// coarser level (the county of an insurer in a county) — whose columns must come first.
+fn level_keys(data: &Dataset, dataset: &str, level: &str, levels: &[Level]) -> Result<Vec<String>, Problem> {
+    let find = |name: &str| levels.iter().find(|l| l.name == name);
+    let (Some(to), Some(from)) = (find(level), find(&data.level)) else {
+        let known: Vec<&str> = levels.iter().map(|l| l.name.as_str()).collect();
         return Err(Problem::Config(format!("level = \"{level}\" 不是 [units] 中的层级（有：{}）", known.join("、"))));
     };
-    if to.len() >= from.len() || from[..to.len()] != to[..] {
+    let (to, from) = (&to.columns, &from.columns);
+    if to.len() > from.len() || from[..to.len()] != to[..] || (to.len() == from.len() && level != data.level) {
         return Err(Problem::Config(format!(
             "数据集 {dataset} 的行属于层级 {}（{}），不能按层级 {level}（{}）汇总",
             data.level,
@@ -1109,110 +1025,22 @@ fn coarser(
             to.join("、")
         )));
     }
-    let keys = data.frame.column(UNIT).and_then(|c| c.str().cloned()).map_err(|e| Problem::Config(e.to_string()))?;
-    let sep = crate::validate::dataset::KEY_SEP.to_string();
-    let prefix: Vec<String> = keys
-        .iter()
-        .map(|k| {
-            k.unwrap_or_default().split(crate::validate::dataset::KEY_SEP).take(to.len()).collect::<Vec<_>>().join(&sep)
-        })
-        .collect();
-    let mut frame = data.frame.clone();
-    frame.with_column(Column::new(UNIT.into(), prefix)).map_err(|e| Problem::Config(e.to_string()))?;
-    Ok(frame)
+    let keys = data.keys[..to.len()].to_vec();
+    if let Some(k) = keys.iter().find(|k| !matches!(data.types.get(*k), Some(ColumnType::Text | ColumnType::Id))) {
+        return Err(Problem::Config(format!("数据集 {dataset} 的单位列“{k}”要是文字（type = \"text\"）")));
+    }
+    Ok(keys)
 }
 
-const SQL_HINT: &str = "每个数据集是一张同名的表，列是它声明的列（日期是日期）；查询每个单位一行：先是该层级的单位列（按 [units] 的顺序），最后一列是数，如 sql = \"SELECT 镇, COUNT(*) FROM rosters WHERE 保费 >= 200 GROUP BY 镇\"；含括号等符号的列名用双引号括起来";
-
-/// A `sql` measure: the query run by polars over every dataset (a table of its name, its
-/// declared columns, dates as dates); each result row is a unit's key cells and its value.
-fn sql(
-    query: &str,
-    spec: &MeasureSpec,
+/// One dataset measure as a polars aggregation over its unit's rows.
+fn aggregate<'a>(
+    name: &'a str,
+    spec: &'a MeasureSpec,
+    kind: &Kind<'a>,
     datasets: &BTreeMap<String, Dataset>,
-    units: &BTreeMap<String, Vec<String>>,
-    level_columns: &BTreeMap<String, Vec<String>>,
-) -> Result<(String, BTreeMap<String, f64>), Problem> {
-    let level = match (&spec.level, level_columns.len()) {
-        (Some(l), _) => l.clone(),
-        (None, 1) => level_columns.keys().next().expect("one level").clone(),
-        (None, _) => {
-            let known: Vec<&str> = level_columns.keys().map(String::as_str).collect();
-            return Err(Problem::Config(format!("sql 要写 level（结果是哪一级单位的：{}）", known.join("、"))));
-        }
-    };
-    let Some(width) = level_columns.get(&level).map(Vec::len) else {
-        let known: Vec<&str> = level_columns.keys().map(String::as_str).collect();
-        return Err(Problem::Config(format!("level = \"{level}\" 不是 [units] 中的层级（有：{}）", known.join("、"))));
-    };
-    let mut context = polars::sql::SQLContext::new();
-    for (name, data) in datasets {
-        // The declared columns only (not the unit, file and row kept for messages); a date
-        // column as a date, so a query compares it with '2016-01-30'.
-        let columns: Vec<Expr> = data
-            .types
-            .iter()
-            .map(|(c, t)| if *t == ColumnType::Date { col(c.as_str()).cast(DataType::Date) } else { col(c.as_str()) })
-            .collect();
-        context.register(name, data.frame.clone().lazy().select(columns));
-    }
-    let failed = |e: PolarsError| Problem::Config(format!("sql 无法执行：{e}"));
-    // A query polars itself stumbles on (a panic inside it) is this measure's problem too.
-    let result = crate::ingest::contain(|| context.execute(query).and_then(|q| q.collect()))
-        .map_err(|()| Problem::Config("sql 无法执行：polars 执行这条查询时中止".into()))?
-        .map_err(failed)?;
-    if result.width() != width + 1 {
-        let names: Vec<&str> = result.get_column_names().iter().map(|n| n.as_str()).collect();
-        return Err(Problem::Config(format!(
-            "sql 的结果有 {} 列（{}），层级 {level} 要 {} 列：{} 个单位列和 1 个数",
-            result.width(),
-            names.join("、"),
-            width + 1,
-            width
-        )));
-    }
-    let columns = result.columns();
-    let keys: Vec<StringChunked> = columns[..width]
-        .iter()
-        .map(|c| c.cast(&DataType::String).and_then(|c| c.str().cloned()))
-        .collect::<PolarsResult<_>>()
-        .map_err(failed)?;
-    let values = columns[width]
-        .cast(&DataType::Float64)
-        .and_then(|c| c.f64().cloned())
-        .map_err(|_| Problem::Config(format!("sql 结果的最后一列“{}”不是数", columns[width].name())))?;
-    let known: BTreeSet<&String> = units.get(&level).into_iter().flatten().collect();
-    let mut out = BTreeMap::new();
-    for i in 0..result.height() {
-        let cells: Vec<String> = keys.iter().map(|k| k.get(i).unwrap_or_default().to_string()).collect();
-        let unit = crate::validate::dataset::unit_key(&cells);
-        if !known.contains(&unit) {
-            return Err(Problem::Config(format!(
-                "sql 结果第{}行的“{}”不是层级 {level} 的单位",
-                i + 1,
-                cells.join(" ")
-            )));
-        }
-        if out.contains_key(&unit) {
-            return Err(Problem::Config(format!("sql 结果中“{}”有不止一行（少了 GROUP BY？）", cells.join(" "))));
-        }
-        // A null (SUM of no rows) is no value, as a unit without rows.
-        if let Some(v) = values.get(i) {
-            out.insert(unit, v);
-        }
-    }
-    Ok((level, out))
-}
-
-/// One dataset measure per unit that has rows.
-fn per_unit(
-    name: &str,
-    spec: &MeasureSpec,
-    kind: &Kind,
-    datasets: &BTreeMap<String, Dataset>,
-    level_columns: &BTreeMap<String, Vec<String>>,
+    levels: &[Level],
     as_of: NaiveDate,
-) -> Result<(String, Vec<(String, f64)>), Problem> {
+) -> Result<Aggregate<'a>, Problem> {
     use ColumnType::*;
     let dataset = match kind {
         Kind::Count(d)
@@ -1246,31 +1074,41 @@ fn per_unit(
     }
     let column = spec.column.as_deref();
     let numeric = [Integer, Number, Percent, NumberOrYesNo];
-    let (level, frame) = match &spec.level {
-        Some(level) if *level != data.level => (level.clone(), coarser(data, dataset, level, level_columns)?),
-        _ => (data.level.clone(), data.frame.clone()),
+    let level = spec.level.clone().unwrap_or_else(|| data.level.clone());
+    let keys = level_keys(data, dataset, &level, levels)?;
+    let rows = match &spec.rows {
+        Some(rows) => Some(conditions(rows, data, dataset, as_of)?),
+        None => None,
     };
-    let mut frame = frame.lazy();
-    if let Some(rows) = &spec.rows {
-        frame = frame.filter(conditions(rows, data, dataset, as_of)?);
-    }
-    if let (Some(f), false) = (&filter, tests_rows) {
-        frame = frame.filter(f.clone());
-    }
-    let value: Expr = match kind {
-        Kind::Count(_) => len().cast(DataType::Float64),
-        Kind::Distinct(_) => col(need(data, dataset, column, &[])?).drop_nulls().n_unique().cast(DataType::Float64),
-        Kind::Sum(_) => col(need(data, dataset, column, &numeric)?).sum().cast(DataType::Float64),
-        Kind::Mean(_) => col(need(data, dataset, column, &numeric)?).mean().cast(DataType::Float64),
-        Kind::Share(_) => {
-            let times = if spec.percent { 100.0 } else { 1.0 };
-            filter.clone().expect("checked").cast(DataType::Float64).mean() * lit(times)
+    let mask = match (rows.clone(), filter.clone().filter(|_| !tests_rows)) {
+        (Some(r), Some(w)) => Some(r.and(w)),
+        (r, w) => r.or(w),
+    };
+    let keep = |e: Expr| match &mask {
+        Some(m) => e.filter(m.clone()),
+        None => e,
+    };
+    // `where` tested on the rows `rows` keeps: 1.0 for a row that matches, 0.0 for one that does not.
+    let tested = || {
+        let f = filter.clone().expect("checked").cast(DataType::Float64);
+        match &rows {
+            Some(r) => f.filter(r.clone()),
+            None => f,
         }
-        Kind::All(_) => filter.clone().expect("checked").cast(DataType::Float64).min(),
-        Kind::Any(_) => filter.clone().expect("checked").cast(DataType::Float64).max(),
+    };
+    let value: Expr = match kind {
+        Kind::Count(_) => match &mask {
+            Some(m) => m.clone().cast(DataType::Float64).sum(),
+            None => len().cast(DataType::Float64),
+        },
+        Kind::Distinct(_) => keep(col(need(data, dataset, column, &[])?)).drop_nulls().n_unique(),
+        Kind::Sum(_) => keep(col(need(data, dataset, column, &numeric)?)).sum(),
+        Kind::Mean(_) => keep(col(need(data, dataset, column, &numeric)?)).mean(),
+        Kind::Share(_) => tested().mean() * lit(if spec.percent { 100.0 } else { 1.0 }),
+        Kind::All(_) => tested().min(),
+        Kind::Any(_) => tested().max(),
         Kind::Value(_) => {
-            let c = need(data, dataset, column, &[Integer, Number, Percent, YesNo, NumberOrYesNo])?;
-            col(c).first().cast(DataType::Float64)
+            keep(col(need(data, dataset, column, &[Integer, Number, Percent, YesNo, NumberOrYesNo])?)).first()
         }
         Kind::Latest(_) | Kind::Earliest(_) => {
             let c = need(data, dataset, column, &[Date])?;
@@ -1281,59 +1119,167 @@ fn per_unit(
             let after = NaiveDate::from_ymd_opt(after.year as i32, after.month as u32, after.day as u32)
                 .ok_or_else(|| Problem::Config("after 不是有效日期".into()))?;
             // A blank date is no date: a unit whose dates are all blank has none.
-            let day = if matches!(kind, Kind::Latest(_)) { col(c).max() } else { col(c).min() };
-            (day - lit(day_number(after))).cast(DataType::Float64)
+            let days = keep(col(c).cast(DataType::Int32));
+            let day = if matches!(kind, Kind::Latest(_)) { days.max() } else { days.min() };
+            day - lit(day_number(after))
         }
         Kind::Ratio(..) | Kind::Expr(_) | Kind::Apportion | Kind::Rank | Kind::SetAside(_) | Kind::Sql(_) => {
             unreachable!()
         }
     };
-    let grouped = frame
-        .group_by([col(UNIT)])
-        .agg([
-            value.alias("value"),
-            len().alias("rows"),
-            col(crate::validate::dataset::ROW).alias("at"),
-            col(crate::validate::dataset::FILE).first().alias("file"),
-        ])
+    let absent = match kind {
+        Kind::Count(_) | Kind::Distinct(_) | Kind::Sum(_) | Kind::Any(_) => Some(0.0),
+        // Every one of no claims was paid on time: `all` of no rows holds.
+        Kind::All(_) => Some(1.0),
+        Kind::Share(_) | Kind::Mean(_) => Some(f64::NAN),
+        _ => None,
+    };
+    Ok(Aggregate {
+        name,
+        dataset,
+        level,
+        keys,
+        value: value.cast(DataType::Float64),
+        mask,
+        absent,
+        single: matches!(kind, Kind::Value(_)),
+    })
+}
+
+/// The measures of one dataset at one level in one group-by: per unit with rows, its key
+/// cells (`k0`…) and each measure's value (`v0`…); for a `value` measure also the rows it
+/// read (`n0`…, `at0`…, `f0`…).
+fn group(data: &Dataset, aggregates: &[Aggregate]) -> Result<DataFrame, Problem> {
+    let keys: Vec<Expr> =
+        aggregates[0].keys.iter().enumerate().map(|(i, k)| col(k.as_str()).alias(frame::key(i))).collect();
+    let mut aggs = Vec::new();
+    for (i, a) in aggregates.iter().enumerate() {
+        aggs.push(a.value.clone().alias(format!("v{i}")));
+        if a.single {
+            let keep = |e: Expr| match &a.mask {
+                Some(m) => e.filter(m.clone()),
+                None => e,
+            };
+            aggs.push(keep(col(crate::validate::dataset::ROW)).alias(format!("at{i}")));
+            aggs.push(keep(col(crate::validate::dataset::FILE)).first().alias(format!("f{i}")));
+        }
+    }
+    Ok(data
+        .frame
+        .clone()
+        .lazy()
+        .group_by(keys)
+        .agg(aggs)
         .collect_with_engine(engine())
         .map_err(|e| Problem::Config(format!("计算失败：{e}")))?
-        .unwrap_single();
-    let units = grouped.column(UNIT).and_then(|c| c.str().cloned());
-    let values = grouped.column("value").and_then(|c| c.f64().cloned());
-    let rows = grouped.column("rows").and_then(|c| c.cast(&DataType::UInt64)).and_then(|c| c.u64().cloned());
-    let (Ok(units), Ok(values), Ok(rows)) = (units, values, rows) else {
-        return Err(Problem::Config("计算结果无法读取".into()));
+        .unwrap_single())
+}
+
+/// A `value` measure reads one row per unit: each unit with more is named with its file
+/// and rows.
+fn twice(grouped: &DataFrame, i: usize, width: usize, name: &str, dataset: &str) -> Vec<InputProblem> {
+    let (Ok(at), Ok(files)) = (
+        grouped.column(&format!("at{i}")).and_then(|c| c.list().cloned()),
+        grouped.column(&format!("f{i}")).and_then(|c| c.str().cloned()),
+    ) else {
+        return vec![InputProblem::file(dataset, format!("度量 {name} 的行无法读取"))];
     };
-    let mut out = Vec::new();
-    let mut problems = Vec::new();
-    for i in 0..grouped.height() {
-        let unit = units.get(i).unwrap_or_default().to_string();
-        if matches!(kind, Kind::Value(_)) && rows.get(i).unwrap_or(0) > 1 {
-            let unit = crate::validate::dataset::shown_key(&unit);
-            let file = grouped.column("file").ok().and_then(|c| c.str().ok()?.get(i).map(str::to_string));
-            let at: Vec<String> = grouped
-                .column("at")
-                .ok()
-                .and_then(|c| c.list().ok()?.get_as_series(i))
-                .map(|s| s.iter().map(|v| format!("第{v}行")).collect())
-                .unwrap_or_default();
-            problems.push(
-                InputProblem::file(
-                    file.unwrap_or_else(|| dataset.to_string()),
-                    format!("“{unit}”有 {} 行（{}），度量 {name} 每个单位只能有一行", at.len(), at.join("、")),
-                )
-                .hint("删去重复的行，只留一行"),
-            );
-            continue;
+    let keys: Vec<StringChunked> =
+        (0..width).filter_map(|k| grouped.column(&frame::key(k)).ok()?.str().ok().cloned()).collect();
+    let mut found = Vec::new();
+    for row in 0..grouped.height() {
+        let Some(rows) = at.get_as_series(row).filter(|s| s.len() > 1) else { continue };
+        let unit: Vec<&str> = keys.iter().map(|k| k.get(row).unwrap_or_default()).collect();
+        let numbers: Vec<u64> = rows
+            .cast(&DataType::UInt64)
+            .ok()
+            .and_then(|s| s.u64().ok().cloned())
+            .map_or_else(Vec::new, |s| s.into_no_null_iter().collect());
+        let said: Vec<String> = numbers.iter().map(|n| format!("第{n}行")).collect();
+        let file = files.get(row).unwrap_or(dataset).to_string();
+        let p = InputProblem::file(
+            file.clone(),
+            format!("“{}”有 {} 行（{}），度量 {name} 每个单位只能有一行", unit.join(" "), said.len(), said.join("、")),
+        )
+        .hint("删去重复的行，只留一行");
+        found.push(((file, numbers.first().copied().unwrap_or(0)), p));
+    }
+    // In the order a clerk finds them: file, then row.
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found.into_iter().map(|(_, p)| p).collect()
+}
+
+const SQL_HINT: &str = "每个数据集是一张同名的表，列是它声明的列（日期是日期）；查询每个单位一行：先是该层级的单位列（按 [units] 的顺序），最后一列是数，如 sql = \"SELECT 镇, COUNT(*) FROM rosters WHERE 保费 >= 200 GROUP BY 镇\"；含括号等符号的列名用双引号括起来";
+
+/// A `sql` measure: the query run by polars over every dataset (a table of its name, its
+/// declared columns, dates as dates); each result row is a unit's key cells and its value,
+/// returned as the level's key columns (`k0`…) and `value`.
+fn sql(
+    query: &str,
+    spec: &MeasureSpec,
+    datasets: &BTreeMap<String, Dataset>,
+    levels: &[Level],
+) -> Result<(String, DataFrame), Problem> {
+    let names = || levels.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join("、");
+    let level = match (&spec.level, levels) {
+        (Some(l), _) => l.clone(),
+        (None, [one]) => one.name.clone(),
+        (None, _) => return Err(Problem::Config(format!("sql 要写 level（结果是哪一级单位的：{}）", names()))),
+    };
+    let Some(the_level) = levels.iter().find(|l| l.name == level) else {
+        return Err(Problem::Config(format!("level = \"{level}\" 不是 [units] 中的层级（有：{}）", names())));
+    };
+    let width = the_level.columns.len();
+    let mut context = polars::sql::SQLContext::new();
+    for (name, data) in datasets {
+        // The declared columns only (not the unit, file and row kept for messages); a date
+        // column is a date, so a query compares it with '2016-01-30'.
+        let columns: Vec<Expr> = data.types.keys().map(|c| col(c.as_str())).collect();
+        context.register(name, data.frame.clone().lazy().select(columns));
+    }
+    let failed = |e: PolarsError| Problem::Config(format!("sql 无法执行：{e}"));
+    // A query polars itself stumbles on (a panic inside it) is this measure's problem too.
+    let result = crate::ingest::contain(|| context.execute(query).and_then(|q| q.collect()))
+        .map_err(|()| Problem::Config("sql 无法执行：polars 执行这条查询时中止".into()))?
+        .map_err(failed)?;
+    if result.width() != width + 1 {
+        let names: Vec<&str> = result.get_column_names().iter().map(|n| n.as_str()).collect();
+        return Err(Problem::Config(format!(
+            "sql 的结果有 {} 列（{}），层级 {level} 要 {} 列：{} 个单位列和 1 个数",
+            result.width(),
+            names.join("、"),
+            width + 1,
+            width
+        )));
+    }
+    let columns = result.columns();
+    let keys: Vec<StringChunked> = columns[..width]
+        .iter()
+        .map(|c| c.cast(&DataType::String).and_then(|c| c.str().cloned()))
+        .collect::<PolarsResult<_>>()
+        .map_err(failed)?;
+    let values = columns[width]
+        .cast(&DataType::Float64)
+        .and_then(|c| c.f64().cloned())
+        .map_err(|_| Problem::Config(format!("sql 结果的最后一列“{}”不是数", columns[width].name())))?;
+    let known: BTreeSet<&[String]> = the_level.units.iter().map(Vec::as_slice).collect();
+    let mut seen = BTreeSet::new();
+    for i in 0..result.height() {
+        let cells: Vec<String> = keys.iter().map(|k| k.get(i).unwrap_or_default().to_string()).collect();
+        if !known.contains(cells.as_slice()) {
+            return Err(Problem::Config(format!(
+                "sql 结果第{}行的“{}”不是层级 {level} 的单位",
+                i + 1,
+                cells.join(" ")
+            )));
         }
-        if let Some(v) = values.get(i) {
-            out.push((unit, v));
+        if !seen.insert(cells.clone()) {
+            return Err(Problem::Config(format!("sql 结果中“{}”有不止一行（少了 GROUP BY？）", cells.join(" "))));
         }
     }
-    if problems.is_empty() {
-        Ok((level, out))
-    } else {
-        Err(Problem::Data(problems))
-    }
+    // A null value (SUM of no rows) is no value, as for a unit without rows.
+    let mut out: Vec<Column> =
+        keys.into_iter().enumerate().map(|(i, k)| k.into_series().with_name(frame::key(i).into()).into()).collect();
+    out.push(values.into_series().with_name("value".into()).into());
+    Ok((level, DataFrame::new(result.height(), out).map_err(failed)?))
 }

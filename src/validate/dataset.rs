@@ -128,6 +128,8 @@ pub struct Dataset {
     pub other_columns: Vec<String>,
     /// The unit level its rows belong to.
     pub level: String,
+    /// Its unit columns, in the order of the level's key (镇, 村).
+    pub keys: Vec<String>,
     /// The rules every row must keep (checked by [`crate::measure::broken`]).
     pub checks: Vec<RowCheck>,
     /// `row_name`: the column naming a row in evidence.
@@ -973,10 +975,13 @@ pub fn read(
                 n.into(),
                 vs.into_iter().map(|v| if let Value::Num(x) = v { x } else { None }).collect::<Vec<_>>(),
             ),
+            // Dates as dates (days since 1970 underneath): a query compares them with '2016-01-30'.
             ColumnType::Date => Column::new(
                 n.into(),
                 vs.into_iter().map(|v| if let Value::Day(x) = v { x } else { None }).collect::<Vec<_>>(),
-            ),
+            )
+            .cast(&DataType::Date)
+            .expect("days since 1970 are a date"),
             ColumnType::YesNo => Column::new(
                 n.into(),
                 vs.into_iter().map(|v| if let Value::Flag(x) = v { x } else { None }).collect::<Vec<_>>(),
@@ -996,6 +1001,7 @@ pub fn read(
         files,
         other_columns,
         level: units.level.to_string(),
+        keys: unit_columns.clone(),
         checks: spec.check.clone(),
         row_name: spec.row_name.clone(),
         quality,
