@@ -11,7 +11,7 @@ use std::io::Cursor;
 use std::ops::Index;
 use std::path::Path;
 
-use calamine::{open_workbook_auto, Data, DataType as _, Reader};
+use calamine::{open_workbook_auto, Data, Reader, ReaderRef};
 use chrono::{Duration, NaiveDate};
 use polars::prelude::*;
 
@@ -107,6 +107,14 @@ impl RawTable {
             col.push(cells.get(i).map_or("", |c| c.as_ref()));
         }
         Ok(())
+    }
+
+    /// Room for `rows` more records (a workbook says how many rows it has).
+    fn reserve(&mut self, rows: usize) {
+        self.rows.reserve(rows);
+        for column in &mut self.cells {
+            column.ends.reserve(rows);
+        }
     }
 
     fn with_headers(file: &str, format: &str, headers: Vec<String>) -> RawTable {
@@ -397,27 +405,39 @@ fn workbook_problem(path: &Path, display: &str, detail: &str) -> InputProblem {
 fn read_excel(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     let mut book = open_workbook_auto(path).map_err(|e| workbook_problem(path, display, &e.to_string()))?;
     let sheets = book.sheet_names();
+    let Some(first) = sheets.first().cloned() else {
+        return Err(InputProblem::file(display, "工作簿中没有工作表").hint("在表格软件中打开检查后，重新保存为 .xlsx"));
+    };
+    // Cells shown as 40% hold 0.4: read them as the clerk sees them.
+    let percent = percent_cells(&mut book, &first);
+    let empty_sheet = || {
+        InputProblem::file(display, "第一个工作表是空的")
+            .hint(format!("kaohe 只读第一个工作表；本工作簿的工作表：{}。请把数据放在第一个工作表", sheets.join("、")))
+    };
+    // An .xlsx without merged cells (most): its cells borrowed from the workbook's shared
+    // strings, with no string made per cell — a roster has a row per person.
+    let may_merge = may_have_merges(path);
+    if let (calamine::Sheets::Xlsx(xlsx), false) = (&mut book, may_merge) {
+        let range = xlsx.worksheet_range_ref(&first).map_err(|e| workbook_problem(path, display, &e.to_string()))?;
+        let mut table = excel_rows(&range, &percent, path, display, excel_ref_text, |c| match c {
+            calamine::DataRef::Int(i) => Some(*i as f64),
+            calamine::DataRef::Float(f) => Some(*f),
+            _ => None,
+        })?
+        .ok_or_else(empty_sheet)?
+        .0;
+        table.sheets = sheets;
+        return Ok(table);
+    }
     let mut range = match book.worksheet_range_at(0) {
         Some(Ok(r)) => r,
         Some(Err(e)) => return Err(workbook_problem(path, display, &e.to_string())),
-        None => {
-            return Err(
-                InputProblem::file(display, "工作簿中没有工作表").hint("在表格软件中打开检查后，重新保存为 .xlsx")
-            )
-        }
+        None => return Err(empty_sheet()),
     };
-    let Some((first_row, first_col)) = range.start() else {
-        return Err(InputProblem::file(display, "第一个工作表是空的").hint(format!(
-            "kaohe 只读第一个工作表；本工作簿的工作表：{}。请把数据放在第一个工作表",
-            sheets.join("、")
-        )));
-    };
-    // Cells shown as 40% hold 0.4: read them as the clerk sees them.
-    let percent = percent_cells(&mut book, &sheets[0]);
     // A merged cell holds its value in its first row only; the rows below read blank.
     // Finding merges costs a second pass over the sheet: only when there are blanks.
     let has_blanks = range.rows().skip(1).any(|r| r.iter().any(|c| matches!(c, Data::Empty)));
-    let merges = if has_blanks && may_have_merges(path) { vertical_merges(&mut book, &sheets[0]) } else { Vec::new() };
+    let merges = if has_blanks && may_merge { vertical_merges(&mut book, &first) } else { Vec::new() };
     for m in &merges {
         let value = range.get_value(m.start).cloned().unwrap_or(Data::Empty);
         for r in m.start.0..=m.end.0 {
@@ -428,36 +448,13 @@ fn read_excel(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
             }
         }
     }
-    let mut table: Option<RawTable> = None;
-    let mut header_row = 0u32;
-    for (i, row) in range.rows().enumerate() {
-        let line = first_row as usize + i + 1;
-        let cells: Vec<Cow<str>> = row
-            .iter()
-            .enumerate()
-            .map(|(c, cell)| {
-                let pos = (first_row + i as u32, first_col + c as u32);
-                match cell {
-                    Data::Float(_) | Data::Int(_) if percent.contains(&pos) => {
-                        Cow::Owned(percent_text(cell.as_f64().unwrap_or_default()))
-                    }
-                    _ => excel_cell_text(cell),
-                }
-            })
-            .collect();
-        match table.as_mut() {
-            None => {
-                if cells.iter().all(|c| c.is_empty()) {
-                    continue;
-                }
-                header_row = first_row + i as u32;
-                let headers = cells.iter().map(|c| c.to_string()).collect();
-                table = Some(RawTable::with_headers(display, workbook_format(path), headers));
-            }
-            Some(t) => t.push_row(line, &cells)?,
-        }
-    }
-    let mut table = table.ok_or_else(|| InputProblem::file(display, "文件是空的").hint(EMPTY_HINT))?;
+    let (mut table, header_row) = excel_rows(&range, &percent, path, display, excel_cell_text, |c| match c {
+        Data::Int(i) => Some(*i as f64),
+        Data::Float(f) => Some(*f),
+        _ => None,
+    })?
+    .ok_or_else(empty_sheet)?;
+    let first_col = range.start().map_or(0, |(_, c)| c);
     for m in merges.iter().filter(|m| m.start.0 > header_row) {
         let c = (m.start.1 - first_col) as usize;
         let column = table.headers.get(c).cloned().unwrap_or_default();
@@ -470,6 +467,50 @@ fn read_excel(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     }
     table.sheets = sheets;
     Ok(table)
+}
+
+/// A sheet's cells as a table: the first row with any text is the header; a number in a
+/// percent-formatted cell reads as the percentage shown. None for an empty sheet; else the
+/// table and its header's row (0-based, as the sheet counts).
+fn excel_rows<T: calamine::CellType>(
+    range: &calamine::Range<T>,
+    percent: &std::collections::HashSet<(u32, u32)>,
+    path: &Path,
+    display: &str,
+    text: impl for<'c> Fn(&'c T) -> Cow<'c, str>,
+    number: impl Fn(&T) -> Option<f64>,
+) -> Result<Option<(RawTable, u32)>, InputProblem> {
+    let Some((first_row, first_col)) = range.start() else { return Ok(None) };
+    let mut table: Option<RawTable> = None;
+    let mut header_row = 0u32;
+    for (i, row) in range.rows().enumerate() {
+        let line = first_row as usize + i + 1;
+        let cells: Vec<Cow<str>> = row
+            .iter()
+            .enumerate()
+            .map(|(c, cell)| {
+                let pos = (first_row + i as u32, first_col + c as u32);
+                match number(cell) {
+                    Some(v) if percent.contains(&pos) => Cow::Owned(percent_text(v)),
+                    _ => text(cell),
+                }
+            })
+            .collect();
+        match table.as_mut() {
+            None => {
+                if cells.iter().all(|c| c.is_empty()) {
+                    continue;
+                }
+                header_row = first_row + i as u32;
+                let headers = cells.iter().map(|c| c.to_string()).collect();
+                let mut t = RawTable::with_headers(display, workbook_format(path), headers);
+                t.reserve(range.height().saturating_sub(i + 1));
+                table = Some(t);
+            }
+            Some(t) => t.push_row(line, &cells)?,
+        }
+    }
+    Ok(table.map(|t| (t, header_row)))
 }
 
 /// The name a workbook format has in the data-quality report.
@@ -570,6 +611,18 @@ fn vertical_merges(
 
 /// A cell as the text a clerk would read in Excel. Dates become YYYY-MM-DD; a huge number
 /// (an ID Excel turned into a number) keeps Excel's E+ look so validation can say so.
+/// A borrowed cell's text: a shared string as it stands in the workbook, the rest as
+/// [`excel_cell_text`] says them.
+fn excel_ref_text<'c>(cell: &'c calamine::DataRef<'_>) -> Cow<'c, str> {
+    match cell {
+        calamine::DataRef::SharedString(s) => Cow::Borrowed(s.trim()),
+        calamine::DataRef::String(s) => Cow::Borrowed(s.trim()),
+        calamine::DataRef::DateTimeIso(s) | calamine::DataRef::DurationIso(s) => Cow::Borrowed(s.as_str()),
+        calamine::DataRef::Empty => Cow::Borrowed(""),
+        other => Cow::Owned(excel_cell_text(&Data::from(other.clone())).into_owned()),
+    }
+}
+
 fn excel_cell_text(cell: &Data) -> Cow<'_, str> {
     match cell {
         Data::Empty => Cow::Borrowed(""),

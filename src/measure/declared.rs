@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use chrono::NaiveDate;
+use polars::prelude::*;
 
 use crate::measure::{self, MeasureSpec};
 use crate::problem::InputProblem;
@@ -532,20 +533,29 @@ pub fn coverage(p: &DeclaredProgramme, specs: &BTreeMap<String, DatasetSpec>) ->
         let Some(found_level) = p.levels.iter().find(|l| l.name == level) else { continue };
         let keys = &found_level.units;
         let level = if found_level.title.is_empty() { level } else { found_level.title.clone() };
-        let depth = keys.first().map_or(0, Vec::len);
-        let (Ok(units), Ok(files)) = (
-            d.frame.column(dataset::UNIT).and_then(|c| c.str().cloned()),
-            d.frame.column(dataset::FILE).and_then(|c| c.str().cloned()),
+        let depth = keys.first().map_or(0, Vec::len).min(d.keys.len());
+        // Rows per unit and file, files in the order first met: one polars group-by on the
+        // unit columns (a coarser level: its first ones) and the file.
+        let by: Vec<Expr> = d.keys[..depth].iter().map(|k| col(k.as_str())).chain([col(dataset::FILE)]).collect();
+        let Ok(counted) = d.frame.clone().lazy().group_by_stable(by).agg([len().alias("rows")]).collect() else {
+            continue;
+        };
+        let text = |c: &str| counted.column(c).ok().and_then(|c| c.str().ok().cloned());
+        let (Some(cells), Some(files), Ok(rows)) = (
+            d.keys[..depth].iter().map(|k| text(k)).collect::<Option<Vec<_>>>(),
+            text(dataset::FILE),
+            counted.column("rows").and_then(|c| c.cast(&DataType::UInt64)),
         ) else {
             continue;
         };
-        // Unit key → (rows, files in the order first met).
-        let mut found: std::collections::HashMap<String, (usize, Vec<String>)> = Default::default();
-        for (unit, file) in units.iter().zip(files.iter()) {
-            let (Some(unit), Some(file)) = (unit, file) else { continue };
-            let key = unit.split(dataset::KEY_SEP).take(depth).collect::<Vec<_>>().join(&dataset::KEY_SEP.to_string());
-            let entry = found.entry(key).or_default();
-            entry.0 += 1;
+        let Ok(rows) = rows.u64().cloned() else { continue };
+        // Unit key cells → (rows, files in the order first met).
+        let mut found: std::collections::HashMap<Vec<&str>, (usize, Vec<String>)> = Default::default();
+        for i in 0..counted.height() {
+            let unit: Vec<&str> = cells.iter().map(|c| c.get(i).unwrap_or_default()).collect();
+            let entry = found.entry(unit).or_default();
+            entry.0 += rows.get(i).unwrap_or(0) as usize;
+            let file = files.get(i).unwrap_or_default();
             let file = file.rsplit('/').next().unwrap_or(file);
             if !entry.1.iter().any(|f| f == file) {
                 entry.1.push(file.to_string());
@@ -554,7 +564,8 @@ pub fn coverage(p: &DeclaredProgramme, specs: &BTreeMap<String, DatasetSpec>) ->
         let units = keys
             .iter()
             .map(|k| {
-                let (rows, files) = found.remove(&dataset::unit_key(k)).unwrap_or_default();
+                let key: Vec<&str> = k.iter().map(String::as_str).collect();
+                let (rows, files) = found.remove(&key).unwrap_or_default();
                 (k.join(" "), rows, files)
             })
             .collect();
