@@ -1025,11 +1025,8 @@ fn level_keys(data: &Dataset, dataset: &str, level: &str, levels: &[Level]) -> R
             to.join("、")
         )));
     }
-    let keys = data.keys[..to.len()].to_vec();
-    if let Some(k) = keys.iter().find(|k| !matches!(data.types.get(*k), Some(ColumnType::Text | ColumnType::Id))) {
-        return Err(Problem::Config(format!("数据集 {dataset} 的单位列“{k}”要是文字（type = \"text\"）")));
-    }
-    Ok(keys)
+    // Text columns, as validate requires of a unit's.
+    Ok(data.keys[..to.len()].to_vec())
 }
 
 /// One dataset measure as a polars aggregation over its unit's rows.

@@ -332,6 +332,19 @@ pub fn read(
         )
         .hint(format!("columns 中有：{}", spec.columns.keys().cloned().collect::<Vec<_>>().join("、")))]);
     }
+    // A unit is named in words (村代码 too: "0101" is not the number 101), and the measures
+    // join a dataset's unit columns with the units' names as text.
+    if let Some((c, kind)) = unit_columns
+        .iter()
+        .filter_map(|c| Some((c, spec.columns.get(c)?.kind())))
+        .find(|(_, k)| !matches!(k, ColumnType::Text | ColumnType::Id))
+    {
+        return Err(vec![InputProblem::file(
+            &toml_file,
+            format!("[datasets.{name}] 的单位列“{c}”写成了{}列，单位列要是文字", kind.label()),
+        )
+        .hint(format!("在 [datasets.{name}.columns] 中写 \"{c}\" = \"text\"（编码也写成文字，以免 0101 读成 101）"))]);
+    }
     // polars' hash maps (a fast hasher, already built): a key per roster row is looked up.
     let known: PlHashSet<String> = units.keys.iter().map(|k| unit_key(k)).collect();
     let shown_units: Vec<String> = units.keys.iter().map(|k| k.join(" ")).collect();

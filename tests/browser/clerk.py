@@ -25,9 +25,9 @@ import time
 import urllib.request
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BASE, WORK, REPO = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
@@ -98,7 +98,17 @@ def click_and_load(element, timeout=600):
     the same id on the old page (#flash after an earlier upload) is never read."""
     old = d.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(d, timeout).until(EC.staleness_of(old))
+
+    def gone(_):
+        # Stale, or (chromium, mid-navigation) "Node with given id does not belong to the
+        # document": either way the old page is no longer the one shown.
+        try:
+            old.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+
+    WebDriverWait(d, timeout).until(gone)
 
 
 def h1():

@@ -427,6 +427,17 @@ fn declared_programme_mistakes_are_named_and_nothing_is_written() {
             ],
         ),
         (
+            "a unit column declared as a number",
+            rows_csv(),
+            INSPECTION,
+            MEASURES.to_string(),
+            "[datasets.codes]\nfile = \"inspection.csv\"\nunit = \"镇\"\n[datasets.codes.columns]\n\"镇\" = \"integer\"\n\"评分\" = \"number\"",
+            vec![
+                "input/tiny/programme.toml：[datasets.codes] 的单位列“镇”写成了整数列，单位列要是文字",
+                "在 [datasets.codes.columns] 中写 \"镇\" = \"text\"",
+            ],
+        ),
+        (
             "a required column missing",
             rows_csv().replace(",属实\n", "\n").replace(",是\n", "\n").replace(",否\n", "\n"),
             INSPECTION,
