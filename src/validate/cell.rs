@@ -60,6 +60,17 @@ const SCALE_WORDS: &[&str] = &["万", "千", "百", "亿"];
 /// A non-negative number as a clerk writes it: "20", "20.00", "1,200", "20元", "¥20",
 /// "２０". `percent` also accepts a trailing % (the value is then in percent units).
 pub fn parse_number(raw: &str, percent: bool) -> Result<f64, NumberProblem> {
+    // Most cells are plain digits, perhaps with a decimal point: none of the rest applies.
+    let plain = raw.trim();
+    if (1..15).contains(&plain.len())
+        && plain.as_bytes()[0].is_ascii_digit()
+        && plain.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && plain.bytes().filter(|&b| b == b'.').count() <= 1
+    {
+        if let Ok(v) = plain.parse::<f64>() {
+            return Ok(v);
+        }
+    }
     let folded = fold_width(raw.trim());
     let mut t: &str = folded.trim();
     if t.is_empty() {

@@ -666,6 +666,15 @@ pub fn read(
                 }
                 let read = match column.kind {
                     ColumnType::Text => Ok(Value::Cell(index as u32, r as u32, at as u32)),
+                    // An ID already as the register writes it (18 ASCII characters, upper-case
+                    // X) stays in the table read: no string made per person.
+                    ColumnType::Id => match crate::validate::id_key(raw, as_of) {
+                        Ok(_) if raw.len() == 18 && !raw.ends_with('x') => {
+                            Ok(Value::Cell(index as u32, r as u32, at as u32))
+                        }
+                        Ok(key) => Ok(Value::Text(Some(crate::validate::id_text(key)))),
+                        Err(p) => Err(p.message()),
+                    },
                     kind => check_cell(kind, raw, as_of, year),
                 };
                 match read {
