@@ -470,8 +470,8 @@ fn read_excel(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
 }
 
 /// A sheet's cells as a table: the first row with any text is the header; a number in a
-/// percent-formatted cell reads as the percentage shown. None for an empty sheet; else the
-/// table and its header's row (0-based, as the sheet counts).
+/// percent-formatted cell reads as the percentage shown. None for a sheet without cells;
+/// else the table and its header's row (0-based, as the sheet counts).
 fn excel_rows<T: calamine::CellType>(
     range: &calamine::Range<T>,
     percent: &std::collections::HashSet<(u32, u32)>,
@@ -510,7 +510,9 @@ fn excel_rows<T: calamine::CellType>(
             Some(t) => t.push_row(line, &cells)?,
         }
     }
-    Ok(table.map(|t| (t, header_row)))
+    // Cells, but none with anything in them: the file holds nothing.
+    let table = table.ok_or_else(|| InputProblem::file(display, "文件是空的").hint(EMPTY_HINT))?;
+    Ok(Some((table, header_row)))
 }
 
 /// The name a workbook format has in the data-quality report.

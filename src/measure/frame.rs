@@ -31,6 +31,8 @@ pub struct Frames {
     levels: BTreeMap<String, LevelFrame>,
     /// Measure name → (level, frame column).
     at: BTreeMap<String, (String, String)>,
+    /// Columns made so far: the next one's number (a name claimed twice gets a new column).
+    made: usize,
 }
 
 impl Frames {
@@ -48,7 +50,7 @@ impl Frames {
             let frame = DataFrame::new(level.units.len(), columns)?;
             out.insert(level.name.clone(), LevelFrame { frame, width, units: level.units.clone() });
         }
-        Ok(Frames { levels: out, at: BTreeMap::new() })
+        Ok(Frames { levels: out, at: BTreeMap::new(), made: 0 })
     }
 
     /// The level a measure was computed at, once it has been.
@@ -73,7 +75,8 @@ impl Frames {
 
     /// A new column for `measure` at `level`.
     fn claim(&mut self, level: &str, measure: &str) -> String {
-        let column = format!("m{}", self.at.len());
+        let column = format!("m{}", self.made);
+        self.made += 1;
         self.at.insert(measure.to_string(), (level.to_string(), column.clone()));
         column
     }

@@ -272,7 +272,20 @@ pub fn compute(
         let grouped = match group(&datasets[*dataset], aggregates) {
             Ok(g) => g,
             Err(Problem::Config(m)) => {
-                problems.extend(aggregates.iter().map(|a| bad(a.name, m.clone())));
+                // Which measure polars stumbled on: each alone (only on this path).
+                let failed: Vec<&Aggregate> = aggregates
+                    .iter()
+                    .filter(|a| group(&datasets[*dataset], std::slice::from_ref(*a)).is_err())
+                    .collect();
+                match failed.is_empty() {
+                    true => problems.extend(aggregates.iter().map(|a| bad(a.name, m.clone()))),
+                    false => problems.extend(failed.iter().map(|a| {
+                        match group(&datasets[*dataset], std::slice::from_ref(*a)) {
+                            Err(Problem::Config(m)) => bad(a.name, m),
+                            _ => bad(a.name, m.clone()),
+                        }
+                    })),
+                }
                 continue;
             }
             Err(Problem::Data(p)) => {
@@ -337,9 +350,12 @@ pub fn compute(
             continue;
         }
         let (x, y) = (frames.col(a).expect("computed"), frames.col(b).expect("computed"));
-        // A zero denominator (or 不适用 on either side) is 不适用; a missing side, no value.
+        // A missing side: no value (first: polars' `or` of unknown and true is true); a zero
+        // denominator, or 不适用 on either side: 不适用.
         let times = if percent { 100.0 } else { 1.0 };
-        let value = when(y.clone().eq(lit(0.0)).or(y.clone().is_nan()).or(x.clone().is_nan()))
+        let value = when(x.clone().is_null().or(y.clone().is_null()))
+            .then(lit(NULL).cast(DataType::Float64))
+            .when(y.clone().eq(lit(0.0)).or(y.clone().is_nan()).or(x.clone().is_nan()))
             .then(lit(f64::NAN))
             .otherwise(x / y * lit(times));
         frames.derive(&level, name, value).map_err(internal)?;

@@ -334,10 +334,8 @@ pub fn read(
     }
     // A unit is named in words (村代码 too: "0101" is not the number 101), and the measures
     // join a dataset's unit columns with the units' names as text.
-    if let Some((c, kind)) = unit_columns
-        .iter()
-        .filter_map(|c| Some((c, spec.columns.get(c)?.kind())))
-        .find(|(_, k)| !matches!(k, ColumnType::Text | ColumnType::Id))
+    if let Some((c, kind)) =
+        unit_columns.iter().filter_map(|c| Some((c, spec.columns.get(c)?.kind()))).find(|(_, k)| *k != ColumnType::Text)
     {
         return Err(vec![InputProblem::file(
             &toml_file,

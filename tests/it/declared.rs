@@ -365,6 +365,44 @@ fn every_measure_of_the_vocabulary_counts_as_by_hand() {
 }
 
 #[test]
+fn a_ratio_missing_one_side_has_no_value_and_a_zero_denominator_is_not_applicable() {
+    // C镇 has no rows: no latest date (missing) and n = 0. Missing on one side wins: the
+    // ratio has no value (blank), not 不适用 — a rubric reading it says the figure is missing.
+    let dir = tempfile::tempdir().unwrap();
+    let extra = "last_per_n = { ratio = [\"last\", \"n\"] }\nn_per_total = { ratio = [\"n\", \"total\"] }";
+    let o = tiny(dir.path(), &rows_csv(), INSPECTION, MEASURES, extra);
+    assert!(o.status.success(), "{}", text(&o));
+    let m = read_csv(&dir.path().join("out/tiny/csv/metrics.csv"));
+    let cell = |unit: &str, measure: &str| -> String {
+        let at = m[0].iter().position(|h| h == measure).unwrap();
+        m.iter().find(|r| r[0] == unit).unwrap()[at].clone()
+    };
+    // A镇: latest is 301 days before the year's end over 3 rows; B镇: −1 over 1.
+    assert_eq!(cell("A镇", "last_per_n"), "-100.33");
+    assert_eq!(cell("B镇", "last_per_n"), "-1");
+    assert_eq!(cell("C镇", "last_per_n"), "");
+    // n ÷ total: C镇's total is 0 — a zero denominator is 不适用.
+    assert_eq!(cell("A镇", "n_per_total"), "0.02");
+    assert_eq!(cell("C镇", "n_per_total"), "不适用");
+}
+
+#[test]
+fn a_condition_polars_cannot_evaluate_is_that_measures_problem_alone() {
+    // Every measure of `rows` is one group-by; one of them compares a number column with a
+    // text. Only that measure is named, not the nine others computed with it.
+    let dir = tempfile::tempdir().unwrap();
+    let extra = "bad_eq = { count = \"rows\", where = { column = \"金额\", equals = \"0\" } }";
+    let o = tiny(dir.path(), &rows_csv(), INSPECTION, MEASURES, extra);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let said = text(&o);
+    assert!(said.contains("input/tiny/programme.toml：[measures] bad_eq：计算失败"), "{said}");
+    for other in ["n", "persons", "total", "avg", "big", "all_true"] {
+        assert!(!said.contains(&format!("[measures] {other}：")), "{other} blamed too:\n{said}");
+    }
+    assert!(!dir.path().join("out").exists());
+}
+
+#[test]
 fn declared_programme_mistakes_are_named_and_nothing_is_written() {
     let cases: Vec<(&str, String, &str, String, &str, Vec<&str>)> = vec![
         (
