@@ -191,19 +191,12 @@ mod tests {
     fn places_in_polars_are_the_one_ranking_rule() {
         let values = [Some(95.004), Some(80.0), Some(95.0), None, Some(f64::NAN), Some(60.0), Some(80.001), Some(0.0)];
         let frame = DataFrame::new(values.len(), vec![Column::new("v".into(), values.to_vec())]).unwrap();
+        let placed = |ascending: bool| -> Vec<Option<f64>> {
+            let out = frame.clone().lazy().select([places(col("v"), ascending).alias("p")]).collect().unwrap();
+            out.column("p").unwrap().f64().unwrap().iter().collect()
+        };
         for ascending in [false, true] {
-            let got: Vec<Option<f64>> = frame
-                .clone()
-                .lazy()
-                .select([places(col("v"), ascending).alias("p")])
-                .collect()
-                .unwrap()
-                .column("p")
-                .unwrap()
-                .f64()
-                .unwrap()
-                .iter()
-                .collect();
+            let got = placed(ascending);
             let ranked: Vec<i64> = values
                 .iter()
                 .flatten()
@@ -218,17 +211,7 @@ mod tests {
             assert_eq!(got[4], None);
         }
         // By hand: 95.00 (95.004 as published) ties 95.0 for first; 80.00 ties 80.001; then 60, 0.
-        let first: Vec<Option<f64>> = frame
-            .lazy()
-            .select([places(col("v"), false).alias("p")])
-            .collect()
-            .unwrap()
-            .column("p")
-            .unwrap()
-            .f64()
-            .unwrap()
-            .iter()
-            .collect();
+        let first = placed(false);
         assert_eq!(first, vec![Some(1.0), Some(3.0), Some(1.0), None, None, Some(5.0), Some(3.0), Some(6.0)]);
     }
 }

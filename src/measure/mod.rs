@@ -273,18 +273,16 @@ pub fn compute(
             Ok(g) => g,
             Err(Problem::Config(m)) => {
                 // Which measure polars stumbled on: each alone (only on this path).
-                let failed: Vec<&Aggregate> = aggregates
+                let alone: Vec<InputProblem> = aggregates
                     .iter()
-                    .filter(|a| group(&datasets[*dataset], std::slice::from_ref(*a)).is_err())
+                    .filter_map(|a| match group(&datasets[*dataset], std::slice::from_ref(a)) {
+                        Err(Problem::Config(m)) => Some(bad(a.name, m)),
+                        _ => None,
+                    })
                     .collect();
-                match failed.is_empty() {
+                match alone.is_empty() {
                     true => problems.extend(aggregates.iter().map(|a| bad(a.name, m.clone()))),
-                    false => problems.extend(failed.iter().map(|a| {
-                        match group(&datasets[*dataset], std::slice::from_ref(*a)) {
-                            Err(Problem::Config(m)) => bad(a.name, m),
-                            _ => bad(a.name, m.clone()),
-                        }
-                    })),
+                    false => problems.extend(alone),
                 }
                 continue;
             }
