@@ -261,13 +261,17 @@ struct Col {
     unique: bool,
 }
 
-/// A row that passed every check of its own, waiting for those across rows
-/// (`one_row_per`, `keep_first`): its index in the file, its row number, unit and cells.
-struct Pending {
-    r: usize,
-    row: usize,
-    key: String,
-    cells: Vec<Value>,
+/// A file's rows that passed every check of their own, waiting for those across rows
+/// (`one_row_per`, `keep_first`): column by column, so a roster's 390,000 rows make no
+/// allocation each.
+#[derive(Default)]
+struct Passed {
+    /// Each row's index in the file and its row number.
+    at: Vec<(u32, u32)>,
+    /// Each column's cells, a row's at the row's place in `at`.
+    values: Vec<Vec<Value>>,
+    /// Each declared column's place in the file.
+    found: Vec<usize>,
 }
 
 /// One file's rows checked on their own; [`read`] then decides, in file and row order,
@@ -296,7 +300,7 @@ struct FileRows {
     /// Bare values between 0 and 1 (“0.94”, no %) in a percent column: with other rows at
     /// 1 or more, 94% written as a decimal — or 0.94%? Refused, not guessed.
     bare_small: Vec<Vec<(usize, String)>>,
-    pending: Vec<Pending>,
+    passed: Passed,
 }
 
 /// The units a dataset's rows may name: its level and each unit's key cells.
@@ -416,10 +420,6 @@ pub fn read(
     let unit_index: Vec<usize> =
         unit_columns.iter().map(|u| cols.iter().position(|c| &c.name == u).expect("checked above")).collect();
     let last_unit = *unit_index.last().expect("a unit has a column");
-    let mut units_col: Vec<String> = Vec::new();
-    let mut rows_col: Vec<u32> = Vec::new();
-    let mut files_col: Vec<&str> = Vec::new();
-    let mut values: Vec<Vec<Value>> = cols.iter().map(|_| Vec::new()).collect();
     if let Some(n) = spec.row_name.as_ref().filter(|n| !spec.columns.contains_key(*n)) {
         return Err(vec![InputProblem::file(
             &toml_file,
@@ -496,17 +496,12 @@ pub fn read(
             }
         };
         let FileRows {
-            percent_max,
-            bare_small,
-            row_problems,
-            totals,
-            outside,
-            aside,
-            failures,
-            two_digit,
-            pending,
-            ..
+            percent_max, bare_small, row_problems, totals, outside, aside, failures, two_digit, passed, ..
         } = &mut checked;
+        passed.values.resize_with(cols.len(), Vec::new);
+        // Reused row after row: the unit's key and the row's cells.
+        let mut key = String::new();
+        let mut cells = Vec::with_capacity(cols.len());
         percent_max.resize(cols.len(), None);
         bare_small.resize(cols.len(), Vec::new());
         two_digit.resize_with(cols.len(), Default::default);
@@ -556,8 +551,7 @@ pub fn read(
                     }
                 }
             }
-            let mut cells = Vec::with_capacity(cols.len());
-            let mut row_key: Option<String> = None;
+            cells.clear();
             for (c, (column, &at)) in cols.iter().zip(&found).enumerate() {
                 let col_name = column.name.as_str();
                 let raw = &table.cells[at][r];
@@ -575,7 +569,7 @@ pub fn read(
                 // The unit: checked once all its key cells are read (at its last key column).
                 if c == last_unit {
                     // The key in one string (no cell copied on the way: a roster has a row per person).
-                    let mut key = String::new();
+                    key.clear();
                     for (n, &i) in unit_index.iter().enumerate() {
                         if n > 0 {
                             key.push(KEY_SEP);
@@ -623,7 +617,6 @@ pub fn read(
                         row_problems.push((row, p));
                         continue;
                     }
-                    row_key = Some(key);
                 }
                 // A cell that only looks like a total (人保小计, 合 计) is neither skipped nor counted.
                 if column.kind == ColumnType::Text && !column.optional && raw.contains('计') {
@@ -716,8 +709,10 @@ pub fn read(
                 continue;
             }
             if row_ok {
-                let key = row_key.take().expect("a row's unit is read with its last key column");
-                pending.push(Pending { r, row, key, cells });
+                passed.at.push((r as u32, row as u32));
+                for (column, v) in passed.values.iter_mut().zip(cells.drain(..)) {
+                    column.push(v);
+                }
             }
         }
         checked.found = found;
@@ -729,12 +724,19 @@ pub fn read(
     } else {
         crate::parallel::map(&(0..tables.len()).collect::<Vec<_>>(), |&i| check_file(i, None))
     };
+    // The rows waiting, apart: the pass below borrows their cells while it takes the rest.
+    let (passed, checked): (Vec<Passed>, Vec<FileRows>) = checked
+        .into_iter()
+        .map(|mut f| (Passed { found: f.found.clone(), ..std::mem::take(&mut f.passed) }, f))
+        .unzip();
     // keep_first: each value's first row (file, row), across all files in name order.
     // Sized once for every row waiting: no rehash while a district's 390,000 are read.
-    let waiting: usize = checked.iter().map(|f| f.pending.len()).sum();
-    let mut first_seen: PlHashMap<String, (&str, usize)> =
+    let waiting: usize = passed.iter().map(|p| p.at.len()).sum();
+    let mut first_seen: PlHashMap<std::borrow::Cow<str>, (&str, usize)> =
         PlHashMap::with_capacity_and_hasher(if first_at.is_some() { waiting } else { 0 }, Default::default());
-    for file in checked {
+    // Which of each file's waiting rows are counted.
+    let mut counted: Vec<Vec<bool>> = passed.iter().map(|p| vec![false; p.at.len()]).collect();
+    for (file, (waiting, counted)) in checked.into_iter().zip(passed.iter().zip(counted.iter_mut())) {
         let (shown, table) = &tables[file.index];
         let shown = shown.as_str();
         if !file.header_problems.is_empty() {
@@ -751,7 +753,6 @@ pub fn read(
             mut aside,
             failures,
             two_digit,
-            pending,
             ..
         } = file;
         let unit_cells = |r: usize| unit_index.iter().map(|&i| table.cells[found[i]][r].to_string()).collect();
@@ -759,7 +760,8 @@ pub fn read(
         // Duplicates (keep_first) per earlier file, and the rows counted.
         let mut dups_of: BTreeMap<&str, usize> = BTreeMap::new();
         let mut kept = 0usize;
-        for Pending { r, row, key, cells } in pending {
+        for (i, &(r, row)) in waiting.at.iter().enumerate() {
+            let (r, row) = (r as usize, row as usize);
             if !once.is_empty() {
                 let line: Vec<&str> = once.iter().map(|&i| &table.cells[found[i]][r][..]).collect();
                 if let Some((file, at)) = lines.get(&line) {
@@ -772,12 +774,15 @@ pub fn read(
             }
             // keep_first: a record already read (the same person in two rosters) is listed, not counted twice.
             if let Some(fc) = first_at {
-                let first = match &cells[fc] {
-                    Value::Text(Some(t)) => Some(t.clone()),
-                    Value::Cell(f, r, at) => Some(tables[*f as usize].1.cells[*at as usize][*r as usize].to_string()),
-                    Value::Num(Some(x)) => Some(x.to_string()),
-                    Value::Day(Some(d)) => Some(d.to_string()),
-                    Value::Flag(Some(b)) => Some(b.to_string()),
+                use std::borrow::Cow;
+                let first = match &waiting.values[fc][i] {
+                    Value::Text(Some(t)) => Some(Cow::Borrowed(t.as_str())),
+                    Value::Cell(f, r, at) => {
+                        Some(Cow::Borrowed(&tables[*f as usize].1.cells[*at as usize][*r as usize]))
+                    }
+                    Value::Num(Some(x)) => Some(Cow::Owned(x.to_string())),
+                    Value::Day(Some(d)) => Some(Cow::Owned(d.to_string())),
+                    Value::Flag(Some(b)) => Some(Cow::Owned(b.to_string())),
                     _ => None,
                 };
                 if let Some(first) = first {
@@ -798,12 +803,7 @@ pub fn read(
                 }
             }
             kept += 1;
-            units_col.push(key);
-            rows_col.push(row as u32);
-            files_col.push(shown);
-            for (c, v) in cells.into_iter().enumerate() {
-                values[c].push(v);
-            }
+            counted[i] = true;
         }
         // In row order, as the rows were read (stable: a row's cells before its line).
         aside.sort_by_key(|a| a.row);
@@ -946,10 +946,91 @@ pub fn read(
             }
         },
     };
+    // Each file's counted rows as a frame, side by side; then one after another, in file order.
+    let frame_of = |k: usize| {
+        let (shown, table) = &tables[k];
+        let (waiting, counted) = (&passed[k], &counted[k]);
+        let rows = counted.iter().filter(|c| **c).count();
+        let kept = || waiting.at.iter().zip(counted).filter(|(_, c)| **c).map(|(at, _)| at);
+        // A row's unit as one key, made from the file's cells as it was checked.
+        let mut unit = StringChunkedBuilder::new(UNIT.into(), rows);
+        let mut key = String::new();
+        for &(r, _) in kept() {
+            key.clear();
+            for (n, &i) in unit_index.iter().enumerate() {
+                if n > 0 {
+                    key.push(KEY_SEP);
+                }
+                key.push_str(&table.cells[waiting.found[i]][r as usize]);
+            }
+            unit.append_value(&key);
+        }
+        let mut columns = vec![
+            unit.finish().into_column(),
+            Column::new(ROW.into(), kept().map(|&(_, row)| row).collect::<Vec<u32>>()),
+            Column::new(FILE.into(), vec![shown.as_str(); rows]),
+        ];
+        for (col, vs) in cols.iter().zip(&waiting.values) {
+            let n = col.name.as_str();
+            let vs = || vs.iter().zip(counted).filter(|(_, c)| **c).map(|(v, _)| v);
+            let column = match col.kind {
+                ColumnType::Text | ColumnType::Id => Column::new(
+                    n.into(),
+                    vs().map(|v| match v {
+                        Value::Text(t) => t.as_deref(),
+                        Value::Cell(f, r, at) => Some(&tables[*f as usize].1.cells[*at as usize][*r as usize]),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>(),
+                ),
+                ColumnType::Integer | ColumnType::Number | ColumnType::Percent | ColumnType::NumberOrYesNo => {
+                    Column::new(
+                        n.into(),
+                        vs().map(|v| if let Value::Num(x) = v { *x } else { None }).collect::<Vec<_>>(),
+                    )
+                }
+                // Dates as dates (days since 1970 underneath): a query compares them with '2016-01-30'.
+                ColumnType::Date => Column::new(
+                    n.into(),
+                    vs().map(|v| if let Value::Day(x) = v { *x } else { None }).collect::<Vec<_>>(),
+                )
+                .cast(&DataType::Date)
+                .expect("days since 1970 are a date"),
+                ColumnType::YesNo => Column::new(
+                    n.into(),
+                    vs().map(|v| if let Value::Flag(x) = v { *x } else { None }).collect::<Vec<_>>(),
+                ),
+            };
+            columns.push(column);
+        }
+        DataFrame::new_infer_height(columns)
+    };
+    let internal = |e: PolarsError| {
+        vec![InputProblem::file(display, format!("数据集 {name} 无法建表（{e}）"))
+            .hint("这是 kaohe 的内部错误，不是数据的问题：请把这条信息和数据文件发给维护人员")]
+    };
+    let frames = crate::parallel::map(&(0..tables.len()).collect::<Vec<_>>(), |&k| frame_of(k));
+    let mut frame: Option<DataFrame> = None;
+    for f in frames {
+        let f = f.map_err(internal)?;
+        match frame.as_mut() {
+            None => frame = Some(f),
+            Some(all) => {
+                all.vstack_mut_owned(f).map_err(internal)?;
+            }
+        }
+    }
+    let mut frame = frame.ok_or_else(|| internal(PolarsError::NoData("没有读到任何文件".into())))?;
+    frame.rechunk_mut_par();
+
     if let Some((level, keys)) = every {
         let depth = keys.first().map_or(0, Vec::len);
-        let present: PlHashSet<String> = units_col
+        let distinct = frame.column(UNIT).and_then(|c| c.unique()).map_err(internal)?;
+        let present: PlHashSet<String> = distinct
+            .str()
+            .map_err(internal)?
             .iter()
+            .flatten()
             .map(|u| u.split(KEY_SEP).take(depth).collect::<Vec<_>>().join(&KEY_SEP.to_string()))
             .collect();
         let what = if spec.title.is_empty() { name.to_string() } else { spec.title.clone() };
@@ -973,46 +1054,6 @@ pub fn read(
             return Err(problems);
         }
     }
-    let mut columns = vec![
-        Column::new(UNIT.into(), units_col),
-        Column::new(ROW.into(), rows_col),
-        Column::new(FILE.into(), files_col),
-    ];
-    for (col, vs) in cols.iter().zip(values) {
-        let n = col.name.as_str();
-        let column = match col.kind {
-            ColumnType::Text | ColumnType::Id => Column::new(
-                n.into(),
-                vs.iter()
-                    .map(|v| match v {
-                        Value::Text(t) => t.as_deref(),
-                        Value::Cell(f, r, at) => Some(&tables[*f as usize].1.cells[*at as usize][*r as usize]),
-                        _ => None,
-                    })
-                    .collect::<Vec<_>>(),
-            ),
-            ColumnType::Integer | ColumnType::Number | ColumnType::Percent | ColumnType::NumberOrYesNo => Column::new(
-                n.into(),
-                vs.into_iter().map(|v| if let Value::Num(x) = v { x } else { None }).collect::<Vec<_>>(),
-            ),
-            // Dates as dates (days since 1970 underneath): a query compares them with '2016-01-30'.
-            ColumnType::Date => Column::new(
-                n.into(),
-                vs.into_iter().map(|v| if let Value::Day(x) = v { x } else { None }).collect::<Vec<_>>(),
-            )
-            .cast(&DataType::Date)
-            .expect("days since 1970 are a date"),
-            ColumnType::YesNo => Column::new(
-                n.into(),
-                vs.into_iter().map(|v| if let Value::Flag(x) = v { x } else { None }).collect::<Vec<_>>(),
-            ),
-        };
-        columns.push(column);
-    }
-    let frame = DataFrame::new_infer_height(columns).map_err(|e| {
-        vec![InputProblem::file(display, format!("数据集 {name} 无法建表（{e}）"))
-            .hint("这是 kaohe 的内部错误，不是数据的问题：请把这条信息和数据文件发给维护人员")]
-    })?;
     let types = cols.iter().map(|c| (c.name.clone(), c.kind)).collect();
     let other_columns = cols.iter().skip(spec.columns.len()).map(|c| c.name.clone()).collect();
     Ok(Dataset {
