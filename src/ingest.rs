@@ -631,6 +631,9 @@ fn excel_cell_text(cell: &Data) -> Cow<'_, str> {
         Data::String(s) => Cow::Borrowed(s.trim()),
         Data::Int(i) => i.to_string().into(),
         Data::Float(f) if f.abs() >= 1e15 => format!("{:.5E}", f).replace('E', "E+").into(),
+        // A whole number (a premium of 20 元) as an integer: the same text as `{:.0}`,
+        // without its exact-decimal search (-0 keeps its sign there).
+        Data::Float(f) if f.fract() == 0.0 && *f != 0.0 => (*f as i64).to_string().into(),
         Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}").into(),
         Data::Float(f) => f.to_string().into(),
         Data::Bool(b) => b.to_string().into(),
@@ -678,6 +681,14 @@ fn read_parquet(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_whole_number_cell_reads_as_excel_shows_it() {
+        for (f, shown) in [(20.0, "20"), (-3.0, "-3"), (0.0, "0"), (-0.0, "-0"), (610902.0, "610902"), (2.5, "2.5")] {
+            assert_eq!(excel_cell_text(&Data::Float(f)), shown, "{f}");
+        }
+        assert_eq!(excel_cell_text(&Data::Float(123456789012345.0)), "123456789012345");
+    }
 
     #[test]
     fn a_panic_inside_contained_work_is_an_error_not_a_crash() {
