@@ -244,15 +244,22 @@ pub fn run_with_progress(opts: &RunOptions, progress: &ProgressBar) -> Result<Ve
             return Err(ArchiveError::Exists(opts.output.join(&r.id)).into());
         }
     }
-    let mut staged = Vec::new();
-    for (dir, (r, rendered)) in done {
+    // Each programme written into its staging folder, side by side (a province's hundred
+    // results.xlsx and manifests); the first failure ends the run, and every staging
+    // folder is removed as it is dropped.
+    let slots: Vec<std::sync::Mutex<Option<(&ProgrammeDir, Rendered)>>> =
+        done.into_iter().map(|d| std::sync::Mutex::new(Some(d))).collect();
+    let staged: Vec<Result<(Staging, Ready, usize), Error>> = crate::parallel::map(&slots, |slot| {
+        let taken = slot.lock().map(|mut s| s.take()).ok().flatten();
+        let (dir, (r, rendered)) = taken.expect("each programme is written once");
         let toml_file = format!("{}/programme.toml", dir.display);
         let plan = publish::plan(&r.views, &r.pdf, &r.table, &opts.renderer, &toml_file)?;
         let mut staging = Staging::new(&opts.output, &r.id, opts.force)?;
         let documents = publish::write(&plan, rendered, r.date, &mut staging)?;
         drop(plan);
-        staged.push((staging, r, documents));
-    }
+        Ok((staging, r, documents))
+    });
+    let staged = staged.into_iter().collect::<Result<Vec<_>, Error>>()?;
     let mut summaries = Vec::new();
     for (staging, r, documents) in staged {
         let folder = crate::timings::timed("writing", || staging.finish(r.manifest.clone()))?;
