@@ -766,6 +766,14 @@ fn an_output_path_that_is_a_file_is_named_plainly() {
     let msg =
         must_fail(&["run", "--input", input.to_str().unwrap(), "--output", file.to_str().unwrap()], dir.path(), 1);
     assert!(msg.contains("afile：路径中有一项是文件而不是目录") && !msg.contains("os error"), "{msg}");
+    // Every bundled programme, written side by side: the first failure is said once, and
+    // nothing is left beside the file.
+    let all = repo().join("input");
+    let msg = must_fail(&["run", "--input", all.to_str().unwrap(), "--output", file.to_str().unwrap()], dir.path(), 1);
+    assert_eq!(msg.matches("路径中有一项是文件而不是目录").count(), 1, "{msg}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.iter().all(|n| !n.to_string_lossy().contains("partial")), "{left:?}");
 }
 
 #[test]
