@@ -44,6 +44,7 @@ impl TextColumn {
 
 impl Index<usize> for TextColumn {
     type Output = str;
+    #[inline]
     fn index(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         &self.buf[start..self.ends[i] as usize]
@@ -109,6 +110,16 @@ impl RawTable {
         Ok(())
     }
 
+    /// Room for `more` records like those read so far: no column's buffer grows and
+    /// copies itself again and again while a roster is read.
+    fn reserve_like_so_far(&mut self, more: usize) {
+        let so_far = self.len().max(1);
+        self.reserve(more);
+        for column in &mut self.cells {
+            column.buf.reserve(column.buf.len() / so_far * more * 9 / 8);
+        }
+    }
+
     /// Room for `rows` more records (a workbook says how many rows it has).
     fn reserve(&mut self, rows: usize) {
         self.rows.reserve(rows);
@@ -139,6 +150,8 @@ pub const MAX_CELL_BYTES: usize = 32_767 * 3;
 /// The longest line of a CSV file: a real record is a few hundred bytes; a 200 MB line
 /// is not a table, and reading it as one would take gigabytes.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
+/// Records read before the rest of a CSV file's are made room for, like them.
+const RESERVE_AFTER: usize = 64;
 /// Records kept as read, to look for a header typed below a title row.
 pub const HEAD_ROWS: usize = 10;
 
@@ -257,20 +270,28 @@ fn contained_at(file: Option<&str>) -> bool {
 /// Decode CSV bytes: a UTF-8 BOM or valid UTF-8 is UTF-8; otherwise GB18030 (a superset
 /// of GBK) if it decodes without error; otherwise the encoding is unknown.
 pub fn decode_text(bytes: &[u8], display: &str) -> Result<(String, &'static str), InputProblem> {
-    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return String::from_utf8(rest.to_vec()).map(|s| (s, "CSV（UTF-8）")).map_err(|_| unknown_encoding(display));
+    decode_owned(bytes.to_vec(), display)
+}
+
+/// As [`decode_text`], taking the bytes: a UTF-8 file (most are) becomes its text without
+/// a copy.
+fn decode_owned(mut bytes: Vec<u8>, display: &str) -> Result<(String, &'static str), InputProblem> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+        return String::from_utf8(bytes).map(|s| (s, "CSV（UTF-8）")).map_err(|_| unknown_encoding(display));
     }
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
         let encoding = if bytes[0] == 0xFF { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
-        let (text, _, bad) = encoding.decode(bytes);
+        let (text, _, bad) = encoding.decode(&bytes);
         if !bad {
             return Ok((text.trim_start_matches('\u{feff}').to_string(), "CSV（UTF-16）"));
         }
     }
-    if let Ok(s) = std::str::from_utf8(bytes) {
-        return Ok((s.to_string(), "CSV（UTF-8）"));
-    }
-    let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
+    let bytes = match String::from_utf8(bytes) {
+        Ok(s) => return Ok((s, "CSV（UTF-8）")),
+        Err(e) => e.into_bytes(),
+    };
+    let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(&bytes);
     if had_errors {
         return Err(unknown_encoding(display));
     }
@@ -288,12 +309,12 @@ fn read_csv(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(InputProblem::file(display, "文件是空的").hint(EMPTY_HINT));
     }
-    check_line_lengths(&bytes, display)?;
+    let lines = check_line_lengths(&bytes, display)?;
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"\xD0\xCF\x11\xE0") {
         return Err(InputProblem::file(display, "扩展名是 .csv，但内容是 Excel 工作簿")
             .hint("把扩展名改为 .xlsx（或 .xls），或在表格软件中“另存为”CSV UTF-8（逗号分隔）"));
     }
-    let (text, format) = decode_text(&bytes, display)?;
+    let (text, format) = decode_owned(bytes, display)?;
     // Excel's "Unicode 文本" is tab-separated, and some locales use ';': take the separator
     // the header line uses most.
     let header_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
@@ -314,34 +335,67 @@ fn read_csv(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
         while start < bytes.len() && (bytes[start] == b'\n' || bytes[start] == b'\r') {
             start += 1;
         }
-        newlines += bytes[counted_to..start].iter().filter(|&&b| b == b'\n').count();
+        newlines += memchr::memchr_iter(b'\n', &bytes[counted_to..start]).count();
         counted_to = start;
         newlines + 1
     };
-    for record in reader.records() {
-        let record = record.map_err(|e| {
+    // One record, reused for every line (a roster has a line per person).
+    let mut record = csv::ByteRecord::new();
+    let mut cells: Vec<std::ops::Range<usize>> = Vec::new();
+    loop {
+        let more = reader.read_byte_record(&mut record).map_err(|e| {
             let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
             InputProblem::at(display, line, None, "CSV 格式错误，无法读取这一行")
                 .hint(format!("在表格软件中打开后重新“另存为”CSV UTF-8（逗号分隔）\n  程序信息：{e}"))
         })?;
+        if !more {
+            break;
+        }
         let line = record.position().map(|p| line_at(p.byte() as usize)).unwrap_or(0);
-        let cells: Vec<&str> = record.iter().map(str::trim).collect();
+        // The text is UTF-8 and the fields are cut at ASCII bytes: each is UTF-8, checked
+        // once for the whole record rather than field by field.
+        let Ok(whole) = std::str::from_utf8(record.as_slice()) else {
+            return Err(InputProblem::at(display, line, None, "CSV 格式错误，无法读取这一行")
+                .hint("在表格软件中打开后重新“另存为”CSV UTF-8（逗号分隔）"));
+        };
+        cells.clear();
+        cells.extend((0..record.len()).filter_map(|i| record.range(i)));
+        let trimmed: Vec<&str> = cells.iter().map(|r| trim_cell(&whole[r.clone()])).collect();
         match table.as_mut() {
             None => {
-                if cells.iter().all(|c| c.is_empty()) {
+                if trimmed.iter().all(|c| c.is_empty()) {
                     continue; // blank lines above the header
                 }
-                table = Some(RawTable::with_headers(display, format, cells.iter().map(|c| c.to_string()).collect()));
+                table = Some(RawTable::with_headers(display, format, trimmed.iter().map(|c| c.to_string()).collect()));
             }
-            Some(t) => t.push_row(line, &cells)?,
+            Some(t) => {
+                t.push_row(line, &trimmed)?;
+                if t.len() == RESERVE_AFTER {
+                    t.reserve_like_so_far(lines.saturating_sub(line));
+                }
+            }
         }
     }
     table.ok_or_else(|| InputProblem::file(display, "文件是空的").hint(EMPTY_HINT))
 }
 
+/// A cell without the spaces around it (every kind: U+3000 too). Only its first and last
+/// characters are looked at when neither is a space — most cells.
+fn trim_cell(cell: &str) -> &str {
+    let mut chars = cell.chars();
+    let first = chars.next();
+    let last = chars.next_back();
+    if first.is_some_and(char::is_whitespace) || last.is_some_and(char::is_whitespace) {
+        cell.trim()
+    } else {
+        cell
+    }
+}
+
 /// Refuse a file with a line longer than [`MAX_LINE_BYTES`] before decoding it (the
 /// content is never echoed: it may be anything).
-fn check_line_lengths(bytes: &[u8], display: &str) -> Result<(), InputProblem> {
+/// Returns the number of lines.
+fn check_line_lengths(bytes: &[u8], display: &str) -> Result<usize, InputProblem> {
     let mut line = 1usize;
     for chunk in bytes.split(|&b| b == b'\n') {
         if chunk.len() > MAX_LINE_BYTES {
@@ -355,7 +409,7 @@ fn check_line_lengths(bytes: &[u8], display: &str) -> Result<(), InputProblem> {
         }
         line += 1;
     }
-    Ok(())
+    Ok(line - 1)
 }
 
 /// Why a workbook cannot be opened, in words a clerk can act on; the library's own text

@@ -171,6 +171,10 @@ pub fn parse_date_near(raw: &str, year: i32) -> Result<DateRead, DateProblem> {
 
 fn parse(raw: &str, year: Option<i32>) -> Result<DateRead, DateProblem> {
     let date = |date| DateRead { date, two_digit_year: None };
+    // Most dates are written 2015-11-28, as a register exports them: read at once.
+    if let Some(d) = iso_date(raw) {
+        return Ok(date(d));
+    }
     let folded = fold_width(raw.trim());
     let t = folded.trim();
     if t.is_empty() {
@@ -225,6 +229,18 @@ fn parse(raw: &str, year: Option<i32>) -> Result<DateRead, DateProblem> {
         };
     }
     Err(DateProblem::Unreadable)
+}
+
+/// A date written exactly YYYY-MM-DD that is a real day; anything else is left to [`parse`].
+fn iso_date(raw: &str) -> Option<NaiveDate> {
+    let b = raw.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?)
 }
 
 /// 是/否 and the spellings clerks use for it.

@@ -166,6 +166,10 @@ fn squeezed(cell: &str) -> String {
 /// A cell that says 合计, 总计 or 小计 (spaces aside): the row is a sum line. Asked of
 /// every cell, so its last character is looked at first.
 fn is_total(cell: &str) -> bool {
+    // An ID, an amount, a date: ends in a visible ASCII character, so not in 计.
+    if cell.as_bytes().last().is_some_and(u8::is_ascii_graphic) {
+        return false;
+    }
     cell.trim_end().ends_with('计') && TOTALS.contains(&squeezed(cell).as_str())
 }
 
@@ -505,9 +509,12 @@ pub fn read(
         let FileRows {
             percent_max, bare_small, row_problems, totals, outside, aside, failures, two_digit, passed, ..
         } = &mut checked;
-        passed.values.resize_with(cols.len(), Vec::new);
-        // Reused row after row: the unit's key and the row's cells.
+        // Room for every row: most pass.
+        passed.at.reserve(table.len());
+        passed.values.resize_with(cols.len(), || Vec::with_capacity(table.len()));
+        // Reused row after row: the unit's key, the row's cells as read and as checked.
         let mut key = String::new();
+        let mut row_cells: Vec<&str> = Vec::with_capacity(cols.len());
         let mut cells = Vec::with_capacity(cols.len());
         percent_max.resize(cols.len(), None);
         bare_small.resize(cols.len(), Vec::new());
@@ -516,8 +523,10 @@ pub fn read(
         let masked = |r: usize| id_at.map(|i| crate::validate::mask_id(&table.cells[found[i]][r])).unwrap_or_default();
         for r in 0..table.len() {
             let row = table.rows[r];
+            row_cells.clear();
+            row_cells.extend(found.iter().map(|&at| &table.cells[at][r]));
             // A 合计/小计 line typed under the data is the clerk's sum, not a record.
-            if let Some(c) = found.iter().position(|&at| is_total(&table.cells[at][r])) {
+            if let Some(c) = row_cells.iter().position(|cell| is_total(cell)) {
                 *totals += 1;
                 // A roster accounts for every line: the sum line is listed, not counted.
                 if listing {
@@ -545,7 +554,7 @@ pub fn read(
             }
             let mut row_ok = true;
             if let (Some(o), Some(at)) = (&spec.only, only_at) {
-                match o.keeps(cols[at].kind, &table.cells[found[at]][r]) {
+                match o.keeps(cols[at].kind, row_cells[at]) {
                     Ok(true) => {}
                     Ok(false) => {
                         *outside += 1;
@@ -561,7 +570,7 @@ pub fn read(
             cells.clear();
             for (c, (column, &at)) in cols.iter().zip(&found).enumerate() {
                 let col_name = column.name.as_str();
-                let raw = &table.cells[at][r];
+                let raw = row_cells[c];
                 if raw.is_empty() {
                     if column.optional {
                         cells.push(blank(column.kind));
@@ -581,12 +590,11 @@ pub fn read(
                         if n > 0 {
                             key.push(KEY_SEP);
                         }
-                        key.push_str(&table.cells[found[i]][r]);
+                        key.push_str(row_cells[i]);
                     }
-                    let filled = unit_index.iter().all(|&i| !table.cells[found[i]][r].is_empty());
+                    let filled = unit_index.iter().all(|&i| !row_cells[i].is_empty());
                     if !units.defines && filled && !known.contains(&key) {
-                        let keys: Vec<String> =
-                            unit_index.iter().map(|&i| table.cells[found[i]][r].to_string()).collect();
+                        let keys: Vec<String> = unit_index.iter().map(|&i| row_cells[i].to_string()).collect();
                         row_ok = false;
                         // A roster's village its town does not have (a typo, a hamlet's own
                         // name): that row is set aside; a town nobody knows stops the run.
@@ -685,7 +693,8 @@ pub fn read(
                         cells.push(Value::Num(Some(x)));
                     }
                     Ok(v) => {
-                        if column.kind == ColumnType::Date && raw.contains('年') {
+                        // (年 is not ASCII: an ISO date is not searched.)
+                        if column.kind == ColumnType::Date && !raw.is_ascii() && raw.contains('年') {
                             if let Ok(read) = parse_date_near(raw, year) {
                                 two_digit[c].add(&read, row, raw);
                             }
@@ -704,7 +713,7 @@ pub fn read(
                 }
             }
             if let Some((c, p)) = fault {
-                failures.entry(c).or_default().push((row, table.cells[found[c]][r].to_string(), p.message.clone()));
+                failures.entry(c).or_default().push((row, row_cells[c].to_string(), p.message.clone()));
                 aside.push(SetAside {
                     file: shown.to_string(),
                     row,
