@@ -737,6 +737,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_cell_is_trimmed_of_every_kind_of_space_and_only_then() {
+        for (cell, trimmed) in [
+            ("张三", "张三"),
+            ("610902198001011234", "610902198001011234"),
+            (" 20 ", "20"),
+            ("\u{3000}张三\u{3000}", "张三"),
+            ("东城镇\u{a0}", "东城镇"),
+            ("\t合 计", "合 计"),
+            (" ", ""),
+            ("\u{3000}", ""),
+            ("镇", "镇"),
+            ("", ""),
+        ] {
+            assert_eq!(trim_cell(cell), trimmed, "{cell:?}");
+        }
+    }
+
+    #[test]
     fn a_whole_number_cell_reads_as_excel_shows_it() {
         for (f, shown) in [(20.0, "20"), (-3.0, "-3"), (0.0, "0"), (-0.0, "-0"), (610902.0, "610902"), (2.5, "2.5")] {
             assert_eq!(excel_cell_text(&Data::Float(f)), shown, "{f}");
