@@ -428,6 +428,10 @@ fn read_quoted(
 /// A cell without the spaces around it (every kind: U+3000 too). Only its first and last
 /// characters are looked at when neither is a space — most cells.
 fn trim_cell(cell: &str) -> &str {
+    let bytes = cell.as_bytes();
+    if bytes.first().is_some_and(u8::is_ascii_graphic) && bytes.last().is_some_and(u8::is_ascii_graphic) {
+        return cell;
+    }
     let mut chars = cell.chars();
     let first = chars.next();
     let last = chars.next_back();

@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 
 use crate::ingest;
@@ -141,7 +141,8 @@ pub struct Dataset {
 
 /// Days since 1970-01-01: how dates sit in a frame (polars' own date epoch).
 pub fn day_number(d: NaiveDate) -> i32 {
-    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")).num_days() as i32
+    // 719,163 days from 0001-01-01 (day 1 of the common era) to 1970-01-01.
+    d.num_days_from_ce() - 719_163
 }
 
 /// One typed cell.
@@ -166,11 +167,12 @@ fn squeezed(cell: &str) -> String {
 /// A cell that says 合计, 总计 or 小计 (spaces aside): the row is a sum line. Asked of
 /// every cell, so its last character is looked at first.
 fn is_total(cell: &str) -> bool {
-    // An ID, an amount, a date: ends in a visible ASCII character, so not in 计.
-    if cell.as_bytes().last().is_some_and(u8::is_ascii_graphic) {
-        return false;
+    match cell.chars().next_back() {
+        Some('计') => {}
+        Some(c) if c.is_whitespace() && cell.trim_end().ends_with('计') => {}
+        _ => return false,
     }
-    cell.trim_end().ends_with('计') && TOTALS.contains(&squeezed(cell).as_str())
+    TOTALS.contains(&squeezed(cell).as_str())
 }
 
 /// Whether a cell has 计 anywhere (人保小计). A byte scan: std's `contains` compares a
@@ -1088,6 +1090,12 @@ pub fn read(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_day_is_numbered_from_1970_as_polars_numbers_dates() {
+        let day = |y, m, d| day_number(NaiveDate::from_ymd_opt(y, m, d).unwrap());
+        assert_eq!((day(1970, 1, 1), day(1969, 12, 31), day(2016, 1, 30)), (0, -1, 16_830));
+    }
 
     #[test]
     fn a_sum_line_is_found_by_its_cell_and_a_total_lookalike_by_its_character() {
