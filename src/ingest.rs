@@ -110,13 +110,14 @@ impl RawTable {
         Ok(())
     }
 
-    /// Room for `more` records like those read so far: no column's buffer grows and
-    /// copies itself again and again while a roster is read.
-    fn reserve_like_so_far(&mut self, more: usize) {
+    /// Room for `more` records like those read so far, in at most `bytes` of text: no
+    /// column's buffer grows and copies itself again and again while a roster is read,
+    /// and a file whose first cells are long reserves no more than it holds.
+    fn reserve_like_so_far(&mut self, more: usize, bytes: usize) {
         let so_far = self.len().max(1);
         self.reserve(more);
         for column in &mut self.cells {
-            column.buf.reserve(column.buf.len() / so_far * more * 9 / 8);
+            column.buf.reserve((column.buf.len() / so_far).saturating_mul(more / 8 * 9).min(bytes));
         }
     }
 
@@ -321,6 +322,7 @@ fn read_csv(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
     let delimiter =
         [b',', b'\t', b';'].into_iter().max_by_key(|d| header_line.bytes().filter(|b| b == d).count()).unwrap_or(b',');
     let mut table: Option<RawTable> = None;
+    let text_bytes = text.len();
     let mut take = |line: usize, cells: &[&str]| -> Result<(), InputProblem> {
         match table.as_mut() {
             // Blank lines above the header.
@@ -331,7 +333,7 @@ fn read_csv(path: &Path, display: &str) -> Result<RawTable, InputProblem> {
             Some(t) => {
                 t.push_row(line, cells)?;
                 if t.len() == RESERVE_AFTER {
-                    t.reserve_like_so_far(lines.saturating_sub(line));
+                    t.reserve_like_so_far(lines.saturating_sub(line), text_bytes);
                 }
             }
         }
@@ -820,6 +822,23 @@ mod tests {
         assert_eq!(read_text(&quoted), expected);
         // A lone '\r' (an old Mac file) ends a record: the CSV parser reads it.
         assert!(!is_plain(b"a,b\rc,d\n"));
+    }
+
+    #[test]
+    fn long_first_cells_do_not_make_room_for_more_than_the_file_holds() {
+        // 64 records of 90,000-byte cells, then 2,000,000 short ones: room made like the
+        // first records would be 200 GB, more than any office machine has.
+        let long = "字".repeat(30_000);
+        let mut text = String::from("编号,备注\n");
+        for i in 0..64 {
+            text += &format!("{i},{long}\n");
+        }
+        for i in 0..2_000_000 {
+            text += &format!("{i},a\n");
+        }
+        let (rows, cells, _) = read_text(&text);
+        assert_eq!(rows.len(), 2_000_064);
+        assert_eq!((rows[64], &cells[64][1][..]), (66, "a"));
     }
 
     #[test]
